@@ -1,0 +1,366 @@
+//! The project catalog, `voxmill.db`: recordings and the result of every stage run, in SQLite (WAL, full sync).
+//! Every change is one transaction, so a killed process leaves the catalog as it was before or after the change.
+//! The schema is versioned with `PRAGMA user_version` and upgraded by the migrations below, in order.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::ProjectError;
+
+/// Schema migrations; entry `i` takes the schema from version `i` to `i + 1`. Never edit one that has shipped.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE recordings (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    source_path   TEXT NOT NULL,
+    stored_path   TEXT NOT NULL,
+    sha256        TEXT NOT NULL UNIQUE,
+    size_bytes    INTEGER NOT NULL,
+    codec         TEXT NOT NULL,
+    container     TEXT NOT NULL,
+    sample_rate   INTEGER NOT NULL,
+    channels      INTEGER NOT NULL,
+    duration_secs REAL NOT NULL,
+    added_at      REAL NOT NULL
+);
+CREATE TABLE stage_runs (
+    recording_id  INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    stage         TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('done', 'failed')),
+    fingerprint   TEXT NOT NULL,
+    outputs       TEXT NOT NULL DEFAULT '{}',
+    error         TEXT,
+    finished_at   REAL NOT NULL,
+    elapsed_secs  REAL NOT NULL,
+    PRIMARY KEY (recording_id, stage)
+);
+"#];
+
+/// An open catalog connection. One per thread; SQLite serialises the writers.
+#[derive(Debug)]
+pub struct Catalog {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A registered input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    pub id: i64,
+    /// Safe, unique, readable name; also the name of its `work/` folder.
+    pub name: String,
+    /// The input as the user gave it (absolute).
+    pub source_path: String,
+    /// Where voxmill reads it from: the source path, or a path under `sources/` relative to the project.
+    pub stored_path: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub codec: String,
+    pub container: String,
+    pub sample_rate: u32,
+    pub channels: u16,
+    pub duration_secs: f64,
+}
+
+/// What `add` knows about an input before it has an id.
+#[derive(Debug, Clone)]
+pub struct NewRecording {
+    pub name: String,
+    pub source_path: String,
+    pub stored_path: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub codec: String,
+    pub container: String,
+    pub sample_rate: u32,
+    pub channels: u16,
+    pub duration_secs: f64,
+}
+
+/// Outcome of the last run of one stage on one recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageState {
+    Done,
+    Failed,
+}
+
+/// The stored result of one stage on one recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRun {
+    pub recording_id: i64,
+    pub stage: String,
+    pub state: StageState,
+    pub fingerprint: String,
+    /// Stage-specific results as JSON (e.g. loudness).
+    pub outputs: String,
+    pub error: Option<String>,
+    pub elapsed_secs: f64,
+}
+
+impl Catalog {
+    /// Opens (creating if needed) and migrates the catalog at `path`.
+    pub fn open(path: &Path) -> Result<Catalog, ProjectError> {
+        let wrap = |source| ProjectError::Catalog { path: path.to_path_buf(), source };
+        let conn = Connection::open(path).map_err(wrap)?;
+        conn.busy_timeout(Duration::from_secs(60)).map_err(wrap)?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(wrap)?;
+        let mut catalog = Catalog { conn, path: path.to_path_buf() };
+        catalog.migrate()?;
+        Ok(catalog)
+    }
+
+    fn err(&self, source: rusqlite::Error) -> ProjectError {
+        ProjectError::Catalog { path: self.path.clone(), source }
+    }
+
+    /// The schema version this build writes.
+    pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+    fn migrate(&mut self) -> Result<(), ProjectError> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        if version > Self::SCHEMA_VERSION {
+            return Err(ProjectError::SchemaTooNew {
+                path: self.path.clone(),
+                found: version,
+                known: Self::SCHEMA_VERSION,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().map_err(|e| ProjectError::Catalog { path: self.path.clone(), source: e })?;
+            tx.execute_batch(sql)
+                .and_then(|_| tx.pragma_update(None, "user_version", (i + 1) as i64))
+                .and_then(|_| tx.commit())
+                .map_err(|e| ProjectError::Catalog { path: self.path.clone(), source: e })?;
+        }
+        Ok(())
+    }
+
+    /// The schema version found on disk.
+    pub fn schema_version(&self) -> Result<i64, ProjectError> {
+        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))
+    }
+
+    /// Registers an input; the caller has checked for duplicates under the project lock.
+    pub fn insert_recording(&self, new: &NewRecording) -> Result<Recording, ProjectError> {
+        self.conn
+            .execute(
+                "INSERT INTO recordings (name, source_path, stored_path, sha256, size_bytes, codec, container,
+                     sample_rate, channels, duration_secs, added_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    new.name,
+                    new.source_path,
+                    new.stored_path,
+                    new.sha256,
+                    new.size_bytes as i64,
+                    new.codec,
+                    new.container,
+                    new.sample_rate,
+                    new.channels,
+                    new.duration_secs,
+                    now()
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        let id = self.conn.last_insert_rowid();
+        Ok(Recording {
+            id,
+            name: new.name.clone(),
+            source_path: new.source_path.clone(),
+            stored_path: new.stored_path.clone(),
+            sha256: new.sha256.clone(),
+            size_bytes: new.size_bytes,
+            codec: new.codec.clone(),
+            container: new.container.clone(),
+            sample_rate: new.sample_rate,
+            channels: new.channels,
+            duration_secs: new.duration_secs,
+        })
+    }
+
+    const RECORDING_COLUMNS: &'static str = "id, name, source_path, stored_path, sha256, size_bytes, codec, container,
+         sample_rate, channels, duration_secs";
+
+    fn recording_from_row(row: &Row<'_>) -> rusqlite::Result<Recording> {
+        Ok(Recording {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            source_path: row.get(2)?,
+            stored_path: row.get(3)?,
+            sha256: row.get(4)?,
+            size_bytes: row.get::<_, i64>(5)? as u64,
+            codec: row.get(6)?,
+            container: row.get(7)?,
+            sample_rate: row.get(8)?,
+            channels: row.get(9)?,
+            duration_secs: row.get(10)?,
+        })
+    }
+
+    /// The recording with this content hash, if any.
+    pub fn recording_by_sha256(&self, sha256: &str) -> Result<Option<Recording>, ProjectError> {
+        let sql = format!("SELECT {} FROM recordings WHERE sha256 = ?1", Self::RECORDING_COLUMNS);
+        self.conn.query_row(&sql, [sha256], Self::recording_from_row).optional().map_err(|e| self.err(e))
+    }
+
+    /// Whether a recording already uses this name.
+    pub fn name_taken(&self, name: &str) -> Result<bool, ProjectError> {
+        self.conn
+            .query_row("SELECT 1 FROM recordings WHERE name = ?1", [name], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    /// All recordings in the order they were added.
+    pub fn recordings(&self) -> Result<Vec<Recording>, ProjectError> {
+        let sql = format!("SELECT {} FROM recordings ORDER BY id", Self::RECORDING_COLUMNS);
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], Self::recording_from_row).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The last run of `stage` on a recording.
+    pub fn stage_run(&self, recording_id: i64, stage: &str) -> Result<Option<StageRun>, ProjectError> {
+        self.conn
+            .query_row(
+                "SELECT recording_id, stage, state, fingerprint, outputs, error, elapsed_secs
+                 FROM stage_runs WHERE recording_id = ?1 AND stage = ?2",
+                params![recording_id, stage],
+                |row| {
+                    let state: String = row.get(2)?;
+                    Ok(StageRun {
+                        recording_id: row.get(0)?,
+                        stage: row.get(1)?,
+                        state: if state == "done" { StageState::Done } else { StageState::Failed },
+                        fingerprint: row.get(3)?,
+                        outputs: row.get(4)?,
+                        error: row.get(5)?,
+                        elapsed_secs: row.get(6)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records a stage's success, replacing any earlier result, in one transaction.
+    pub fn record_done(
+        &self,
+        recording_id: i64,
+        stage: &str,
+        fingerprint: &str,
+        outputs_json: &str,
+        elapsed_secs: f64,
+    ) -> Result<(), ProjectError> {
+        self.upsert(recording_id, stage, "done", fingerprint, outputs_json, None, elapsed_secs)
+    }
+
+    /// Records a stage's failure and its reason.
+    pub fn record_failed(
+        &self,
+        recording_id: i64,
+        stage: &str,
+        fingerprint: &str,
+        error: &str,
+        elapsed_secs: f64,
+    ) -> Result<(), ProjectError> {
+        self.upsert(recording_id, stage, "failed", fingerprint, "{}", Some(error), elapsed_secs)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn upsert(
+        &self,
+        recording_id: i64,
+        stage: &str,
+        state: &str,
+        fingerprint: &str,
+        outputs_json: &str,
+        error: Option<&str>,
+        elapsed_secs: f64,
+    ) -> Result<(), ProjectError> {
+        self.conn
+            .execute(
+                "INSERT INTO stage_runs (recording_id, stage, state, fingerprint, outputs, error, finished_at, elapsed_secs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (recording_id, stage) DO UPDATE SET
+                    state = excluded.state, fingerprint = excluded.fingerprint, outputs = excluded.outputs,
+                    error = excluded.error, finished_at = excluded.finished_at, elapsed_secs = excluded.elapsed_secs",
+                params![recording_id, stage, state, fingerprint, outputs_json, error, now(), elapsed_secs],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn now() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str, sha: &str) -> NewRecording {
+        NewRecording {
+            name: name.into(),
+            source_path: format!("/in/{name}.wav"),
+            stored_path: format!("/in/{name}.wav"),
+            sha256: sha.into(),
+            size_bytes: 10,
+            codec: "pcm_s16le".into(),
+            container: "wav".into(),
+            sample_rate: 44_100,
+            channels: 2,
+            duration_secs: 1.5,
+        }
+    }
+
+    #[test]
+    fn migrates_once_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("voxmill.db");
+        let c = Catalog::open(&path).unwrap();
+        assert_eq!(c.schema_version().unwrap(), Catalog::SCHEMA_VERSION);
+        c.insert_recording(&sample("a", "aa")).unwrap();
+        drop(c);
+        let c = Catalog::open(&path).unwrap();
+        assert_eq!(c.recordings().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn refuses_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("voxmill.db");
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(Catalog::open(&path), Err(ProjectError::SchemaTooNew { found: 99, .. })));
+    }
+
+    #[test]
+    fn duplicate_hash_is_refused_by_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
+        c.insert_recording(&sample("a", "same")).unwrap();
+        assert!(c.insert_recording(&sample("b", "same")).is_err());
+        assert!(c.recording_by_sha256("same").unwrap().is_some());
+        assert!(c.name_taken("a").unwrap());
+    }
+
+    #[test]
+    fn stage_results_replace_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
+        let r = c.insert_recording(&sample("a", "aa")).unwrap();
+        c.record_failed(r.id, "standardize", "f1", "boom", 0.1).unwrap();
+        assert_eq!(c.stage_run(r.id, "standardize").unwrap().unwrap().state, StageState::Failed);
+        c.record_done(r.id, "standardize", "f2", "{\"x\":1}", 0.2).unwrap();
+        let run = c.stage_run(r.id, "standardize").unwrap().unwrap();
+        assert_eq!(run.state, StageState::Done);
+        assert_eq!(run.fingerprint, "f2");
+        assert_eq!(run.error, None);
+        assert!(c.stage_run(r.id, "vad").unwrap().is_none());
+    }
+}

@@ -1,0 +1,92 @@
+//! Where each file of a project lives. Paths inside the project are built only from names this module made safe,
+//! so no input name (`../x`, `/etc/passwd`, control characters) can point a write outside the project.
+
+use std::path::{Path, PathBuf};
+
+/// The paths of one project directory.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    /// A layout rooted at `root` (which need not exist yet).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Layout { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn settings(&self) -> PathBuf {
+        self.root.join("voxmill.toml")
+    }
+
+    pub fn catalog(&self) -> PathBuf {
+        self.root.join("voxmill.db")
+    }
+
+    /// Copies of inputs, when `sources.mode = "copy"`.
+    pub fn sources_dir(&self) -> PathBuf {
+        self.root.join("sources")
+    }
+
+    /// Intermediates of one recording.
+    pub fn work_dir(&self, recording_name: &str) -> PathBuf {
+        self.root.join("work").join(recording_name)
+    }
+
+    /// The standardised mono working audio of one recording.
+    pub fn working_audio(&self, recording_name: &str) -> PathBuf {
+        self.work_dir(recording_name).join("audio.wav")
+    }
+
+    /// Resolves a path stored relative to the project root.
+    pub fn resolve(&self, stored: &str) -> PathBuf {
+        let p = Path::new(stored);
+        if p.is_absolute() { p.to_path_buf() } else { self.root.join(p) }
+    }
+}
+
+/// Turns a file name into a safe, readable recording name: letters and digits of any script, `-`, `_` and `.`
+/// survive; everything else becomes `_`; leading dots are dropped; at most 80 characters.
+pub fn slug(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .collect();
+    out = out.trim_start_matches('.').to_string();
+    if out.chars().count() > 80 {
+        out = out.chars().take(80).collect();
+    }
+    if out.is_empty() || out.chars().all(|c| c == '_') {
+        out = "recording".to_string();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_keeps_unicode_and_removes_separators() {
+        assert_eq!(slug("Épisode 12 — été"), "Épisode_12___été");
+        assert_eq!(slug("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(slug("a/b\\c"), "a_b_c");
+        assert_eq!(slug("..."), "recording");
+        assert_eq!(slug("\u{0}\n"), "recording");
+        assert_eq!(slug(&"x".repeat(200)).len(), 80);
+    }
+
+    #[test]
+    fn slugged_names_stay_inside_work() {
+        let layout = Layout::new("/p");
+        for bad in ["..", "../x", "/abs", "a/../../b"] {
+            let p = layout.work_dir(&slug(bad));
+            assert!(p.starts_with("/p/work/"), "{p:?}");
+            assert_eq!(p.components().count(), 4, "{p:?}");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! A voxmill project on disk: a directory holding `voxmill.toml` (settings), `voxmill.db` (the SQLite catalog)
+//! and the files the stages produce. Everything that touches project state goes through this crate, so that
+//! every write is atomic and every catalog change is one transaction.
+
+pub mod atomic;
+pub mod catalog;
+mod error;
+pub mod hashing;
+pub mod layout;
+mod lock;
+mod project;
+pub mod settings;
+
+pub use catalog::{Catalog, NewRecording, Recording, StageRun, StageState};
+pub use error::ProjectError;
+pub use layout::Layout;
+pub use lock::ProjectLock;
+pub use project::Project;
+pub use settings::Settings;

