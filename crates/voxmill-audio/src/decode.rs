@@ -1,13 +1,14 @@
 //! Streaming decoders behind one interface: symphonia first, an ffmpeg subprocess for the rest.
 
-mod ffmpeg;
-mod symphonia;
+mod ffmpeg_decoder;
+mod symphonia_decoder;
 
 use std::path::Path;
 
 use crate::error::AudioError;
 
-pub(crate) use ffmpeg::ffprobe;
+pub(crate) use ffmpeg_decoder::{ffprobe, needs_ffmpeg};
+pub(crate) use symphonia_decoder::{OpenedFormat, codec_name, open_format};
 
 /// A source of decoded audio, read block by block so memory stays constant.
 pub(crate) trait Decoder {
@@ -27,10 +28,11 @@ pub(crate) trait Decoder {
 /// Opens `path` with symphonia when it can decode it, otherwise with ffmpeg.
 pub(crate) fn open(path: &Path) -> Result<Box<dyn Decoder>, AudioError> {
     check_not_empty(path)?;
-    match symphonia::SymphoniaDecoder::open(path)? {
-        symphonia::Opened::Ready(decoder) => Ok(Box::new(decoder)),
-        symphonia::Opened::Unsupported { recognised } => {
-            Ok(Box::new(ffmpeg::FfmpegDecoder::open(path, recognised)?))
+    match symphonia_decoder::SymphoniaDecoder::open(path)? {
+        symphonia_decoder::Opened::Ready(decoder) => Ok(Box::new(decoder)),
+        symphonia_decoder::Opened::Unsupported { recognised } => {
+            tracing::debug!(path = %path.display(), recognised, "symphonia cannot decode; using ffmpeg");
+            Ok(Box::new(ffmpeg_decoder::FfmpegDecoder::open(path, recognised)?))
         }
     }
 }

@@ -1,1 +1,19 @@
-//! Audio decoding, resampling and measurement for voxmill.
+//! Audio input for voxmill: probe any common media file, and standardize it into the one
+//! format every later stage reads (mono, 16-bit PCM WAV at a fixed rate), measuring its
+//! loudness on the way. Decoding is pure Rust (symphonia) where possible, with an `ffmpeg`
+//! subprocess for the rest; everything streams, so hours of audio need little memory.
+
+mod decode;
+mod error;
+mod loudness;
+mod probe;
+mod resample;
+mod standardize;
+#[cfg(test)]
+mod test_support;
+mod wav;
+
+pub use error::AudioError;
+pub use probe::{Probe, probe};
+pub use standardize::{StandardizeOptions, StandardizeReport, standardize};
+pub use wav::read_wav_mono;

@@ -1,1 +1,19 @@
-//! Stages.
+//! voxmill's stages and the runner that drives them. A stage turns one recording's inputs into outputs; the
+//! runner decides which stages are up to date (by fingerprint), runs the rest in dependency order over several
+//! recordings at once, and commits each result atomically. Ingest (`voxmill add`) and status live here too,
+//! because they share the stage list and the fingerprints.
+
+mod error;
+pub mod events;
+pub mod fingerprint;
+pub mod ingest;
+pub mod runner;
+pub mod stage;
+pub mod stages;
+pub mod status;
+
+pub use error::PipelineError;
+pub use events::{Event, Reporter};
+pub use runner::{RunOptions, RunSummary, run};
+pub use stage::{Stage, StageContext, StageError};
+pub use stages::all_stages;

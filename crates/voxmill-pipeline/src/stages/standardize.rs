@@ -1,0 +1,75 @@
+//! Standardize: decode the source (any format), downmix, resample to the working rate, write the working copy
+//! every later stage reads, and measure the source's integrated loudness.
+
+use std::path::PathBuf;
+
+use voxmill_audio::{StandardizeOptions, standardize};
+use voxmill_project::atomic::AtomicOutput;
+
+use crate::{Stage, StageContext, StageError};
+
+/// The standardize stage.
+pub struct Standardize;
+
+impl Stage for Standardize {
+    fn name(&self) -> &'static str {
+        "standardize"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn depends_on(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
+        format!("sample_rate={}", settings.standardize.sample_rate)
+    }
+
+    fn outputs(&self, ctx: &StageContext<'_>) -> Vec<PathBuf> {
+        vec![ctx.layout.working_audio(&ctx.recording.name)]
+    }
+
+    fn run(&self, ctx: &StageContext<'_>) -> Result<serde_json::Value, StageError> {
+        let source = ctx.layout.resolve(&ctx.recording.stored_path);
+        check_source_unchanged(&source, ctx.recording.size_bytes)?;
+        let out = AtomicOutput::new(&ctx.layout.working_audio(&ctx.recording.name))?;
+        let opts = StandardizeOptions { target_rate: ctx.settings.standardize.sample_rate };
+        let report = standardize(&source, out.temp_path(), &opts, &mut |secs| (ctx.progress)(secs))?;
+        out.commit()?;
+        for warning in &report.warnings {
+            tracing::warn!("{}: {warning}", source.display());
+        }
+        Ok(serde_json::json!({
+            "duration_secs": report.duration_secs,
+            "output_samples": report.output_samples,
+            "source_rate": report.source_rate,
+            "source_channels": report.source_channels,
+            "loudness_lufs": report.loudness_lufs,
+            "peak_dbfs": report.peak_dbfs,
+            "decoder": report.decoder,
+            "warnings": report.warnings,
+        }))
+    }
+}
+
+/// A referenced source may have been moved or rewritten since `add`; say so rather than process something else.
+fn check_source_unchanged(source: &std::path::Path, size_when_added: u64) -> Result<(), StageError> {
+    let meta = std::fs::metadata(source).map_err(|e| {
+        StageError(format!(
+            "{}: source is no longer readable ({e}); put it back or re-add it with `voxmill add`",
+            source.display()
+        ))
+    })?;
+    if meta.len() != size_when_added {
+        return Err(StageError(format!(
+            "{}: source changed since it was added ({} bytes then, {} now); re-add it with `voxmill add`",
+            source.display(),
+            size_when_added,
+            meta.len()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! Where each recording stands: for each stage, done, stale (its result no longer matches the settings, the
+//! input or its upstream, or its files are gone), failed with the reason, or pending.
+
+use voxmill_project::{Project, Recording, StageState};
+
+use crate::fingerprint::fingerprints;
+use crate::{PipelineError, Stage, StageContext};
+
+/// The state of one stage on one recording.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageStatus {
+    Done,
+    Stale(String),
+    Failed(String),
+    Pending,
+}
+
+/// One row of `voxmill status`.
+#[derive(Debug, Clone)]
+pub struct RecordingStatus {
+    pub recording: Recording,
+    pub stages: Vec<(&'static str, StageStatus)>,
+}
+
+/// The state of every stage of every recording.
+pub fn project_status(project: &Project, stages: &[Box<dyn Stage>]) -> Result<Vec<RecordingStatus>, PipelineError> {
+    let mut rows = Vec::new();
+    for recording in project.catalog.recordings()? {
+        let fps = fingerprints(stages, &project.settings, &recording);
+        let mut states = Vec::new();
+        for stage in stages {
+            let noop = |_: f64| {};
+            let ctx =
+                StageContext { layout: &project.layout, settings: &project.settings, recording: &recording, progress: &noop };
+            let state = match project.catalog.stage_run(recording.id, stage.name())? {
+                None => StageStatus::Pending,
+                Some(run) if run.state == StageState::Failed => StageStatus::Failed(run.error.unwrap_or_default()),
+                Some(run) if run.fingerprint != fps[stage.name()] => {
+                    StageStatus::Stale("settings, input or an upstream stage changed".into())
+                }
+                Some(_) => match stage.outputs(&ctx).into_iter().find(|p| !p.exists()) {
+                    Some(missing) => StageStatus::Stale(format!("{} is missing", missing.display())),
+                    None => StageStatus::Done,
+                },
+            };
+            states.push((stage.name(), state));
+        }
+        rows.push(RecordingStatus { recording, stages: states });
+    }
+    Ok(rows)
+}

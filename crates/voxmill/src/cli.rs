@@ -1,0 +1,66 @@
+//! The command-line grammar.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// voxmill turns hours of raw speech into clean, transcribed, speaker-labelled clip datasets.
+#[derive(Debug, Parser)]
+#[command(name = "voxmill", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// More log output (-v info, -vv debug, -vvv trace). VOXMILL_LOG overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print only errors: no progress bars, no summary.
+    #[arg(short, long, global = true, conflicts_with = "json")]
+    pub quiet: bool,
+    /// Print machine-readable JSON lines on stdout (events, then a summary object) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole pipeline. Given a project, brings it up to date; given audio files or folders, creates a
+    /// project next to the first one (or at --out), adds them and runs.
+    Run(RunArgs),
+    /// Create a project: a folder with voxmill.toml (settings) and voxmill.db (catalog).
+    Init {
+        /// Folder to create the project in (created if missing).
+        project: PathBuf,
+    },
+    /// Register audio files or folders of them in a project (exact duplicates are skipped).
+    Add {
+        project: PathBuf,
+        /// Files or folders; folders are searched for audio files by extension.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// Show each recording, its duration and the state of each stage.
+    Status { project: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A project folder, or audio files and folders to make a project of.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Where to create the project when inputs are audio (default: next to the first input, named <name>-voxmill).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Recordings processed at once (default: the project's run.jobs, or one per CPU core).
+    #[arg(short, long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Redo this stage and every stage after it even if up to date (repeatable).
+    #[arg(long, value_name = "STAGE")]
+    pub force: Vec<String>,
+}

@@ -1,0 +1,84 @@
+use std::path::Path;
+
+use anyhow::Result;
+use voxmill_pipeline::all_stages;
+use voxmill_pipeline::status::{StageStatus, project_status};
+use voxmill_project::Project;
+
+use super::Outcome;
+use crate::format::hms;
+use crate::ui::Mode;
+
+/// `voxmill status`: a table of recordings × stages, then the reason for each failure.
+pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
+    let project = Project::open(project_dir)?;
+    let stages = all_stages();
+    let rows = project_status(&project, &stages)?;
+    if mode == Mode::Json {
+        for row in &rows {
+            let stages: serde_json::Map<String, serde_json::Value> = row
+                .stages
+                .iter()
+                .map(|(name, s)| {
+                    let v = match s {
+                        StageStatus::Done => serde_json::json!({"state": "done"}),
+                        StageStatus::Pending => serde_json::json!({"state": "pending"}),
+                        StageStatus::Stale(why) => serde_json::json!({"state": "stale", "reason": why}),
+                        StageStatus::Failed(why) => serde_json::json!({"state": "failed", "reason": why}),
+                    };
+                    (name.to_string(), v)
+                })
+                .collect();
+            let r = &row.recording;
+            println!(
+                "{}",
+                serde_json::json!({"recording": r.name, "source": r.source_path, "duration_secs": r.duration_secs,
+                    "codec": r.codec, "sample_rate": r.sample_rate, "channels": r.channels, "stages": stages})
+            );
+        }
+        return Ok(Outcome::Success);
+    }
+    if rows.is_empty() {
+        println!("No recordings yet. Add some: voxmill add {} <files or folders>", project.layout.root().display());
+        return Ok(Outcome::Success);
+    }
+    let name_width = rows.iter().map(|r| r.recording.name.chars().count()).max().unwrap_or(9).clamp(9, 40);
+    let mut header = format!("{:<name_width$}  {:>9}  {:<14}", "RECORDING", "DURATION", "SOURCE");
+    for stage in &stages {
+        header.push_str(&format!("  {:<12}", stage.name().to_uppercase()));
+    }
+    println!("{header}");
+    let mut failures = Vec::new();
+    for row in &rows {
+        let r = &row.recording;
+        let source = format!("{} {}k {}ch", r.codec, r.sample_rate / 1000, r.channels);
+        let name: String = r.name.chars().take(name_width).collect();
+        let mut line = format!("{name:<name_width$}  {:>9}  {:<14}", hms(r.duration_secs), truncate(&source, 14));
+        for (stage, state) in &row.stages {
+            let word = match state {
+                StageStatus::Done => "done",
+                StageStatus::Pending => "pending",
+                StageStatus::Stale(why) => {
+                    failures.push(format!("{} {stage}: stale: {why}", r.name));
+                    "stale"
+                }
+                StageStatus::Failed(why) => {
+                    failures.push(format!("{} {stage}: failed: {why}", r.name));
+                    "failed"
+                }
+            };
+            line.push_str(&format!("  {word:<12}"));
+        }
+        println!("{}", line.trim_end());
+    }
+    let total: f64 = rows.iter().map(|r| r.recording.duration_secs).sum();
+    println!("{} recording(s), {} in all", rows.len(), hms(total));
+    for f in failures {
+        println!("  {f}");
+    }
+    Ok(Outcome::Success)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
