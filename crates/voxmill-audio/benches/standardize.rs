@@ -70,14 +70,20 @@ fn synthesise(path: &Path, secs: f64) {
     let frames = (secs * f64::from(RATE)) as u64;
     let step = |f: f64| 2.0 * std::f32::consts::PI * f as f32 / RATE as f32;
     let (wa, wb) = (step(220.0), step(3150.0));
-    let mut i16w = w.get_i16_writer((frames * 2) as u32);
-    for n in 0..frames {
-        let t = (n % u64::from(RATE * 60)) as f32;
-        let tone = 0.3 * (wa * t).sin() + 0.1 * (wb * t).sin();
-        i16w.write_sample(((tone + 0.1 * noise()) * 32767.0) as i16);
-        i16w.write_sample(((0.8 * tone + 0.1 * noise()) * 32767.0) as i16);
+    const BATCH: u64 = 1 << 16;
+    let mut n = 0;
+    while n < frames {
+        let batch = BATCH.min(frames - n);
+        let mut i16w = w.get_i16_writer((batch * 2) as u32);
+        for _ in 0..batch {
+            let t = (n % u64::from(RATE * 60)) as f32;
+            let tone = 0.3 * (wa * t).sin() + 0.1 * (wb * t).sin();
+            i16w.write_sample(((tone + 0.1 * noise()) * 32767.0) as i16);
+            i16w.write_sample(((0.8 * tone + 0.1 * noise()) * 32767.0) as i16);
+            n += 1;
+        }
+        i16w.flush().expect("write input");
     }
-    i16w.flush().expect("write input");
     w.finalize().expect("finalize input");
 }
 
