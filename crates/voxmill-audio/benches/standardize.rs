@@ -21,12 +21,15 @@ fn main() {
     let src = dir.path().join("in.wav");
     let audio_secs = minutes * 60.0;
     synthesise(&src, audio_secs);
-    println!("input: {minutes} min of {RATE} Hz stereo ({:.0} MB)", file_mb(&src));
+    println!(
+        "input: {minutes} min of {RATE} Hz stereo ({:.0} MB)",
+        file_mb(&src)
+    );
 
     let dst = dir.path().join("voxmill.wav");
     let start = Instant::now();
-    let report = standardize(&src, &dst, &StandardizeOptions::default(), &mut |_| {})
-        .expect("standardize");
+    let report =
+        standardize(&src, &dst, &StandardizeOptions::default(), &mut |_| {}).expect("standardize");
     let ours = start.elapsed().as_secs_f64();
     println!(
         "voxmill: {ours:7.2} s  {:7.1}x realtime  ({} samples, {:.1} LUFS, peak RSS {} MB)",
@@ -36,15 +39,39 @@ fn main() {
         peak_rss_mb()
     );
 
-    let sox = time_tool("sox", &[&src, Path::new("-r"), Path::new("16000"), Path::new("-c"),
-        Path::new("1"), &dir.path().join("sox.wav")]);
+    let sox = time_tool(
+        "sox",
+        &[
+            &src,
+            Path::new("-r"),
+            Path::new("16000"),
+            Path::new("-c"),
+            Path::new("1"),
+            &dir.path().join("sox.wav"),
+        ],
+    );
     if let Some(t) = sox {
         println!("sox:     {t:7.2} s  {:7.1}x realtime", audio_secs / t);
-        println!("voxmill/sox speed ratio: {:.2} (>1 means voxmill is faster)", t / ours);
+        println!(
+            "voxmill/sox speed ratio: {:.2} (>1 means voxmill is faster)",
+            t / ours
+        );
     }
-    let ffmpeg = time_tool("ffmpeg", &[Path::new("-y"), Path::new("-v"), Path::new("error"),
-        Path::new("-i"), &src, Path::new("-ar"), Path::new("16000"), Path::new("-ac"),
-        Path::new("1"), &dir.path().join("ffmpeg.wav")]);
+    let ffmpeg = time_tool(
+        "ffmpeg",
+        &[
+            Path::new("-y"),
+            Path::new("-v"),
+            Path::new("error"),
+            Path::new("-i"),
+            &src,
+            Path::new("-ar"),
+            Path::new("16000"),
+            Path::new("-ac"),
+            Path::new("1"),
+            &dir.path().join("ffmpeg.wav"),
+        ],
+    );
     if let Some(t) = ffmpeg {
         println!("ffmpeg:  {t:7.2} s  {:7.1}x realtime", audio_secs / t);
         println!("voxmill/ffmpeg speed ratio: {:.2}", t / ours);
@@ -93,7 +120,10 @@ fn time_tool(tool: &str, args: &[&Path]) -> Option<f64> {
     match Command::new(tool).args(args).output() {
         Ok(out) if out.status.success() => Some(start.elapsed().as_secs_f64()),
         Ok(out) => {
-            println!("{tool}: failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+            println!(
+                "{tool}: failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
             None
         }
         Err(e) => {
@@ -104,7 +134,9 @@ fn time_tool(tool: &str, args: &[&Path]) -> Option<f64> {
 }
 
 fn file_mb(path: &Path) -> f64 {
-    std::fs::metadata(path).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0)
+    std::fs::metadata(path)
+        .map(|m| m.len() as f64 / 1e6)
+        .unwrap_or(0.0)
 }
 
 /// Peak resident memory of this process (Linux), in MB.

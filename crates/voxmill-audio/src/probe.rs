@@ -7,7 +7,9 @@ use std::path::Path;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::FormatReader;
 
-use crate::decode::{OpenedFormat, check_not_empty, codec_name, ffprobe, needs_ffmpeg, open_format};
+use crate::decode::{
+    OpenedFormat, check_not_empty, codec_name, ffprobe, needs_ffmpeg, open_format,
+};
 use crate::error::AudioError;
 
 /// What a file contains, found without decoding all of it when the container says so.
@@ -35,7 +37,10 @@ pub fn probe(path: &Path) -> Result<Probe, AudioError> {
     let opened = open_format(path)?;
     let recognised = opened.is_some();
     let partial = match opened {
-        Some(OpenedFormat { format, track: Some(track) }) => {
+        Some(OpenedFormat {
+            format,
+            track: Some(track),
+        }) => {
             let params = &track.codec_params;
             let known = (
                 codec_name(&track),
@@ -68,18 +73,23 @@ pub fn probe(path: &Path) -> Result<Probe, AudioError> {
             channels: info.channels,
             duration_secs: info.duration_secs.unwrap_or(0.0),
         }),
-        (Ok(None), _) => Err(AudioError::NotAudio { path: path.to_path_buf() }),
-        (Err(AudioError::FfmpegMissing { .. }), Some((format, track_id, codec, rate, channels))) => {
-            Ok(Probe {
-                codec: codec.to_string(),
-                container: sniff_container(path),
-                sample_rate: rate,
-                channels,
-                duration_secs: count_frames(path, format, track_id)? as f64 / f64::from(rate),
-            })
-        }
+        (Ok(None), _) => Err(AudioError::NotAudio {
+            path: path.to_path_buf(),
+        }),
+        (
+            Err(AudioError::FfmpegMissing { .. }),
+            Some((format, track_id, codec, rate, channels)),
+        ) => Ok(Probe {
+            codec: codec.to_string(),
+            container: sniff_container(path),
+            sample_rate: rate,
+            channels,
+            duration_secs: count_frames(path, format, track_id)? as f64 / f64::from(rate),
+        }),
         (Err(AudioError::FfmpegMissing { .. }), None) if !recognised && !needs_ffmpeg(path) => {
-            Err(AudioError::NotAudio { path: path.to_path_buf() })
+            Err(AudioError::NotAudio {
+                path: path.to_path_buf(),
+            })
         }
         (Err(e), _) => Err(e),
     }
@@ -105,7 +115,9 @@ fn count_frames(
 /// Names the container from its magic bytes (symphonia does not say which reader it used).
 fn sniff_container(path: &Path) -> String {
     let mut head = [0u8; 12];
-    let n = File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
     let head = &head[..n];
     let name = if head.starts_with(b"RIFF") || head.starts_with(b"RF64") {
         "wav"
@@ -117,7 +129,9 @@ fn sniff_container(path: &Path) -> String {
         "matroska"
     } else if head.len() >= 8 && &head[4..8] == b"ftyp" {
         "mp4"
-    } else if head.starts_with(b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) {
+    } else if head.starts_with(b"ID3")
+        || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0)
+    {
         "mp3"
     } else {
         "unknown"
@@ -154,7 +168,12 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        let sine = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=2"];
+        let sine = [
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=44100:duration=2",
+        ];
         let cases: [(&str, &[&str], &str); 4] = [
             ("p.mp3", &["-c:a", "libmp3lame"], "mp3"),
             ("p.opus", &["-c:a", "libopus"], "opus"),
@@ -174,12 +193,27 @@ mod tests {
         }
         let video = dir.path().join("p.mp4");
         ffmpeg(&[
-            "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=2",
-            "-f", "lavfi", "-i", "sine=sample_rate=48000:duration=2",
-            "-c:v", "mpeg4", "-c:a", "aac", "-ac", "2", video.to_str().unwrap(),
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=10:duration=2",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=sample_rate=48000:duration=2",
+            "-c:v",
+            "mpeg4",
+            "-c:a",
+            "aac",
+            "-ac",
+            "2",
+            video.to_str().unwrap(),
         ]);
         let p = probe(&video).unwrap();
-        assert_eq!((p.codec.as_str(), p.sample_rate, p.channels), ("aac", 48_000, 2));
+        assert_eq!(
+            (p.codec.as_str(), p.sample_rate, p.channels),
+            ("aac", 48_000, 2)
+        );
         assert!((p.duration_secs - 2.0).abs() < 0.1, "{p:?}");
     }
 
@@ -195,6 +229,9 @@ mod tests {
         std::fs::write(&empty, b"").unwrap();
         let err = probe(&empty).unwrap_err();
         assert!(matches!(err, AudioError::Empty { .. }), "{err}");
-        assert_eq!(err.to_string(), format!("{}: file is empty (0 bytes)", empty.display()));
+        assert_eq!(
+            err.to_string(),
+            format!("{}: file is empty (0 bytes)", empty.display())
+        );
     }
 }

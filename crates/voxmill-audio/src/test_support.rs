@@ -32,7 +32,9 @@ pub(crate) fn write_wav(path: &Path, rate: u32, channels: u16, interleaved: &[f3
 
 /// Interleaves equal-length channels.
 pub(crate) fn interleave(channels: &[Vec<f32>]) -> Vec<f32> {
-    (0..channels[0].len()).flat_map(|i| channels.iter().map(move |c| c[i])).collect()
+    (0..channels[0].len())
+        .flat_map(|i| channels.iter().map(move |c| c[i]))
+        .collect()
 }
 
 /// Whether an external tool is installed; prints a notice when it is not.
@@ -47,16 +49,20 @@ pub(crate) fn have(tool: &str) -> bool {
 
 /// Runs `ffmpeg -y -v error <args>` and asserts success.
 pub(crate) fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg").args(["-y", "-v", "error", "-nostdin"]).args(args).output();
+    let out = Command::new("ffmpeg")
+        .args(["-y", "-v", "error", "-nostdin"])
+        .args(args)
+        .output();
     let out = out.expect("ffmpeg runs");
-    assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Standardizes `src` at 16 kHz into `dir` and reads the result back.
-pub(crate) fn standardize_16k(
-    src: &Path,
-    dir: &Path,
-) -> (StandardizeReport, Vec<f32>, u32) {
+pub(crate) fn standardize_16k(src: &Path, dir: &Path) -> (StandardizeReport, Vec<f32>, u32) {
     let dst: PathBuf = dir.join("out.wav");
     let report = standardize(src, &dst, &StandardizeOptions::default(), &mut |_| {})
         .unwrap_or_else(|e| panic!("standardize failed: {e}"));

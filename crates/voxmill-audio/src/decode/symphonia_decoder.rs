@@ -53,7 +53,9 @@ pub(crate) fn open_format(path: &Path) -> Result<Option<OpenedFormat>, AudioErro
 
 /// The short name symphonia gives a codec ("mp3", "pcm_s16le"), when it can decode it.
 pub(crate) fn codec_name(track: &Track) -> Option<&'static str> {
-    symphonia::default::get_codecs().get_codec(track.codec_params.codec).map(|d| d.short_name)
+    symphonia::default::get_codecs()
+        .get_codec(track.codec_params.codec)
+        .map(|d| d.short_name)
 }
 
 /// Result of trying symphonia on a file.
@@ -124,7 +126,9 @@ impl SymphoniaDecoder {
                 Ok(Opened::Ready(this))
             }
             Ok(false) if this.skipped_packets == 0 && this.stopped_early.is_none() => {
-                Err(AudioError::NoSamples { path: path.to_path_buf() })
+                Err(AudioError::NoSamples {
+                    path: path.to_path_buf(),
+                })
             }
             // Symphonia knows the format but fails on every packet: let ffmpeg try.
             Ok(false) | Err(_) => Ok(Opened::Unsupported { recognised: true }),
