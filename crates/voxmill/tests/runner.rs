@@ -1,0 +1,90 @@
+//! The stage runner as a user sees it: up-to-date stages are skipped, a changed setting makes exactly the
+//! stages that read it stale, `--force` redoes a stage, and `--json` / `--quiet` suit scripts.
+
+mod common;
+
+use common::*;
+
+fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    stdout(out).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect()
+}
+
+fn count(events: &[serde_json::Value], kind: &str) -> usize {
+    events.iter().filter(|e| e["event"] == kind).count()
+}
+
+#[test]
+fn skip_stale_and_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("talk.wav");
+    speech(&input, "Fingerprints decide what runs again.", 22050);
+    let project = dir.path().join("talk-voxmill");
+
+    // `run` on a file creates the project next to it.
+    let first = run(&[&"run", &input, &"--json"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let events = json_lines(&first);
+    assert_eq!(count(&events, "input_added"), 1);
+    assert_eq!(count(&events, "stage_finished"), 1);
+    let summary = events.last().unwrap();
+    assert_eq!(summary["summary"], "run");
+    assert_eq!(summary["project"], project.to_str().unwrap());
+
+    // Nothing changed: nothing runs.
+    let second = json_lines(&run(&[&"run", &project, &"--json"]));
+    assert_eq!((count(&second, "stage_skipped"), count(&second, "stage_finished")), (1, 0));
+
+    // A setting standardize reads changed: it is stale, and the next run redoes it at the new rate.
+    let settings = project.join("voxmill.toml");
+    let text = std::fs::read_to_string(&settings).unwrap().replace("sample_rate = 16000", "sample_rate = 24000");
+    std::fs::write(&settings, text).unwrap();
+    assert_eq!(stage_state(&project, "talk", "standardize"), "stale");
+    let third = json_lines(&run(&[&"run", &project, &"--json"]));
+    assert_eq!(count(&third, "stage_finished"), 1);
+    let (_, rate) = voxmill_audio::read_wav_mono(&project.join("work/talk/audio.wav")).unwrap();
+    assert_eq!(rate, 24000);
+    assert_eq!(stage_state(&project, "talk", "standardize"), "done");
+
+    // A deleted output makes the stage stale too.
+    std::fs::remove_file(project.join("work/talk/audio.wav")).unwrap();
+    assert_eq!(stage_state(&project, "talk", "standardize"), "stale");
+    assert_eq!(count(&json_lines(&run(&[&"run", &project, &"--json"])), "stage_finished"), 1);
+
+    // --force redoes an up-to-date stage.
+    let forced = json_lines(&run(&[&"run", &project, &"--json", &"--force", &"standardize"]));
+    assert_eq!(count(&forced, "stage_finished"), 1);
+
+    // An unknown stage name is a usage error that lists the real ones.
+    let bad = run(&[&"run", &project, &"--force", &"standardise"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("unknown stage `standardise`; stages are: standardize"), "{}", stderr(&bad));
+}
+
+#[test]
+fn quiet_prints_nothing_on_success_and_status_is_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("a b.wav");
+    sine(&input, 44100, 2, 3.0, 440.0);
+    let project = dir.path().join("p");
+    let out = run(&[&"run", &input, &"--out", &project, &"--quiet"]);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "");
+    assert_eq!(stderr(&out), "");
+
+    let table = stdout(&run(&[&"status", &project]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("RECORDING") && lines[0].contains("STANDARDIZE"), "{table}");
+    assert!(lines[1].starts_with("a_b") && lines[1].contains("0:00:03") && lines[1].ends_with("done"), "{table}");
+}
+
+#[test]
+fn a_second_process_is_refused_while_the_project_is_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    assert!(run(&[&"init", &project]).status.success());
+    let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(project.join(".voxmill.lock")).unwrap();
+    lock.lock().unwrap();
+    let out = run(&[&"run", &project]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("another voxmill process is working on this project"), "{}", stderr(&out));
+}
