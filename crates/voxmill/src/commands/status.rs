@@ -47,7 +47,7 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
     for stage in &stages {
         header.push_str(&format!("  {:<12}", stage.name().to_uppercase()));
     }
-    println!("{header}");
+    println!("{}", header.trim_end());
     let mut failures = Vec::new();
     for row in &rows {
         let r = &row.recording;
