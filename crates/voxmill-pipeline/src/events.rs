@@ -9,17 +9,41 @@ pub enum Event<'a> {
     /// A run begins over `recordings` recordings holding `total_secs` of audio.
     RunStarted { recordings: usize, total_secs: f64 },
     /// A stage starts on a recording of `total_secs` seconds.
-    StageStarted { recording: &'a str, stage: &'a str, total_secs: f64 },
+    StageStarted {
+        recording: &'a str,
+        stage: &'a str,
+        total_secs: f64,
+    },
     /// `done_secs` of the recording have been processed by the stage.
-    StageProgress { recording: &'a str, stage: &'a str, done_secs: f64 },
+    StageProgress {
+        recording: &'a str,
+        stage: &'a str,
+        done_secs: f64,
+    },
     /// The stage's stored result is up to date.
     StageSkipped { recording: &'a str, stage: &'a str },
-    StageFinished { recording: &'a str, stage: &'a str, elapsed_secs: f64 },
-    StageFailed { recording: &'a str, stage: &'a str, error: &'a str },
+    StageFinished {
+        recording: &'a str,
+        stage: &'a str,
+        elapsed_secs: f64,
+    },
+    StageFailed {
+        recording: &'a str,
+        stage: &'a str,
+        error: &'a str,
+    },
     /// A stage was not attempted because a stage it needs failed.
-    StageBlocked { recording: &'a str, stage: &'a str, by: &'a str },
+    StageBlocked {
+        recording: &'a str,
+        stage: &'a str,
+        by: &'a str,
+    },
     /// `voxmill add` registered an input.
-    InputAdded { path: &'a Path, recording: &'a str, duration_secs: f64 },
+    InputAdded {
+        path: &'a Path,
+        recording: &'a str,
+        duration_secs: f64,
+    },
     /// `voxmill add` skipped an input whose content is already in the project.
     InputDuplicate { path: &'a Path, existing: &'a str },
     /// `voxmill add` could not register an input.

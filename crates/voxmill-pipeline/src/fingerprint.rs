@@ -9,7 +9,11 @@ use voxmill_project::{Recording, Settings};
 use crate::Stage;
 
 /// The fingerprint each stage would have now, for one recording; `stages` must be in dependency order.
-pub fn fingerprints(stages: &[Box<dyn Stage>], settings: &Settings, recording: &Recording) -> HashMap<&'static str, String> {
+pub fn fingerprints(
+    stages: &[Box<dyn Stage>],
+    settings: &Settings,
+    recording: &Recording,
+) -> HashMap<&'static str, String> {
     let mut out: HashMap<&'static str, String> = HashMap::new();
     for stage in stages {
         let version = stage.version().to_string();
@@ -20,8 +24,11 @@ pub fn fingerprints(stages: &[Box<dyn Stage>], settings: &Settings, recording: &
             ("settings", &settings_key),
             ("input", &recording.sha256),
         ];
-        let upstream: Vec<(&str, String)> =
-            stage.depends_on().iter().map(|d| (*d, out.get(d).cloned().unwrap_or_default())).collect();
+        let upstream: Vec<(&str, String)> = stage
+            .depends_on()
+            .iter()
+            .map(|d| (*d, out.get(d).cloned().unwrap_or_default()))
+            .collect();
         parts.extend(upstream.iter().map(|(d, f)| (*d, f.as_str())));
         out.insert(stage.name(), sha256_parts(parts));
     }

@@ -57,13 +57,23 @@ pub fn run(
     let forced = forced_closure(stages, &opts.force)?;
     let recordings = project.catalog.recordings()?;
     let audio_secs = recordings.iter().map(|r| r.duration_secs).sum();
-    reporter.event(&Event::RunStarted { recordings: recordings.len(), total_secs: audio_secs });
+    reporter.event(&Event::RunStarted {
+        recordings: recordings.len(),
+        total_secs: audio_secs,
+    });
 
     let jobs = match (opts.jobs, project.settings.run.jobs) {
-        (0, 0) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        (0, 0) => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
         (0, n) | (n, _) => n,
     };
-    let summary = Mutex::new(RunSummary { recordings: recordings.len(), audio_secs, partials_removed, ..Default::default() });
+    let summary = Mutex::new(RunSummary {
+        recordings: recordings.len(),
+        audio_secs,
+        partials_removed,
+        ..Default::default()
+    });
     let next = AtomicUsize::new(0);
     // A Project holds a connection, which must not cross threads: workers get its parts and open their own.
     let (layout, settings) = (&project.layout, &project.settings);
@@ -80,8 +90,12 @@ pub fn run(
                 };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(recording) = recordings.get(i) else { break };
-                    if let Err(e) = run_recording(layout, settings, &catalog, stages, &forced, recording, reporter, &summary) {
+                    let Some(recording) = recordings.get(i) else {
+                        break;
+                    };
+                    if let Err(e) = run_recording(
+                        layout, settings, &catalog, stages, &forced, recording, reporter, &summary,
+                    ) {
                         fatal.lock().unwrap().get_or_insert(e);
                         break;
                     }
@@ -96,7 +110,10 @@ pub fn run(
 }
 
 /// The forced stages plus everything that depends on them, directly or not.
-fn forced_closure(stages: &[Box<dyn Stage>], force: &[String]) -> Result<HashSet<&'static str>, PipelineError> {
+fn forced_closure(
+    stages: &[Box<dyn Stage>],
+    force: &[String],
+) -> Result<HashSet<&'static str>, PipelineError> {
     let mut forced = HashSet::new();
     for name in force {
         let stage = stages.iter().find(|s| s.name() == name).ok_or_else(|| {
@@ -131,25 +148,46 @@ fn run_recording(
         let stage_name = stage.name();
         if let Some(dep) = stage.depends_on().iter().find(|d| not_done.contains(*d)) {
             not_done.insert(stage_name);
-            reporter.event(&Event::StageBlocked { recording: name, stage: stage_name, by: dep });
+            reporter.event(&Event::StageBlocked {
+                recording: name,
+                stage: stage_name,
+                by: dep,
+            });
             continue;
         }
         let progress = |done_secs: f64| {
-            reporter.event(&Event::StageProgress { recording: name, stage: stage_name, done_secs });
+            reporter.event(&Event::StageProgress {
+                recording: name,
+                stage: stage_name,
+                done_secs,
+            });
         };
-        let ctx = StageContext { layout, settings, recording, progress: &progress };
+        let ctx = StageContext {
+            layout,
+            settings,
+            recording,
+            progress: &progress,
+        };
         let fingerprint = &fps[stage_name];
         let previous = catalog.stage_run(recording.id, stage_name)?;
         let up_to_date = !forced.contains(stage_name)
-            && previous.is_some_and(|p| p.state == StageState::Done && &p.fingerprint == fingerprint)
+            && previous
+                .is_some_and(|p| p.state == StageState::Done && &p.fingerprint == fingerprint)
             && stage.outputs(&ctx).iter().all(|p| p.exists());
         if up_to_date {
             summary.lock().unwrap().stages_skipped += 1;
-            reporter.event(&Event::StageSkipped { recording: name, stage: stage_name });
+            reporter.event(&Event::StageSkipped {
+                recording: name,
+                stage: stage_name,
+            });
             continue;
         }
 
-        reporter.event(&Event::StageStarted { recording: name, stage: stage_name, total_secs: recording.duration_secs });
+        reporter.event(&Event::StageStarted {
+            recording: name,
+            stage: stage_name,
+            total_secs: recording.duration_secs,
+        });
         let started = Instant::now();
         let result = catch_unwind(AssertUnwindSafe(|| stage.run(&ctx))).unwrap_or_else(|panic| {
             let what = panic
@@ -157,25 +195,45 @@ fn run_recording(
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
-            Err(crate::StageError(format!("internal error in stage {stage_name}: {what}; please report it")))
+            Err(crate::StageError(format!(
+                "internal error in stage {stage_name}: {what}; please report it"
+            )))
         });
         let elapsed = started.elapsed().as_secs_f64();
         match result {
             Ok(outputs) => {
-                catalog.record_done(recording.id, stage_name, fingerprint, &outputs.to_string(), elapsed)?;
+                catalog.record_done(
+                    recording.id,
+                    stage_name,
+                    fingerprint,
+                    &outputs.to_string(),
+                    elapsed,
+                )?;
                 summary.lock().unwrap().stages_run += 1;
-                reporter.event(&Event::StageFinished { recording: name, stage: stage_name, elapsed_secs: elapsed });
+                reporter.event(&Event::StageFinished {
+                    recording: name,
+                    stage: stage_name,
+                    elapsed_secs: elapsed,
+                });
             }
             Err(e) => {
                 let error = e.to_string();
                 catalog.record_failed(recording.id, stage_name, fingerprint, &error, elapsed)?;
                 not_done.insert(stage_name);
-                reporter.event(&Event::StageFailed { recording: name, stage: stage_name, error: &error });
-                summary.lock().unwrap().failures.push(crate::runner::Failure {
-                    recording: name.to_string(),
-                    stage: stage_name.to_string(),
-                    error,
+                reporter.event(&Event::StageFailed {
+                    recording: name,
+                    stage: stage_name,
+                    error: &error,
                 });
+                summary
+                    .lock()
+                    .unwrap()
+                    .failures
+                    .push(crate::runner::Failure {
+                        recording: name.to_string(),
+                        stage: stage_name.to_string(),
+                        error,
+                    });
             }
         }
     }

@@ -23,29 +23,43 @@ pub struct RecordingStatus {
 }
 
 /// The state of every stage of every recording.
-pub fn project_status(project: &Project, stages: &[Box<dyn Stage>]) -> Result<Vec<RecordingStatus>, PipelineError> {
+pub fn project_status(
+    project: &Project,
+    stages: &[Box<dyn Stage>],
+) -> Result<Vec<RecordingStatus>, PipelineError> {
     let mut rows = Vec::new();
     for recording in project.catalog.recordings()? {
         let fps = fingerprints(stages, &project.settings, &recording);
         let mut states = Vec::new();
         for stage in stages {
             let noop = |_: f64| {};
-            let ctx =
-                StageContext { layout: &project.layout, settings: &project.settings, recording: &recording, progress: &noop };
+            let ctx = StageContext {
+                layout: &project.layout,
+                settings: &project.settings,
+                recording: &recording,
+                progress: &noop,
+            };
             let state = match project.catalog.stage_run(recording.id, stage.name())? {
                 None => StageStatus::Pending,
-                Some(run) if run.state == StageState::Failed => StageStatus::Failed(run.error.unwrap_or_default()),
+                Some(run) if run.state == StageState::Failed => {
+                    StageStatus::Failed(run.error.unwrap_or_default())
+                }
                 Some(run) if run.fingerprint != fps[stage.name()] => {
                     StageStatus::Stale("settings, input or an upstream stage changed".into())
                 }
                 Some(_) => match stage.outputs(&ctx).into_iter().find(|p| !p.exists()) {
-                    Some(missing) => StageStatus::Stale(format!("{} is missing", missing.display())),
+                    Some(missing) => {
+                        StageStatus::Stale(format!("{} is missing", missing.display()))
+                    }
                     None => StageStatus::Done,
                 },
             };
             states.push((stage.name(), state));
         }
-        rows.push(RecordingStatus { recording, stages: states });
+        rows.push(RecordingStatus {
+            recording,
+            stages: states,
+        });
     }
     Ok(rows)
 }

@@ -102,25 +102,39 @@ pub struct StageRun {
 impl Catalog {
     /// Opens (creating if needed) and migrates the catalog at `path`.
     pub fn open(path: &Path) -> Result<Catalog, ProjectError> {
-        let wrap = |source| ProjectError::Catalog { path: path.to_path_buf(), source };
+        let wrap = |source| ProjectError::Catalog {
+            path: path.to_path_buf(),
+            source,
+        };
         let conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(Duration::from_secs(60)).map_err(wrap)?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(wrap)?;
-        let mut catalog = Catalog { conn, path: path.to_path_buf() };
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(wrap)?;
+        let mut catalog = Catalog {
+            conn,
+            path: path.to_path_buf(),
+        };
         catalog.migrate()?;
         Ok(catalog)
     }
 
     fn err(&self, source: rusqlite::Error) -> ProjectError {
-        ProjectError::Catalog { path: self.path.clone(), source }
+        ProjectError::Catalog {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     /// The schema version this build writes.
     pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
     fn migrate(&mut self) -> Result<(), ProjectError> {
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
         if version > Self::SCHEMA_VERSION {
             return Err(ProjectError::SchemaTooNew {
                 path: self.path.clone(),
@@ -129,18 +143,26 @@ impl Catalog {
             });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction().map_err(|e| ProjectError::Catalog { path: self.path.clone(), source: e })?;
+            let tx = self.conn.transaction().map_err(|e| ProjectError::Catalog {
+                path: self.path.clone(),
+                source: e,
+            })?;
             tx.execute_batch(sql)
                 .and_then(|_| tx.pragma_update(None, "user_version", (i + 1) as i64))
                 .and_then(|_| tx.commit())
-                .map_err(|e| ProjectError::Catalog { path: self.path.clone(), source: e })?;
+                .map_err(|e| ProjectError::Catalog {
+                    path: self.path.clone(),
+                    source: e,
+                })?;
         }
         Ok(())
     }
 
     /// The schema version found on disk.
     pub fn schema_version(&self) -> Result<i64, ProjectError> {
-        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 
     /// Registers an input; the caller has checked for duplicates under the project lock.
@@ -181,7 +203,8 @@ impl Catalog {
         })
     }
 
-    const RECORDING_COLUMNS: &'static str = "id, name, source_path, stored_path, sha256, size_bytes, codec, container,
+    const RECORDING_COLUMNS: &'static str =
+        "id, name, source_path, stored_path, sha256, size_bytes, codec, container,
          sample_rate, channels, duration_secs";
 
     fn recording_from_row(row: &Row<'_>) -> rusqlite::Result<Recording> {
@@ -202,14 +225,22 @@ impl Catalog {
 
     /// The recording with this content hash, if any.
     pub fn recording_by_sha256(&self, sha256: &str) -> Result<Option<Recording>, ProjectError> {
-        let sql = format!("SELECT {} FROM recordings WHERE sha256 = ?1", Self::RECORDING_COLUMNS);
-        self.conn.query_row(&sql, [sha256], Self::recording_from_row).optional().map_err(|e| self.err(e))
+        let sql = format!(
+            "SELECT {} FROM recordings WHERE sha256 = ?1",
+            Self::RECORDING_COLUMNS
+        );
+        self.conn
+            .query_row(&sql, [sha256], Self::recording_from_row)
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// Whether a recording already uses this name.
     pub fn name_taken(&self, name: &str) -> Result<bool, ProjectError> {
         self.conn
-            .query_row("SELECT 1 FROM recordings WHERE name = ?1", [name], |_| Ok(()))
+            .query_row("SELECT 1 FROM recordings WHERE name = ?1", [name], |_| {
+                Ok(())
+            })
             .optional()
             .map(|r| r.is_some())
             .map_err(|e| self.err(e))
@@ -217,14 +248,23 @@ impl Catalog {
 
     /// All recordings in the order they were added.
     pub fn recordings(&self) -> Result<Vec<Recording>, ProjectError> {
-        let sql = format!("SELECT {} FROM recordings ORDER BY id", Self::RECORDING_COLUMNS);
+        let sql = format!(
+            "SELECT {} FROM recordings ORDER BY id",
+            Self::RECORDING_COLUMNS
+        );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], Self::recording_from_row).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], Self::recording_from_row)
+            .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// The last run of `stage` on a recording.
-    pub fn stage_run(&self, recording_id: i64, stage: &str) -> Result<Option<StageRun>, ProjectError> {
+    pub fn stage_run(
+        &self,
+        recording_id: i64,
+        stage: &str,
+    ) -> Result<Option<StageRun>, ProjectError> {
         self.conn
             .query_row(
                 "SELECT recording_id, stage, state, fingerprint, outputs, error, elapsed_secs
@@ -235,7 +275,11 @@ impl Catalog {
                     Ok(StageRun {
                         recording_id: row.get(0)?,
                         stage: row.get(1)?,
-                        state: if state == "done" { StageState::Done } else { StageState::Failed },
+                        state: if state == "done" {
+                            StageState::Done
+                        } else {
+                            StageState::Failed
+                        },
                         fingerprint: row.get(3)?,
                         outputs: row.get(4)?,
                         error: row.get(5)?,
@@ -256,7 +300,15 @@ impl Catalog {
         outputs_json: &str,
         elapsed_secs: f64,
     ) -> Result<(), ProjectError> {
-        self.upsert(recording_id, stage, "done", fingerprint, outputs_json, None, elapsed_secs)
+        self.upsert(
+            recording_id,
+            stage,
+            "done",
+            fingerprint,
+            outputs_json,
+            None,
+            elapsed_secs,
+        )
     }
 
     /// Records a stage's failure and its reason.
@@ -268,7 +320,15 @@ impl Catalog {
         error: &str,
         elapsed_secs: f64,
     ) -> Result<(), ProjectError> {
-        self.upsert(recording_id, stage, "failed", fingerprint, "{}", Some(error), elapsed_secs)
+        self.upsert(
+            recording_id,
+            stage,
+            "failed",
+            fingerprint,
+            "{}",
+            Some(error),
+            elapsed_secs,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -297,7 +357,10 @@ impl Catalog {
 }
 
 fn now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -335,8 +398,14 @@ mod tests {
     fn refuses_newer_schema() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("voxmill.db");
-        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
-        assert!(matches!(Catalog::open(&path), Err(ProjectError::SchemaTooNew { found: 99, .. })));
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(
+            Catalog::open(&path),
+            Err(ProjectError::SchemaTooNew { found: 99, .. })
+        ));
     }
 
     #[test]
@@ -354,9 +423,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
         let r = c.insert_recording(&sample("a", "aa")).unwrap();
-        c.record_failed(r.id, "standardize", "f1", "boom", 0.1).unwrap();
-        assert_eq!(c.stage_run(r.id, "standardize").unwrap().unwrap().state, StageState::Failed);
-        c.record_done(r.id, "standardize", "f2", "{\"x\":1}", 0.2).unwrap();
+        c.record_failed(r.id, "standardize", "f1", "boom", 0.1)
+            .unwrap();
+        assert_eq!(
+            c.stage_run(r.id, "standardize").unwrap().unwrap().state,
+            StageState::Failed
+        );
+        c.record_done(r.id, "standardize", "f2", "{\"x\":1}", 0.2)
+            .unwrap();
         let run = c.stage_run(r.id, "standardize").unwrap().unwrap();
         assert_eq!(run.state, StageState::Done);
         assert_eq!(run.fingerprint, "f2");

@@ -45,7 +45,11 @@ impl Layout {
     /// Resolves a path stored relative to the project root.
     pub fn resolve(&self, stored: &str) -> PathBuf {
         let p = Path::new(stored);
-        if p.is_absolute() { p.to_path_buf() } else { self.root.join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.root.join(p)
+        }
     }
 }
 
@@ -54,7 +58,13 @@ impl Layout {
 pub fn slug(name: &str) -> String {
     let mut out: String = name
         .chars()
-        .map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     out = out.trim_start_matches('.').to_string();
     if out.chars().count() > 80 {

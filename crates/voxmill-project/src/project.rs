@@ -37,7 +37,11 @@ impl Project {
         }
         let settings = Settings::load(&layout.settings())?;
         let catalog = Catalog::open(&layout.catalog())?;
-        Ok(Project { layout, settings, catalog })
+        Ok(Project {
+            layout,
+            settings,
+            catalog,
+        })
     }
 
     /// Whether `dir` holds a project.
@@ -66,7 +70,10 @@ mod tests {
         let p = Project::init(&root).unwrap();
         assert_eq!(p.settings, Settings::default());
         assert!(Project::is_project(&root));
-        assert!(matches!(Project::init(&root), Err(ProjectError::AlreadyAProject(_))));
+        assert!(matches!(
+            Project::init(&root),
+            Err(ProjectError::AlreadyAProject(_))
+        ));
         Project::open(&root).unwrap();
     }
 

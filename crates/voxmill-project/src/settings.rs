@@ -46,7 +46,7 @@ pub struct StandardizeSettings {
 }
 
 /// How a run uses the machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct RunSettings {
     /// Recordings processed at once; 0 means one per CPU core.
@@ -65,19 +65,15 @@ impl Default for SourcesSettings {
 
 impl Default for StandardizeSettings {
     fn default() -> Self {
-        StandardizeSettings { sample_rate: 16_000 }
-    }
-}
-
-impl Default for RunSettings {
-    fn default() -> Self {
-        RunSettings { jobs: 0 }
+        StandardizeSettings {
+            sample_rate: 16_000,
+        }
     }
 }
 
 const DEFAULT_EXTENSIONS: &[&str] = &[
-    "wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "mp4", "m4v", "mov", "mkv", "mka", "webm",
-    "aif", "aiff", "wma",
+    "wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "mp4", "m4v", "mov", "mkv",
+    "mka", "webm", "aif", "aiff", "wma",
 ];
 
 /// The documented settings file `voxmill init` writes.
@@ -111,14 +107,21 @@ impl Settings {
             path: path.to_path_buf(),
             message: e.message().to_string() + &location(&text, e.span()),
         })?;
-        settings.validate().map_err(|message| ProjectError::Settings { path: path.to_path_buf(), message })?;
+        settings
+            .validate()
+            .map_err(|message| ProjectError::Settings {
+                path: path.to_path_buf(),
+                message,
+            })?;
         Ok(settings)
     }
 
     fn validate(&self) -> Result<(), String> {
         let rate = self.standardize.sample_rate;
         if !(8_000..=192_000).contains(&rate) {
-            return Err(format!("standardize.sample_rate = {rate} is outside 8000..=192000 Hz"));
+            return Err(format!(
+                "standardize.sample_rate = {rate} is outside 8000..=192000 Hz"
+            ));
         }
         Ok(())
     }
@@ -126,7 +129,10 @@ impl Settings {
 
 fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     match span {
-        Some(span) => format!(" (line {})", text[..span.start.min(text.len())].matches('\n').count() + 1),
+        Some(span) => format!(
+            " (line {})",
+            text[..span.start.min(text.len())].matches('\n').count() + 1
+        ),
         None => String::new(),
     }
 }
@@ -162,6 +168,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("voxmill.toml");
         std::fs::write(&p, "[standardize]\nsample_rate = 100\n").unwrap();
-        assert!(Settings::load(&p).unwrap_err().to_string().contains("sample_rate = 100"));
+        assert!(
+            Settings::load(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("sample_rate = 100")
+        );
     }
 }

@@ -31,10 +31,9 @@ pub fn stderr(o: &Output) -> String {
 
 /// Runs an external tool the tests need, failing loudly if setup did not install it.
 pub fn tool(name: &str, args: &[&str]) {
-    let status = Command::new(name)
-        .args(args)
-        .status()
-        .unwrap_or_else(|e| panic!("{name} is needed by the tests ({e}); run `make setup` (scripts/setup.sh)"));
+    let status = Command::new(name).args(args).status().unwrap_or_else(|e| {
+        panic!("{name} is needed by the tests ({e}); run `make setup` (scripts/setup.sh)")
+    });
     assert!(status.success(), "{name} {args:?} failed");
 }
 
@@ -65,7 +64,15 @@ pub fn sine(path: &Path, rate: u32, channels: u32, seconds: f64, freq: f64) {
 pub fn speech(path: &Path, text: &str, rate: u32) {
     let raw = path.with_extension("espeak.wav");
     tool("espeak-ng", &["-w", raw.to_str().unwrap(), text]);
-    tool("sox", &[raw.to_str().unwrap(), "-r", &rate.to_string(), path.to_str().unwrap()]);
+    tool(
+        "sox",
+        &[
+            raw.to_str().unwrap(),
+            "-r",
+            &rate.to_string(),
+            path.to_str().unwrap(),
+        ],
+    );
     std::fs::remove_file(raw).unwrap();
 }
 
@@ -73,13 +80,19 @@ pub fn speech(path: &Path, text: &str, rate: u32) {
 pub fn status_json(project: &Path) -> Vec<serde_json::Value> {
     let out = run(&[&"status", &"--json", &project]);
     assert!(out.status.success(), "status failed: {}", stderr(&out));
-    stdout(&out).lines().map(|l| serde_json::from_str(l).expect("status prints JSON lines")).collect()
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("status prints JSON lines"))
+        .collect()
 }
 
 /// The state of `stage` for the recording named `name`.
 pub fn stage_state(project: &Path, name: &str, stage: &str) -> String {
     let rows = status_json(project);
-    let row = rows.iter().find(|r| r["recording"] == name).unwrap_or_else(|| panic!("no recording {name}: {rows:?}"));
+    let row = rows
+        .iter()
+        .find(|r| r["recording"] == name)
+        .unwrap_or_else(|| panic!("no recording {name}: {rows:?}"));
     row["stages"][stage]["state"].as_str().unwrap().to_string()
 }
 
@@ -87,7 +100,9 @@ pub fn stage_state(project: &Path, name: &str, stage: &str) -> String {
 pub fn tree_digest(dir: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in rd {
             let p = e.unwrap().path();
             if p.is_dir() {
@@ -105,12 +120,17 @@ pub fn tree_digest(dir: &Path) -> Vec<(PathBuf, String)> {
 
 /// The catalog, opened read-only, for assertions on its content.
 pub fn catalog(project: &Path) -> rusqlite::Connection {
-    rusqlite::Connection::open_with_flags(project.join("voxmill.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("catalog opens")
+    rusqlite::Connection::open_with_flags(
+        project.join("voxmill.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("catalog opens")
 }
 
 /// Checks SQLite's own consistency checks pass.
 pub fn assert_catalog_intact(project: &Path) {
-    let ok: String = catalog(project).query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let ok: String = catalog(project)
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(ok, "ok");
 }
