@@ -3,17 +3,22 @@
 //! loudness on the way. Decoding is pure Rust (symphonia) where possible, with an `ffmpeg`
 //! subprocess for the rest; everything streams, so hours of audio need little memory.
 
+mod clips;
 mod decode;
 mod error;
 mod loudness;
 mod probe;
+mod pump;
 mod resample;
+mod silence;
 mod standardize;
 #[cfg(test)]
 mod test_support;
 mod wav;
 
+pub use clips::{ClipSpec, write_clips};
 pub use error::AudioError;
 pub use probe::{Probe, probe};
+pub use silence::{DIGITAL_SILENCE_DB, Silence, SilenceOptions, detect_silences, speech_from_silences};
 pub use standardize::{StandardizeOptions, StandardizeReport, standardize};
 pub use wav::read_wav_mono;

@@ -5,11 +5,8 @@ use std::path::Path;
 use crate::decode;
 use crate::error::AudioError;
 use crate::loudness::LoudnessMeter;
-use crate::resample::StreamResampler;
+use crate::pump::pump;
 use crate::wav::WavSink;
-
-/// Call the progress callback after every this many seconds of decoded source.
-const PROGRESS_EVERY_SECS: u64 = 10;
 
 /// Target rates accepted by [`standardize`].
 const RATE_RANGE: std::ops::RangeInclusive<u32> = 1_000..=384_000;
@@ -89,36 +86,10 @@ fn run(
     let (rate, channels) = (decoder.sample_rate(), decoder.channels());
     let mut meter = LoudnessMeter::new(channels, rate);
     let mut sink = WavSink::create(dst, target_rate)?;
-    let mut resampler = (rate != target_rate).then(|| StreamResampler::new(rate, target_rate));
-    let mut mono = Vec::new();
-    let mut frames_in = 0u64;
-    let progress_step = PROGRESS_EVERY_SECS * u64::from(rate);
-    let mut next_progress = progress_step;
-    while let Some(block) = decoder.next_block()? {
-        meter.add(block);
-        downmix(block, usize::from(channels), &mut mono);
-        frames_in += mono.len() as u64;
-        match resampler.as_mut() {
-            Some(r) => r.push(&mono, &mut |out: &[f32]| sink.write(out))?,
-            None => sink.write(&mono)?,
-        }
-        if frames_in >= next_progress {
-            progress(frames_in as f64 / f64::from(rate));
-            next_progress += progress_step;
-        }
-    }
-    if frames_in == 0 {
-        return Err(AudioError::NoSamples {
-            path: src.to_path_buf(),
-        });
-    }
-    if let Some(r) = resampler {
-        r.finish(&mut |out: &[f32]| sink.write(out))?;
-    }
+    pump(src, decoder, target_rate, progress, &mut |block| meter.add(block), &mut |out| sink.write(out))?;
     let peak = sink.peak();
     let output_samples = sink.finish()?;
     let loudness_lufs = meter.finish();
-    progress(frames_in as f64 / f64::from(rate));
     Ok(StandardizeReport {
         duration_secs: output_samples as f64 / f64::from(target_rate),
         output_samples,
@@ -129,21 +100,6 @@ fn run(
         decoder: decoder.name(),
         warnings: decoder.warnings(),
     })
-}
-
-/// Replaces `mono` with the per-frame mean of the interleaved `block`.
-fn downmix(block: &[f32], channels: usize, mono: &mut Vec<f32>) {
-    mono.clear();
-    if channels == 1 {
-        mono.extend_from_slice(block);
-    } else {
-        let scale = 1.0 / channels as f32;
-        mono.extend(
-            block
-                .chunks_exact(channels)
-                .map(|f| f.iter().sum::<f32>() * scale),
-        );
-    }
 }
 
 #[cfg(test)]

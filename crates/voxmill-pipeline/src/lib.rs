@@ -3,10 +3,12 @@
 //! recordings at once, and commits each result atomically. Ingest (`voxmill add`) and status live here too,
 //! because they share the stage list and the fingerprints.
 
+pub mod cutting;
 mod error;
 pub mod events;
 pub mod fingerprint;
 pub mod ingest;
+mod resources;
 pub mod runner;
 pub mod stage;
 pub mod stages;
@@ -14,6 +16,7 @@ pub mod status;
 
 pub use error::PipelineError;
 pub use events::{Event, Reporter};
+pub use resources::Resources;
 pub use runner::{RunOptions, RunSummary, run};
-pub use stage::{Stage, StageContext, StageError};
+pub use stage::{Stage, StageContext, StageError, StageOutput};
 pub use stages::all_stages;

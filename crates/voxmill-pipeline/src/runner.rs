@@ -13,7 +13,7 @@ use voxmill_project::atomic::sweep_partials;
 use voxmill_project::{Catalog, Layout, Project, ProjectLock, Recording, Settings, StageState};
 
 use crate::fingerprint::fingerprints;
-use crate::{Event, PipelineError, Reporter, Stage, StageContext};
+use crate::{Event, PipelineError, Reporter, Resources, Stage, StageContext};
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +50,7 @@ pub fn run(
     project: &Project,
     stages: &[Box<dyn Stage>],
     opts: &RunOptions,
+    resources: &Resources,
     reporter: &dyn Reporter,
 ) -> Result<RunSummary, PipelineError> {
     let _lock = ProjectLock::acquire(project.layout.root())?;
@@ -81,7 +82,7 @@ pub fn run(
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, recordings.len().max(1)) {
             scope.spawn(|| {
-                let catalog = match Catalog::open(&layout.catalog()) {
+                let mut catalog = match Catalog::open(&layout.catalog()) {
                     Ok(c) => c,
                     Err(e) => {
                         fatal.lock().unwrap().get_or_insert(e.into());
@@ -94,7 +95,15 @@ pub fn run(
                         break;
                     };
                     if let Err(e) = run_recording(
-                        layout, settings, &catalog, stages, &forced, recording, reporter, &summary,
+                        layout,
+                        settings,
+                        &mut catalog,
+                        resources,
+                        stages,
+                        &forced,
+                        recording,
+                        reporter,
+                        &summary,
                     ) {
                         fatal.lock().unwrap().get_or_insert(e);
                         break;
@@ -134,7 +143,8 @@ fn forced_closure(
 fn run_recording(
     layout: &Layout,
     settings: &Settings,
-    catalog: &Catalog,
+    catalog: &mut Catalog,
+    resources: &Resources,
     stages: &[Box<dyn Stage>],
     forced: &HashSet<&'static str>,
     recording: &Recording,
@@ -156,84 +166,63 @@ fn run_recording(
             continue;
         }
         let progress = |done_secs: f64| {
-            reporter.event(&Event::StageProgress {
-                recording: name,
-                stage: stage_name,
-                done_secs,
-            });
-        };
-        let ctx = StageContext {
-            layout,
-            settings,
-            recording,
-            progress: &progress,
+            reporter.event(&Event::StageProgress { recording: name, stage: stage_name, done_secs });
         };
         let fingerprint = &fps[stage_name];
-        let previous = catalog.stage_run(recording.id, stage_name)?;
-        let up_to_date = !forced.contains(stage_name)
-            && previous
-                .is_some_and(|p| p.state == StageState::Done && &p.fingerprint == fingerprint)
-            && stage.outputs(&ctx).iter().all(|p| p.exists());
-        if up_to_date {
-            summary.lock().unwrap().stages_skipped += 1;
-            reporter.event(&Event::StageSkipped {
+        let result = {
+            let catalog: &Catalog = catalog;
+            let ctx = StageContext { layout, settings, recording, catalog, resources, progress: &progress };
+            let previous = catalog.stage_run(recording.id, stage_name)?;
+            let up_to_date = !forced.contains(stage_name)
+                && previous.is_some_and(|p| p.state == StageState::Done && &p.fingerprint == fingerprint)
+                && stage.outputs(&ctx).is_ok_and(|o| o.iter().all(|p| p.exists()));
+            if up_to_date {
+                summary.lock().unwrap().stages_skipped += 1;
+                reporter.event(&Event::StageSkipped { recording: name, stage: stage_name });
+                continue;
+            }
+            reporter.event(&Event::StageStarted {
                 recording: name,
                 stage: stage_name,
+                total_secs: recording.duration_secs,
             });
-            continue;
-        }
-
-        reporter.event(&Event::StageStarted {
-            recording: name,
-            stage: stage_name,
-            total_secs: recording.duration_secs,
-        });
-        let started = Instant::now();
-        let result = catch_unwind(AssertUnwindSafe(|| stage.run(&ctx))).unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            Err(crate::StageError(format!(
-                "internal error in stage {stage_name}: {what}; please report it"
-            )))
-        });
-        let elapsed = started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            let result = catch_unwind(AssertUnwindSafe(|| stage.run(&ctx))).unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                Err(crate::StageError(format!("internal error in stage {stage_name}: {what}; please report it")))
+            });
+            (result, started.elapsed().as_secs_f64())
+        };
         match result {
-            Ok(outputs) => {
+            (Ok(output), elapsed) => {
                 catalog.record_done(
                     recording.id,
                     stage_name,
                     fingerprint,
-                    &outputs.to_string(),
+                    &output.summary.to_string(),
                     elapsed,
+                    &output.rows,
                 )?;
+                if let Some(cleanup) = output.after_commit {
+                    cleanup();
+                }
                 summary.lock().unwrap().stages_run += 1;
-                reporter.event(&Event::StageFinished {
-                    recording: name,
-                    stage: stage_name,
-                    elapsed_secs: elapsed,
-                });
+                reporter.event(&Event::StageFinished { recording: name, stage: stage_name, elapsed_secs: elapsed });
             }
-            Err(e) => {
+            (Err(e), elapsed) => {
                 let error = e.to_string();
                 catalog.record_failed(recording.id, stage_name, fingerprint, &error, elapsed)?;
                 not_done.insert(stage_name);
-                reporter.event(&Event::StageFailed {
-                    recording: name,
-                    stage: stage_name,
-                    error: &error,
+                reporter.event(&Event::StageFailed { recording: name, stage: stage_name, error: &error });
+                summary.lock().unwrap().failures.push(Failure {
+                    recording: name.to_string(),
+                    stage: stage_name.to_string(),
+                    error,
                 });
-                summary
-                    .lock()
-                    .unwrap()
-                    .failures
-                    .push(crate::runner::Failure {
-                        recording: name.to_string(),
-                        stage: stage_name.to_string(),
-                        error,
-                    });
             }
         }
     }

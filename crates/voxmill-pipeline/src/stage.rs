@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use voxmill_project::{Layout, Recording, Settings};
+use voxmill_project::{Catalog, Layout, Recording, Settings, StageRows};
+
+use crate::Resources;
 
 /// One step of the pipeline, applied to one recording.
 pub trait Stage: Send + Sync {
@@ -15,9 +17,26 @@ pub trait Stage: Send + Sync {
     /// The settings this stage reads, serialised; a change to them makes its result stale.
     fn settings_key(&self, settings: &Settings) -> String;
     /// Files the stage leaves on disk; a result whose files have gone is stale.
-    fn outputs(&self, ctx: &StageContext<'_>) -> Vec<PathBuf>;
-    /// Does the work: writes outputs atomically and returns a JSON summary for the catalog.
-    fn run(&self, ctx: &StageContext<'_>) -> Result<serde_json::Value, StageError>;
+    fn outputs(&self, ctx: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError>;
+    /// Does the work: writes its files atomically and returns what the runner commits to the catalog.
+    fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError>;
+}
+
+/// What a finished stage hands the runner, which commits it in one transaction.
+pub struct StageOutput {
+    /// A JSON summary for `status` and for people reading the catalog.
+    pub summary: serde_json::Value,
+    /// The rows this stage owns, replacing the previous ones.
+    pub rows: StageRows,
+    /// Runs once the commit is durable (e.g. removing files the new result no longer refers to).
+    pub after_commit: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl StageOutput {
+    /// A result that is only a summary.
+    pub fn summary(summary: serde_json::Value) -> Self {
+        StageOutput { summary, rows: StageRows::None, after_commit: None }
+    }
 }
 
 /// What a stage may look at while it runs.
@@ -25,6 +44,10 @@ pub struct StageContext<'a> {
     pub layout: &'a Layout,
     pub settings: &'a Settings,
     pub recording: &'a Recording,
+    /// Read access to upstream stages' rows.
+    pub catalog: &'a Catalog,
+    /// Models and other things shared by every recording of a run.
+    pub resources: &'a Resources,
     /// Reports how many seconds of the recording are done.
     pub progress: &'a (dyn Fn(f64) + Sync),
 }

@@ -4,7 +4,7 @@
 use voxmill_project::{Project, Recording, StageState};
 
 use crate::fingerprint::fingerprints;
-use crate::{PipelineError, Stage, StageContext};
+use crate::{PipelineError, Resources, Stage, StageContext};
 
 /// The state of one stage on one recording.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,10 +33,13 @@ pub fn project_status(
         let mut states = Vec::new();
         for stage in stages {
             let noop = |_: f64| {};
+            let resources = Resources::default();
             let ctx = StageContext {
                 layout: &project.layout,
                 settings: &project.settings,
                 recording: &recording,
+                catalog: &project.catalog,
+                resources: &resources,
                 progress: &noop,
             };
             let state = match project.catalog.stage_run(recording.id, stage.name())? {
@@ -47,7 +50,7 @@ pub fn project_status(
                 Some(run) if run.fingerprint != fps[stage.name()] => {
                     StageStatus::Stale("settings, input or an upstream stage changed".into())
                 }
-                Some(_) => match stage.outputs(&ctx).into_iter().find(|p| !p.exists()) {
+                Some(_) => match stage.outputs(&ctx).unwrap_or_default().into_iter().find(|p| !p.exists()) {
                     Some(missing) => {
                         StageStatus::Stale(format!("{} is missing", missing.display()))
                     }

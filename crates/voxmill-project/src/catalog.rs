@@ -36,6 +36,55 @@ CREATE TABLE stage_runs (
     elapsed_secs  REAL NOT NULL,
     PRIMARY KEY (recording_id, stage)
 );
+"#, r#"
+CREATE TABLE speech_regions (
+    recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    idx          INTEGER NOT NULL,
+    start        REAL NOT NULL,
+    end          REAL NOT NULL,
+    PRIMARY KEY (recording_id, idx)
+);
+CREATE TABLE silences (
+    recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    idx          INTEGER NOT NULL,
+    start        REAL NOT NULL,
+    end          REAL NOT NULL,
+    rms_db       REAL NOT NULL,
+    PRIMARY KEY (recording_id, idx)
+);
+CREATE TABLE segments (
+    recording_id      INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    idx               INTEGER NOT NULL,
+    start             REAL NOT NULL,
+    end               REAL NOT NULL,
+    text              TEXT NOT NULL,
+    avg_logprob       REAL NOT NULL,
+    no_speech_prob    REAL NOT NULL,
+    compression_ratio REAL NOT NULL,
+    temperature       REAL NOT NULL,
+    PRIMARY KEY (recording_id, idx)
+);
+CREATE TABLE words (
+    recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    idx          INTEGER NOT NULL,
+    segment_idx  INTEGER NOT NULL,
+    start        REAL NOT NULL,
+    end          REAL NOT NULL,
+    text         TEXT NOT NULL,
+    probability  REAL NOT NULL,
+    PRIMARY KEY (recording_id, idx)
+);
+CREATE TABLE clips (
+    recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    idx          INTEGER NOT NULL,
+    name         TEXT NOT NULL UNIQUE,
+    start        REAL NOT NULL,
+    end          REAL NOT NULL,
+    text         TEXT NOT NULL,
+    speaker      TEXT NOT NULL,
+    path         TEXT NOT NULL,
+    PRIMARY KEY (recording_id, idx)
+);
 "#];
 
 /// An open catalog connection. One per thread; SQLite serialises the writers.
@@ -97,6 +146,63 @@ pub struct StageRun {
     pub outputs: String,
     pub error: Option<String>,
     pub elapsed_secs: f64,
+}
+
+/// A stretch of speech found by the vad stage (seconds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpeechRegionRow {
+    pub start: f64,
+    pub end: f64,
+}
+
+/// A silence found by energy (seconds, mean level in dBFS).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SilenceRow {
+    pub start: f64,
+    pub end: f64,
+    pub rms_db: f64,
+}
+
+/// One Whisper segment with its confidence figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentRow {
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    pub avg_logprob: f64,
+    pub no_speech_prob: f64,
+    pub compression_ratio: f64,
+    pub temperature: f64,
+}
+
+/// One word with its timing, the segment it belongs to and its probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WordRow {
+    pub segment_idx: usize,
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    pub probability: f64,
+}
+
+/// One clip: its span of the recording, its text, speaker and file (relative to the project).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipRow {
+    pub name: String,
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    pub speaker: String,
+    pub path: String,
+}
+
+/// The rows a stage produces, replaced as a whole when the stage re-runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageRows {
+    None,
+    Vad { regions: Vec<SpeechRegionRow>, silences: Vec<SilenceRow> },
+    Transcript { segments: Vec<SegmentRow>, words: Vec<WordRow> },
+    Clips(Vec<ClipRow>),
 }
 
 impl Catalog {
@@ -291,24 +397,23 @@ impl Catalog {
             .map_err(|e| self.err(e))
     }
 
-    /// Records a stage's success, replacing any earlier result, in one transaction.
+    /// Records a stage's success and replaces its rows, in one transaction: a reader (or a run after a crash)
+    /// sees the old result or the new one, never a mix.
     pub fn record_done(
-        &self,
+        &mut self,
         recording_id: i64,
         stage: &str,
         fingerprint: &str,
         outputs_json: &str,
         elapsed_secs: f64,
+        rows: &StageRows,
     ) -> Result<(), ProjectError> {
-        self.upsert(
-            recording_id,
-            stage,
-            "done",
-            fingerprint,
-            outputs_json,
-            None,
-            elapsed_secs,
-        )
+        let path = self.path.clone();
+        let wrap = |source| ProjectError::Catalog { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        write_rows(&tx, recording_id, rows).map_err(wrap)?;
+        upsert_run(&tx, recording_id, stage, "done", fingerprint, outputs_json, None, elapsed_secs).map_err(wrap)?;
+        tx.commit().map_err(wrap)
     }
 
     /// Records a stage's failure and its reason.
@@ -320,40 +425,165 @@ impl Catalog {
         error: &str,
         elapsed_secs: f64,
     ) -> Result<(), ProjectError> {
-        self.upsert(
+        upsert_run(&self.conn, recording_id, stage, "failed", fingerprint, "{}", Some(error), elapsed_secs)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Speech regions of a recording, in time order.
+    pub fn speech_regions(&self, recording_id: i64) -> Result<Vec<SpeechRegionRow>, ProjectError> {
+        self.query("SELECT start, end FROM speech_regions WHERE recording_id = ?1 ORDER BY idx", recording_id, |r| {
+            Ok(SpeechRegionRow { start: r.get(0)?, end: r.get(1)? })
+        })
+    }
+
+    /// Silences of a recording, in time order.
+    pub fn silences(&self, recording_id: i64) -> Result<Vec<SilenceRow>, ProjectError> {
+        self.query("SELECT start, end, rms_db FROM silences WHERE recording_id = ?1 ORDER BY idx", recording_id, |r| {
+            Ok(SilenceRow { start: r.get(0)?, end: r.get(1)?, rms_db: r.get(2)? })
+        })
+    }
+
+    /// Whisper segments of a recording, in time order.
+    pub fn segments(&self, recording_id: i64) -> Result<Vec<SegmentRow>, ProjectError> {
+        self.query(
+            "SELECT start, end, text, avg_logprob, no_speech_prob, compression_ratio, temperature FROM segments
+             WHERE recording_id = ?1 ORDER BY idx",
             recording_id,
-            stage,
-            "failed",
-            fingerprint,
-            "{}",
-            Some(error),
-            elapsed_secs,
+            |r| {
+                Ok(SegmentRow {
+                    start: r.get(0)?,
+                    end: r.get(1)?,
+                    text: r.get(2)?,
+                    avg_logprob: r.get(3)?,
+                    no_speech_prob: r.get(4)?,
+                    compression_ratio: r.get(5)?,
+                    temperature: r.get(6)?,
+                })
+            },
         )
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn upsert(
-        &self,
-        recording_id: i64,
-        stage: &str,
-        state: &str,
-        fingerprint: &str,
-        outputs_json: &str,
-        error: Option<&str>,
-        elapsed_secs: f64,
-    ) -> Result<(), ProjectError> {
-        self.conn
-            .execute(
-                "INSERT INTO stage_runs (recording_id, stage, state, fingerprint, outputs, error, finished_at, elapsed_secs)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (recording_id, stage) DO UPDATE SET
-                    state = excluded.state, fingerprint = excluded.fingerprint, outputs = excluded.outputs,
-                    error = excluded.error, finished_at = excluded.finished_at, elapsed_secs = excluded.elapsed_secs",
-                params![recording_id, stage, state, fingerprint, outputs_json, error, now(), elapsed_secs],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+    /// Words of a recording, in time order.
+    pub fn words(&self, recording_id: i64) -> Result<Vec<WordRow>, ProjectError> {
+        self.query(
+            "SELECT segment_idx, start, end, text, probability FROM words WHERE recording_id = ?1 ORDER BY idx",
+            recording_id,
+            |r| {
+                Ok(WordRow {
+                    segment_idx: r.get::<_, i64>(0)? as usize,
+                    start: r.get(1)?,
+                    end: r.get(2)?,
+                    text: r.get(3)?,
+                    probability: r.get(4)?,
+                })
+            },
+        )
     }
+
+    /// Clips of a recording, in time order.
+    pub fn clips(&self, recording_id: i64) -> Result<Vec<ClipRow>, ProjectError> {
+        self.query(
+            "SELECT name, start, end, text, speaker, path FROM clips WHERE recording_id = ?1 ORDER BY idx",
+            recording_id,
+            clip_from_row,
+        )
+    }
+
+    /// Every clip of the project, recording by recording, in time order.
+    pub fn all_clips(&self) -> Result<Vec<ClipRow>, ProjectError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, start, end, text, speaker, path FROM clips ORDER BY recording_id, idx")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], clip_from_row).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn query<T>(
+        &self,
+        sql: &str,
+        recording_id: i64,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, ProjectError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([recording_id], map).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+}
+
+fn clip_from_row(r: &Row<'_>) -> rusqlite::Result<ClipRow> {
+    Ok(ClipRow { name: r.get(0)?, start: r.get(1)?, end: r.get(2)?, text: r.get(3)?, speaker: r.get(4)?, path: r.get(5)? })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn upsert_run(
+    conn: &Connection,
+    recording_id: i64,
+    stage: &str,
+    state: &str,
+    fingerprint: &str,
+    outputs_json: &str,
+    error: Option<&str>,
+    elapsed_secs: f64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO stage_runs (recording_id, stage, state, fingerprint, outputs, error, finished_at, elapsed_secs)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (recording_id, stage) DO UPDATE SET
+            state = excluded.state, fingerprint = excluded.fingerprint, outputs = excluded.outputs,
+            error = excluded.error, finished_at = excluded.finished_at, elapsed_secs = excluded.elapsed_secs",
+        params![recording_id, stage, state, fingerprint, outputs_json, error, now(), elapsed_secs],
+    )
+    .map(|_| ())
+}
+
+/// Replaces the rows of the kind `rows` holds for one recording.
+fn write_rows(tx: &Connection, rec: i64, rows: &StageRows) -> rusqlite::Result<()> {
+    match rows {
+        StageRows::None => {}
+        StageRows::Vad { regions, silences } => {
+            tx.execute("DELETE FROM speech_regions WHERE recording_id = ?1", [rec])?;
+            tx.execute("DELETE FROM silences WHERE recording_id = ?1", [rec])?;
+            let mut ins = tx.prepare("INSERT INTO speech_regions VALUES (?1, ?2, ?3, ?4)")?;
+            for (i, r) in regions.iter().enumerate() {
+                ins.execute(params![rec, i as i64, r.start, r.end])?;
+            }
+            let mut ins = tx.prepare("INSERT INTO silences VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            for (i, s) in silences.iter().enumerate() {
+                ins.execute(params![rec, i as i64, s.start, s.end, s.rms_db])?;
+            }
+        }
+        StageRows::Transcript { segments, words } => {
+            tx.execute("DELETE FROM segments WHERE recording_id = ?1", [rec])?;
+            tx.execute("DELETE FROM words WHERE recording_id = ?1", [rec])?;
+            let mut ins = tx.prepare("INSERT INTO segments VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
+            for (i, s) in segments.iter().enumerate() {
+                ins.execute(params![
+                    rec,
+                    i as i64,
+                    s.start,
+                    s.end,
+                    s.text,
+                    s.avg_logprob,
+                    s.no_speech_prob,
+                    s.compression_ratio,
+                    s.temperature
+                ])?;
+            }
+            let mut ins = tx.prepare("INSERT INTO words VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+            for (i, w) in words.iter().enumerate() {
+                ins.execute(params![rec, i as i64, w.segment_idx as i64, w.start, w.end, w.text, w.probability])?;
+            }
+        }
+        StageRows::Clips(clips) => {
+            tx.execute("DELETE FROM clips WHERE recording_id = ?1", [rec])?;
+            let mut ins = tx.prepare("INSERT INTO clips VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+            for (i, c) in clips.iter().enumerate() {
+                ins.execute(params![rec, i as i64, c.name, c.start, c.end, c.text, c.speaker, c.path])?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn now() -> f64 {
@@ -421,7 +651,7 @@ mod tests {
     #[test]
     fn stage_results_replace_each_other() {
         let dir = tempfile::tempdir().unwrap();
-        let c = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
+        let mut c = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
         let r = c.insert_recording(&sample("a", "aa")).unwrap();
         c.record_failed(r.id, "standardize", "f1", "boom", 0.1)
             .unwrap();
@@ -429,12 +659,40 @@ mod tests {
             c.stage_run(r.id, "standardize").unwrap().unwrap().state,
             StageState::Failed
         );
-        c.record_done(r.id, "standardize", "f2", "{\"x\":1}", 0.2)
+        c.record_done(r.id, "standardize", "f2", "{\"x\":1}", 0.2, &StageRows::None)
             .unwrap();
         let run = c.stage_run(r.id, "standardize").unwrap().unwrap();
         assert_eq!(run.state, StageState::Done);
         assert_eq!(run.fingerprint, "f2");
         assert_eq!(run.error, None);
         assert!(c.stage_run(r.id, "vad").unwrap().is_none());
+    }
+
+    #[test]
+    fn stage_rows_are_replaced_as_a_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
+        let r = c.insert_recording(&sample("a", "aa")).unwrap();
+        let regions = |n: usize| (0..n).map(|i| SpeechRegionRow { start: i as f64, end: i as f64 + 0.5 }).collect();
+        let rows = StageRows::Vad { regions: regions(3), silences: vec![SilenceRow { start: 0.5, end: 1.0, rms_db: -60.0 }] };
+        c.record_done(r.id, "vad", "f", "{}", 0.0, &rows).unwrap();
+        assert_eq!(c.speech_regions(r.id).unwrap().len(), 3);
+        c.record_done(r.id, "vad", "g", "{}", 0.0, &StageRows::Vad { regions: regions(2), silences: vec![] }).unwrap();
+        assert_eq!(c.speech_regions(r.id).unwrap(), regions(2));
+        assert!(c.silences(r.id).unwrap().is_empty());
+        let words = vec![WordRow { segment_idx: 0, start: 0.1, end: 0.4, text: "Hi.".into(), probability: 0.9 }];
+        let seg = SegmentRow {
+            start: 0.0,
+            end: 0.5,
+            text: "Hi.".into(),
+            avg_logprob: -0.2,
+            no_speech_prob: 0.01,
+            compression_ratio: 1.0,
+            temperature: 0.0,
+        };
+        c.record_done(r.id, "transcribe", "t", "{}", 0.0, &StageRows::Transcript { segments: vec![seg], words: words.clone() })
+            .unwrap();
+        assert_eq!(c.words(r.id).unwrap(), words);
+        assert_eq!(c.segments(r.id).unwrap().len(), 1);
     }
 }

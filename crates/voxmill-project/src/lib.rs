@@ -11,7 +11,10 @@ mod lock;
 mod project;
 pub mod settings;
 
-pub use catalog::{Catalog, NewRecording, Recording, StageRun, StageState};
+pub use catalog::{
+    Catalog, ClipRow, NewRecording, Recording, SegmentRow, SilenceRow, SpeechRegionRow, StageRows, StageRun, StageState,
+    WordRow,
+};
 pub use error::ProjectError;
 pub use layout::Layout;
 pub use lock::ProjectLock;

@@ -14,6 +14,11 @@ use crate::ProjectError;
 pub struct Settings {
     pub sources: SourcesSettings,
     pub standardize: StandardizeSettings,
+    pub vad: VadSettings,
+    pub silence: SilenceSettings,
+    pub asr: AsrSettings,
+    pub segment: SegmentSettings,
+    pub export: ExportSettings,
     pub run: RunSettings,
 }
 
@@ -45,6 +50,82 @@ pub struct StandardizeSettings {
     pub sample_rate: u32,
 }
 
+/// Finding speech: the neural detector, or the model-free energy fallback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VadSettings {
+    /// `silero` (neural) or `energy` (speech is whatever is not silence).
+    pub method: VadMethod,
+    /// Model id or path for `silero`.
+    pub model: String,
+    /// Speech probability above which a frame is speech.
+    pub threshold: f32,
+    pub min_speech_ms: u32,
+    pub min_silence_ms: u32,
+    /// Audio kept on each side of a speech region.
+    pub speech_pad_ms: u32,
+}
+
+/// Which speech detector the vad stage uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VadMethod {
+    Silero,
+    Energy,
+}
+
+/// Energy-based silence detection, used for cut points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SilenceSettings {
+    /// RMS level (dBFS) under which a 10 ms frame is silent.
+    pub floor_db: f32,
+    /// Shortest silence worth recording.
+    pub min_silence_ms: u32,
+}
+
+/// Whisper transcription.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AsrSettings {
+    /// Model id (`whisper:tiny.en`, `whisper:small`, …) or path to a CTranslate2 Whisper model folder.
+    pub model: String,
+    /// Spoken language code; empty means detect it (English for `.en` models).
+    pub language: String,
+    /// `default`, `int8`, `float16` or `float32`.
+    pub compute_type: String,
+    /// `cpu` or `cuda`.
+    pub device: String,
+    pub beam_size: usize,
+    /// Windows of up to 30 s decoded together.
+    pub batch_size: usize,
+    /// Threads for one transcription; 0 = all cores.
+    pub threads: usize,
+}
+
+/// Cutting clips.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SegmentSettings {
+    pub min_secs: f64,
+    pub max_secs: f64,
+    /// Real audio kept before the first and after the last word, never taken from a neighbour's speech.
+    pub padding_ms: u32,
+    /// Shortest pause a clip may be cut in.
+    pub min_pause_ms: u32,
+    /// A pause at least this long always ends a clip (no long silences inside clips).
+    pub max_inner_pause_ms: u32,
+    /// Sample rate of the clip files, cut from the original audio.
+    pub sample_rate: u32,
+}
+
+/// Dataset exports written at the end of `voxmill run`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExportSettings {
+    pub formats: Vec<String>,
+}
+
 /// How a run uses the machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -71,10 +152,65 @@ impl Default for StandardizeSettings {
     }
 }
 
+impl Default for VadSettings {
+    fn default() -> Self {
+        VadSettings {
+            method: VadMethod::Silero,
+            model: "vad:silero".into(),
+            threshold: 0.5,
+            min_speech_ms: 250,
+            min_silence_ms: 100,
+            speech_pad_ms: 30,
+        }
+    }
+}
+
+impl Default for SilenceSettings {
+    fn default() -> Self {
+        SilenceSettings { floor_db: -40.0, min_silence_ms: 80 }
+    }
+}
+
+impl Default for AsrSettings {
+    fn default() -> Self {
+        AsrSettings {
+            model: "whisper:tiny.en".into(),
+            language: String::new(),
+            compute_type: "default".into(),
+            device: "cpu".into(),
+            beam_size: 5,
+            batch_size: 4,
+            threads: 0,
+        }
+    }
+}
+
+impl Default for SegmentSettings {
+    fn default() -> Self {
+        SegmentSettings {
+            min_secs: 1.0,
+            max_secs: 25.0,
+            padding_ms: 50,
+            min_pause_ms: 100,
+            max_inner_pause_ms: 1500,
+            sample_rate: 22_050,
+        }
+    }
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        ExportSettings { formats: vec!["ljspeech".into()] }
+    }
+}
+
 const DEFAULT_EXTENSIONS: &[&str] = &[
     "wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "mp4", "m4v", "mov", "mkv",
     "mka", "webm", "aif", "aiff", "wma",
 ];
+
+/// Dataset formats voxmill can write.
+pub const EXPORT_FORMATS: &[&str] = &["ljspeech"];
 
 /// The documented settings file `voxmill init` writes.
 pub const TEMPLATE: &str = r#"# voxmill project settings.
@@ -93,6 +229,61 @@ extensions = ["wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", 
 # Sample rate (Hz) of the mono working copy that every model reads. Whisper and Silero VAD expect 16000.
 # Changing it re-runs standardize and every stage after it.
 sample_rate = 16000
+
+[vad]
+# Speech detector: "silero" (neural, Silero VAD on ONNX Runtime) or "energy" (model-free: speech is what is not
+# silence by the [silence] settings; use it for clean studio audio or when no model is available).
+method = "silero"
+# Model id (see `voxmill models list`) or a path to silero_vad.onnx.
+model = "vad:silero"
+# Speech probability above which a 32 ms frame counts as speech (0..1). Lower finds quieter speech.
+threshold = 0.5
+# Speech shorter than this is ignored, and silences shorter than this do not end a speech region (ms).
+min_speech_ms = 250
+min_silence_ms = 100
+# Audio kept on each side of a speech region (ms).
+speech_pad_ms = 30
+
+[silence]
+# A 10 ms frame whose RMS level is below this (dBFS) is silent. Cut points are placed in silences.
+floor_db = -40.0
+# Shortest silence recorded (ms).
+min_silence_ms = 80
+
+[asr]
+# Whisper model: an id (whisper:tiny.en, whisper:base, whisper:small, whisper:medium, whisper:large-v3, …; see
+# `voxmill models list`) or a path to a CTranslate2 Whisper model folder. Ids are looked up in $VOXMILL_MODELS,
+# then the Hugging Face cache, then downloaded from Hugging Face unless --offline.
+model = "whisper:tiny.en"
+# Spoken language ("en", "de", …); empty means detect it per recording (always English for .en models).
+language = ""
+# Numeric precision: "default" (as the model was converted), "int8", "float16" (GPU) or "float32".
+compute_type = "default"
+# "cpu", or "cuda" with a CUDA build of voxmill.
+device = "cpu"
+# Beam search width; 1 is greedy and fastest.
+beam_size = 5
+# Windows of up to 30 s of speech decoded together.
+batch_size = 4
+# Threads for one transcription; 0 means all cores.
+threads = 0
+
+[segment]
+# Clip length bounds (seconds). Shorter pieces are merged with a neighbour when they can be, else dropped.
+min_secs = 1.0
+max_secs = 25.0
+# Real audio kept before the first word and after the last (ms), never reaching into a neighbour's speech.
+padding_ms = 50
+# Clips are cut only in pauses at least this long (ms): at sentence ends first, then commas, then the longest pause.
+min_pause_ms = 100
+# A pause at least this long always ends a clip, so clips hold no long silences (ms).
+max_inner_pause_ms = 1500
+# Sample rate (Hz) of the clip files, cut from the original-quality audio (mono, 16-bit).
+sample_rate = 22050
+
+[export]
+# Dataset formats written to exports/<format>/ at the end of `voxmill run`: "ljspeech".
+formats = ["ljspeech"]
 
 [run]
 # Recordings processed at once; 0 means one per CPU core. `voxmill run --jobs N` overrides it.

@@ -63,4 +63,7 @@ pub struct RunArgs {
     /// Redo this stage and every stage after it even if up to date (repeatable).
     #[arg(long, value_name = "STAGE")]
     pub force: Vec<String>,
+    /// Never download models; fail with a message saying which model is missing and how to get it.
+    #[arg(long, env = "VOXMILL_OFFLINE")]
+    pub offline: bool,
 }

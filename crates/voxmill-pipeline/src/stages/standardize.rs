@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use voxmill_audio::{StandardizeOptions, standardize};
 use voxmill_project::atomic::AtomicOutput;
 
-use crate::{Stage, StageContext, StageError};
+use crate::{Stage, StageContext, StageError, StageOutput};
 
 /// The standardize stage.
 pub struct Standardize;
@@ -28,11 +28,11 @@ impl Stage for Standardize {
         format!("sample_rate={}", settings.standardize.sample_rate)
     }
 
-    fn outputs(&self, ctx: &StageContext<'_>) -> Vec<PathBuf> {
-        vec![ctx.layout.working_audio(&ctx.recording.name)]
+    fn outputs(&self, ctx: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
+        Ok(vec![ctx.layout.working_audio(&ctx.recording.name)])
     }
 
-    fn run(&self, ctx: &StageContext<'_>) -> Result<serde_json::Value, StageError> {
+    fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
         let source = ctx.layout.resolve(&ctx.recording.stored_path);
         check_source_unchanged(&source, ctx.recording.size_bytes)?;
         let out = AtomicOutput::new(&ctx.layout.working_audio(&ctx.recording.name))?;
@@ -46,7 +46,7 @@ impl Stage for Standardize {
         for warning in &report.warnings {
             tracing::warn!("{}: {warning}", source.display());
         }
-        Ok(serde_json::json!({
+        Ok(StageOutput::summary(serde_json::json!({
             "duration_secs": report.duration_secs,
             "output_samples": report.output_samples,
             "source_rate": report.source_rate,
@@ -55,7 +55,7 @@ impl Stage for Standardize {
             "peak_dbfs": report.peak_dbfs,
             "decoder": report.decoder,
             "warnings": report.warnings,
-        }))
+        })))
     }
 }
 

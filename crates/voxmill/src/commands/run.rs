@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use voxmill_pipeline::ingest::add_inputs;
-use voxmill_pipeline::{RunOptions, RunSummary, all_stages};
+use voxmill_pipeline::{Resources, RunOptions, RunSummary, all_stages};
 use voxmill_project::Project;
 
 use super::Outcome;
@@ -35,7 +35,8 @@ pub fn run(args: &RunArgs, mode: Mode) -> Result<Outcome> {
         jobs: args.jobs,
         force: args.force.clone(),
     };
-    let summary = voxmill_pipeline::run(&project, &all_stages(), &opts, report.as_ref())?;
+    let resources = Resources { offline: args.offline, ..Default::default() };
+    let summary = voxmill_pipeline::run(&project, &all_stages(), &opts, &resources, report.as_ref())?;
     print_summary(&project, &summary, mode);
     Ok(if summary.failures.is_empty() && added_failures == 0 {
         Outcome::Success

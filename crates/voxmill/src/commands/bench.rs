@@ -1,0 +1,345 @@
+//! `voxmill bench asr`: voxmill's Whisper against faster-whisper on the same audio, model, beam size and
+//! compute type; prints both timings, the speed ratio and both word error rates.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use voxmill_asr::wer::{WerResult, word_error_rate};
+use voxmill_asr::{ComputeType, Whisper, WhisperConfig};
+
+use super::Outcome;
+use crate::ui::Mode;
+
+/// Options of `voxmill bench asr`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchAsrArgs {
+    /// CTranslate2 Whisper model folder [default: $VOXMILL_HOME/models/whisper-tiny.en].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Beam size (both implementations).
+    #[arg(long, default_value_t = 5)]
+    pub beam_size: usize,
+    /// default, int8, float16 or float32 (both implementations).
+    #[arg(long, default_value = "default")]
+    pub compute_type: ComputeType,
+    /// Threads (both implementations); 0 = every core.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Windows voxmill decodes per generate call.
+    #[arg(long, default_value_t = WhisperConfig::default().batch_size)]
+    pub batch_size: usize,
+    /// Minutes of synthetic speech (espeak-ng) when no --audio is given.
+    #[arg(long, default_value_t = 3.0)]
+    pub minutes: f64,
+    /// Your own recording (any format sox reads; converted to 16 kHz mono first).
+    #[arg(long)]
+    pub audio: Option<PathBuf>,
+    /// The reference transcript of --audio (plain text), for the word error rates.
+    #[arg(long, requires = "audio")]
+    pub script: Option<PathBuf>,
+    /// Only time voxmill (no faster-whisper).
+    #[arg(long)]
+    pub skip_reference: bool,
+    /// The reference runner [default: scripts/bench-asr.sh of this source tree].
+    #[arg(long)]
+    pub reference_runner: Option<PathBuf>,
+}
+
+/// Sentences the synthetic script is drawn from (cycled until it is long enough).
+const SENTENCES: &[&str] = &[
+    "The old lighthouse stood at the edge of the cliff for more than two hundred years.",
+    "Every evening the keeper climbed the narrow stairs and lit the great lamp.",
+    "Ships passing in the night relied on its steady beam to avoid the rocks below.",
+    "One winter a terrible storm swept across the bay and knocked out the power.",
+    "The keeper worked through the night to repair the generator by candlelight.",
+    "By morning the light was shining again and the fishing boats returned safely.",
+    "The villagers thanked him with fresh bread, warm soup and a new wool coat.",
+    "Years later the lighthouse was automated and the keeper moved into town.",
+    "He often walked along the harbour and told stories to the children.",
+    "They loved to hear about the storms, the ships and the strange lights at sea.",
+    "Today the building is a small museum that welcomes visitors every summer.",
+    "A bronze plaque near the door remembers the keeper and his long service.",
+    "If you visit on a clear day, you can see the islands far across the water.",
+    "The market opens early on Saturday mornings when the farmers arrive with their vans.",
+    "Apples, pears and plums are piled high on wooden tables under striped awnings.",
+    "A baker sells warm loaves and sweet rolls until the last basket is empty.",
+    "Children gather around the cheese stall hoping for a free sample.",
+    "By noon the square is crowded with families, musicians and small dogs.",
+    "Most people leave with heavy bags and a promise to return next week.",
+    "The river that runs past the town was once used to carry timber to the coast.",
+    "Now it is quiet, and herons stand patiently in the shallow water.",
+    "In the spring, students from the college measure the water and count the fish.",
+    "Their reports help the council decide how to protect the banks from flooding.",
+    "A new footbridge was built last year so that walkers can cross near the mill.",
+];
+
+struct Side {
+    seconds: f64,
+    load_seconds: f64,
+    text: String,
+    wer: Option<WerResult>,
+}
+
+fn model_dir(args: &BenchAsrArgs) -> PathBuf {
+    args.model
+        .clone()
+        .unwrap_or_else(voxmill_asr::default_model_dir)
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<()> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {what} (is it installed? scripts/setup.sh installs it)"))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// Builds a script of about `minutes` of speech (espeak-ng reads about 165 words a minute at -s 165).
+fn synthetic_script(minutes: f64) -> String {
+    let target_words = (minutes * 165.0).max(20.0) as usize;
+    let mut words = 0;
+    let mut out = Vec::new();
+    for s in SENTENCES.iter().cycle() {
+        if words >= target_words {
+            break;
+        }
+        words += s.split_whitespace().count();
+        out.push(*s);
+    }
+    out.join(" ")
+}
+
+/// Makes the 16 kHz mono WAV both sides transcribe, and the reference text if known.
+fn prepare_audio(args: &BenchAsrArgs, dir: &Path) -> Result<(PathBuf, Option<String>)> {
+    let wav = dir.join("bench-16k.wav");
+    match &args.audio {
+        Some(audio) => {
+            run(
+                Command::new("sox")
+                    .arg(audio)
+                    .args(["-r", "16000", "-c", "1", "-b", "16"])
+                    .arg(&wav),
+                "sox",
+            )?;
+            let script = match &args.script {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read the script {}", p.display()))?,
+                ),
+                None => None,
+            };
+            Ok((wav, script))
+        }
+        None => {
+            let text = synthetic_script(args.minutes);
+            let script = dir.join("script.txt");
+            std::fs::write(&script, &text)?;
+            let raw = dir.join("espeak.wav");
+            run(
+                Command::new("espeak-ng")
+                    .args(["-v", "en-us", "-s", "165", "-w"])
+                    .arg(&raw)
+                    .arg("-f")
+                    .arg(&script),
+                "espeak-ng",
+            )?;
+            run(
+                Command::new("sox")
+                    .arg(&raw)
+                    .args(["-r", "16000", "-c", "1", "-b", "16"])
+                    .arg(&wav),
+                "sox",
+            )?;
+            Ok((wav, Some(text)))
+        }
+    }
+}
+
+fn wav_secs(wav: &Path) -> Result<f64> {
+    let r = hound::WavReader::open(wav).with_context(|| format!("cannot read {}", wav.display()))?;
+    Ok(r.duration() as f64 / r.spec().sample_rate as f64)
+}
+
+fn voxmill_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Result<Side> {
+    let config = WhisperConfig {
+        beam_size: args.beam_size,
+        compute_type: args.compute_type,
+        threads: args.threads,
+        batch_size: args.batch_size,
+        ..WhisperConfig::default()
+    };
+    let t0 = Instant::now();
+    let model = Whisper::load(&model_dir(args), &config)?;
+    let load_seconds = t0.elapsed().as_secs_f64();
+    let secs = wav_secs(wav)?;
+    let t1 = Instant::now();
+    // The whole file as one region: voxmill cuts it into ≤ 30 s windows at the quietest points, the way
+    // faster-whisper without VAD walks through it 30 s at a time.
+    let transcript = model.transcribe_file(wav, &[(0.0, secs)], &mut |_| {})?;
+    let seconds = t1.elapsed().as_secs_f64();
+    let text = transcript.text();
+    Ok(Side {
+        seconds,
+        load_seconds,
+        wer: script.map(|s| word_error_rate(s, &text)),
+        text,
+    })
+}
+
+fn reference_runner(args: &BenchAsrArgs) -> PathBuf {
+    if let Some(p) = &args.reference_runner {
+        return p.clone();
+    }
+    let local = PathBuf::from("scripts/bench-asr.sh");
+    if local.is_file() {
+        return local;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench-asr.sh")
+}
+
+fn reference_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Result<Side> {
+    let runner = reference_runner(args);
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        args.threads
+    };
+    let out = Command::new("bash")
+        .arg(&runner)
+        .arg("--reference")
+        .arg(wav)
+        .env("VOXMILL_BENCH_MODEL", model_dir(args))
+        .env("VOXMILL_BENCH_BEAM", args.beam_size.to_string())
+        .env("VOXMILL_BENCH_COMPUTE", args.compute_type.to_string())
+        .env("VOXMILL_BENCH_THREADS", threads.to_string())
+        .output()
+        .with_context(|| format!("cannot run {}", runner.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} failed: {}",
+            runner.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .with_context(|| format!("{} printed no JSON: {stdout}", runner.display()))?;
+    let v: serde_json::Value = serde_json::from_str(line)?;
+    let text = v["text"].as_str().unwrap_or_default().to_string();
+    Ok(Side {
+        seconds: v["seconds"].as_f64().unwrap_or(f64::NAN),
+        load_seconds: v["load_seconds"].as_f64().unwrap_or(f64::NAN),
+        wer: script.map(|s| word_error_rate(s, &text)),
+        text,
+    })
+}
+
+fn wer_text(w: &Option<WerResult>) -> String {
+    match w {
+        Some(w) => format!(
+            "{:.2}% (S{} D{} I{} / {})",
+            w.wer * 100.0,
+            w.substitutions,
+            w.deletions,
+            w.insertions,
+            w.reference_words
+        ),
+        None => "n/a (no script)".to_string(),
+    }
+}
+
+/// `voxmill bench asr`.
+pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
+    let dir = tempfile::tempdir()?;
+    let (wav, script) = prepare_audio(args, dir.path())?;
+    let audio_secs = wav_secs(&wav)?;
+    if mode == Mode::Human {
+        eprintln!(
+            "Benchmarking on {:.1} s of audio, model {}, beam {}, compute {}",
+            audio_secs,
+            model_dir(args).display(),
+            args.beam_size,
+            args.compute_type
+        );
+    }
+    let ours = voxmill_side(args, &wav, script.as_deref())?;
+    let reference = if args.skip_reference {
+        None
+    } else {
+        Some(reference_side(args, &wav, script.as_deref())?)
+    };
+    let ratio = reference.as_ref().map(|r| r.seconds / ours.seconds);
+    match mode {
+        Mode::Json => {
+            let side = |s: &Side| {
+                serde_json::json!({
+                    "seconds": s.seconds,
+                    "load_seconds": s.load_seconds,
+                    "realtime_factor": audio_secs / s.seconds,
+                    "wer": s.wer.map(|w| w.wer),
+                    "wer_detail": s.wer,
+                    "text": s.text,
+                })
+            };
+            println!(
+                "{}",
+                serde_json::json!({
+                    "summary": "bench asr",
+                    "audio_secs": audio_secs,
+                    "model": model_dir(args),
+                    "beam_size": args.beam_size,
+                    "compute_type": args.compute_type.to_string(),
+                    "voxmill": side(&ours),
+                    "faster_whisper": reference.as_ref().map(side),
+                    "speed_ratio": ratio,
+                })
+            );
+        }
+        Mode::Quiet => {}
+        Mode::Human => {
+            println!("audio            {audio_secs:.1} s");
+            println!(
+                "voxmill          {:.2} s ({:.1}x real time; load {:.2} s)  WER {}",
+                ours.seconds,
+                audio_secs / ours.seconds,
+                ours.load_seconds,
+                wer_text(&ours.wer)
+            );
+            if let Some(r) = &reference {
+                println!(
+                    "faster-whisper   {:.2} s ({:.1}x real time; load {:.2} s)  WER {}",
+                    r.seconds,
+                    audio_secs / r.seconds,
+                    r.load_seconds,
+                    wer_text(&r.wer)
+                );
+            }
+            if let Some(x) = ratio {
+                println!("speed ratio      {x:.2} (faster-whisper time / voxmill time; > 1 = voxmill faster)");
+            }
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_script_has_the_requested_length() {
+        let s = synthetic_script(2.0);
+        let words = s.split_whitespace().count();
+        assert!((330..360).contains(&words), "{words}");
+    }
+}
