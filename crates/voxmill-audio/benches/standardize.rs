@@ -13,24 +13,17 @@ use voxmill_audio::{StandardizeOptions, standardize};
 const RATE: u32 = 44_100;
 
 fn main() {
-    let minutes: f64 = std::env::var("VOXMILL_BENCH_MINUTES")
-        .ok()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(10.0);
+    let minutes: f64 = std::env::var("VOXMILL_BENCH_MINUTES").ok().and_then(|m| m.parse().ok()).unwrap_or(10.0);
     let dir = tempfile::tempdir().expect("temp dir");
     let src = dir.path().join("in.wav");
     let audio_secs = minutes * 60.0;
     synthesise(&src, audio_secs);
-    println!(
-        "input: {minutes} min of {RATE} Hz stereo ({:.0} MB)",
-        file_mb(&src)
-    );
+    println!("input: {minutes} min of {RATE} Hz stereo ({:.0} MB)", file_mb(&src));
 
     let dst = dir.path().join("voxmill.wav");
     let cpu_before = cpu_secs(false);
     let start = Instant::now();
-    let report =
-        standardize(&src, &dst, &StandardizeOptions::default(), &mut |_| {}).expect("standardize");
+    let report = standardize(&src, &dst, &StandardizeOptions::default(), &mut |_| {}).expect("standardize");
     let ours = start.elapsed().as_secs_f64();
     println!(
         "voxmill: {ours:7.2} s  {:7.1}x realtime  cpu {:6.2} s  ({} samples, {:.1} LUFS, peak RSS {} MB)",
@@ -43,25 +36,11 @@ fn main() {
 
     let sox = time_tool(
         "sox",
-        &[
-            &src,
-            Path::new("-r"),
-            Path::new("16000"),
-            Path::new("-c"),
-            Path::new("1"),
-            &dir.path().join("sox.wav"),
-        ],
+        &[&src, Path::new("-r"), Path::new("16000"), Path::new("-c"), Path::new("1"), &dir.path().join("sox.wav")],
     );
     if let Some(t) = sox {
-        println!(
-            "sox:     {t:7.2} s  {:7.1}x realtime  cpu {:6.2} s",
-            audio_secs / t,
-            cpu_secs(true)
-        );
-        println!(
-            "voxmill/sox speed ratio: {:.2} (>1 means voxmill is faster)",
-            t / ours
-        );
+        println!("sox:     {t:7.2} s  {:7.1}x realtime  cpu {:6.2} s", audio_secs / t, cpu_secs(true));
+        println!("voxmill/sox speed ratio: {:.2} (>1 means voxmill is faster)", t / ours);
     }
     let ffmpeg = time_tool(
         "ffmpeg",
@@ -79,23 +58,15 @@ fn main() {
         ],
     );
     if let Some(t) = ffmpeg {
-        println!(
-            "ffmpeg:  {t:7.2} s  {:7.1}x realtime  cpu {:6.2} s",
-            audio_secs / t,
-            cpu_secs(true)
-        );
+        println!("ffmpeg:  {t:7.2} s  {:7.1}x realtime  cpu {:6.2} s", audio_secs / t, cpu_secs(true));
         println!("voxmill/ffmpeg speed ratio: {:.2}", t / ours);
     }
 }
 
 /// Streams noise plus a few tones to a 16-bit stereo WAV without holding it in memory.
 fn synthesise(path: &Path, secs: f64) {
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
+    let spec =
+        hound::WavSpec { channels: 2, sample_rate: RATE, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
     let mut w = hound::WavWriter::create(path, spec).expect("create input");
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut noise = move || {
@@ -123,9 +94,7 @@ fn synthesise(path: &Path, secs: f64) {
     }
     w.finalize().expect("finalize input");
     // Flush to disk so no tool pays for the input's writeback.
-    std::fs::File::open(path)
-        .and_then(|f| f.sync_all())
-        .expect("sync input");
+    std::fs::File::open(path).and_then(|f| f.sync_all()).expect("sync input");
 }
 
 /// CPU seconds (user + system) used so far by this process, or by its reaped children.
@@ -135,11 +104,7 @@ fn cpu_secs(children: bool) -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // Fields after the parenthesised command name; utime is field 14 of the whole line.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let field = |n: usize| {
-        rest.split_whitespace()
-            .nth(n - 3)
-            .and_then(|v| v.parse::<u64>().ok())
-    };
+    let field = |n: usize| rest.split_whitespace().nth(n - 3).and_then(|v| v.parse::<u64>().ok());
     let ticks = if children {
         let total = field(16).unwrap_or(0) + field(17).unwrap_or(0);
         total - SEEN.swap(total, std::sync::atomic::Ordering::Relaxed)
@@ -155,10 +120,7 @@ fn time_tool(tool: &str, args: &[&Path]) -> Option<f64> {
     match Command::new(tool).args(args).output() {
         Ok(out) if out.status.success() => Some(start.elapsed().as_secs_f64()),
         Ok(out) => {
-            println!(
-                "{tool}: failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+            println!("{tool}: failed: {}", String::from_utf8_lossy(&out.stderr).trim());
             None
         }
         Err(e) => {
@@ -169,9 +131,7 @@ fn time_tool(tool: &str, args: &[&Path]) -> Option<f64> {
 }
 
 fn file_mb(path: &Path) -> f64 {
-    std::fs::metadata(path)
-        .map(|m| m.len() as f64 / 1e6)
-        .unwrap_or(0.0)
+    std::fs::metadata(path).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0)
 }
 
 /// Peak resident memory of this process (Linux), in MB.
@@ -179,9 +139,7 @@ fn peak_rss_mb() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or("?".into(), |kb| format!("{:.0}", kb / 1024.0))
 }

@@ -32,9 +32,7 @@ pub(crate) fn open(path: &Path) -> Result<Box<dyn Decoder>, AudioError> {
         symphonia_decoder::Opened::Ready(decoder) => Ok(Box::new(decoder)),
         symphonia_decoder::Opened::Unsupported { recognised } => {
             tracing::debug!(path = %path.display(), recognised, "symphonia cannot decode; using ffmpeg");
-            Ok(Box::new(ffmpeg_decoder::FfmpegDecoder::open(
-                path, recognised,
-            )?))
+            Ok(Box::new(ffmpeg_decoder::FfmpegDecoder::open(path, recognised)?))
         }
     }
 }
@@ -44,9 +42,7 @@ pub(crate) fn open(path: &Path) -> Result<Box<dyn Decoder>, AudioError> {
 pub(crate) fn check_not_empty(path: &Path) -> Result<(), AudioError> {
     let meta = std::fs::metadata(path).map_err(|e| AudioError::io(path, "read the file", e))?;
     if meta.is_file() && meta.len() == 0 {
-        return Err(AudioError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(AudioError::Empty { path: path.to_path_buf() });
     }
     Ok(())
 }

@@ -95,31 +95,16 @@ impl AudioError {
     }
 
     pub(crate) fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
-        AudioError::Io {
-            path: path.to_path_buf(),
-            action,
-            source,
-        }
+        AudioError::Io { path: path.to_path_buf(), action, source }
     }
 
     pub(crate) fn decode(path: &Path, reason: impl std::fmt::Display) -> Self {
-        AudioError::Decode {
-            path: path.to_path_buf(),
-            reason: one_line(&reason.to_string()),
-        }
+        AudioError::Decode { path: path.to_path_buf(), reason: one_line(&reason.to_string()) }
     }
 }
 
 /// Collapses a possibly multi-line message (e.g. ffmpeg's stderr) into one line.
 pub(crate) fn one_line(text: &str) -> String {
-    let joined: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    if joined.is_empty() {
-        "unknown error".to_string()
-    } else {
-        joined.join("; ")
-    }
+    let joined: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if joined.is_empty() { "unknown error".to_string() } else { joined.join("; ") }
 }

@@ -19,6 +19,6 @@ mod wav;
 pub use clips::{ClipSpec, write_clips};
 pub use error::AudioError;
 pub use probe::{Probe, probe};
-pub use silence::{DIGITAL_SILENCE_DB, Silence, SilenceOptions, detect_silences, speech_from_silences};
+pub use silence::{DIGITAL_SILENCE_DB, Silence, SilenceOptions, detect_silences, noise_floor_db, speech_from_silences};
 pub use standardize::{StandardizeOptions, StandardizeReport, standardize};
 pub use wav::read_wav_mono;

@@ -40,9 +40,7 @@ impl LoudnessMeter {
                     // The receiver may be gone or full; then the buffer is simply dropped.
                     let _ = give_back.try_send(batch);
                 }
-                ok.then(|| meter.loudness_global().ok())
-                    .flatten()
-                    .filter(|l| l.is_finite())
+                ok.then(|| meter.loudness_global().ok()).flatten().filter(|l| l.is_finite())
             })
         });
         LoudnessMeter {
@@ -65,10 +63,7 @@ impl LoudnessMeter {
     }
 
     fn send(&mut self) {
-        let next = self
-            .recycled
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(BATCH_SAMPLES));
+        let next = self.recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH_SAMPLES));
         let full = std::mem::replace(&mut self.batch, next);
         if let Some(tx) = &self.to_worker
             && tx.send(full).is_err()

@@ -7,9 +7,7 @@ use std::path::Path;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::FormatReader;
 
-use crate::decode::{
-    OpenedFormat, check_not_empty, codec_name, ffprobe, needs_ffmpeg, open_format,
-};
+use crate::decode::{OpenedFormat, check_not_empty, codec_name, ffprobe, needs_ffmpeg, open_format};
 use crate::error::AudioError;
 
 /// What a file contains, found without decoding all of it when the container says so.
@@ -37,16 +35,9 @@ pub fn probe(path: &Path) -> Result<Probe, AudioError> {
     let opened = open_format(path)?;
     let recognised = opened.is_some();
     let partial = match opened {
-        Some(OpenedFormat {
-            format,
-            track: Some(track),
-        }) => {
+        Some(OpenedFormat { format, track: Some(track) }) => {
             let params = &track.codec_params;
-            let known = (
-                codec_name(&track),
-                params.sample_rate,
-                params.channels.map(|c| c.count() as u16),
-            );
+            let known = (codec_name(&track), params.sample_rate, params.channels.map(|c| c.count() as u16));
             match (known, params.n_frames) {
                 ((Some(codec), Some(rate), Some(channels)), Some(frames)) if rate > 0 => {
                     return Ok(Probe {
@@ -73,13 +64,8 @@ pub fn probe(path: &Path) -> Result<Probe, AudioError> {
             channels: info.channels,
             duration_secs: info.duration_secs.unwrap_or(0.0),
         }),
-        (Ok(None), _) => Err(AudioError::NotAudio {
-            path: path.to_path_buf(),
-        }),
-        (
-            Err(AudioError::FfmpegMissing { .. }),
-            Some((format, track_id, codec, rate, channels)),
-        ) => Ok(Probe {
+        (Ok(None), _) => Err(AudioError::NotAudio { path: path.to_path_buf() }),
+        (Err(AudioError::FfmpegMissing { .. }), Some((format, track_id, codec, rate, channels))) => Ok(Probe {
             codec: codec.to_string(),
             container: sniff_container(path),
             sample_rate: rate,
@@ -87,20 +73,14 @@ pub fn probe(path: &Path) -> Result<Probe, AudioError> {
             duration_secs: count_frames(path, format, track_id)? as f64 / f64::from(rate),
         }),
         (Err(AudioError::FfmpegMissing { .. }), None) if !recognised && !needs_ffmpeg(path) => {
-            Err(AudioError::NotAudio {
-                path: path.to_path_buf(),
-            })
+            Err(AudioError::NotAudio { path: path.to_path_buf() })
         }
         (Err(e), _) => Err(e),
     }
 }
 
 /// Sums the durations of the track's packets: exact, and much cheaper than decoding.
-fn count_frames(
-    path: &Path,
-    mut format: Box<dyn FormatReader>,
-    track_id: u32,
-) -> Result<u64, AudioError> {
+fn count_frames(path: &Path, mut format: Box<dyn FormatReader>, track_id: u32) -> Result<u64, AudioError> {
     let mut frames = 0u64;
     loop {
         match format.next_packet() {
@@ -115,9 +95,7 @@ fn count_frames(
 /// Names the container from its magic bytes (symphonia does not say which reader it used).
 fn sniff_container(path: &Path) -> String {
     let mut head = [0u8; 12];
-    let n = File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .unwrap_or(0);
+    let n = File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
     let head = &head[..n];
     let name = if head.starts_with(b"RIFF") || head.starts_with(b"RF64") {
         "wav"
@@ -129,9 +107,7 @@ fn sniff_container(path: &Path) -> String {
         "matroska"
     } else if head.len() >= 8 && &head[4..8] == b"ftyp" {
         "mp4"
-    } else if head.starts_with(b"ID3")
-        || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0)
-    {
+    } else if head.starts_with(b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) {
         "mp3"
     } else {
         "unknown"
@@ -168,12 +144,7 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        let sine = [
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=44100:duration=2",
-        ];
+        let sine = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=2"];
         let cases: [(&str, &[&str], &str); 4] = [
             ("p.mp3", &["-c:a", "libmp3lame"], "mp3"),
             ("p.opus", &["-c:a", "libopus"], "opus"),
@@ -210,10 +181,7 @@ mod tests {
             video.to_str().unwrap(),
         ]);
         let p = probe(&video).unwrap();
-        assert_eq!(
-            (p.codec.as_str(), p.sample_rate, p.channels),
-            ("aac", 48_000, 2)
-        );
+        assert_eq!((p.codec.as_str(), p.sample_rate, p.channels), ("aac", 48_000, 2));
         assert!((p.duration_secs - 2.0).abs() < 0.1, "{p:?}");
     }
 
@@ -229,9 +197,6 @@ mod tests {
         std::fs::write(&empty, b"").unwrap();
         let err = probe(&empty).unwrap_err();
         assert!(matches!(err, AudioError::Empty { .. }), "{err}");
-        assert_eq!(
-            err.to_string(),
-            format!("{}: file is empty (0 bytes)", empty.display())
-        );
+        assert_eq!(err.to_string(), format!("{}: file is empty (0 bytes)", empty.display()));
     }
 }

@@ -62,10 +62,7 @@ impl StreamResampler {
 
     /// Flushes the tail: pads with silence until every input sample has come out, then
     /// trims to the exact expected length. Returns the number of output samples produced.
-    pub(crate) fn finish<E>(
-        mut self,
-        sink: &mut impl FnMut(&[f32]) -> Result<(), E>,
-    ) -> Result<u64, E> {
+    pub(crate) fn finish<E>(mut self, sink: &mut impl FnMut(&[f32]) -> Result<(), E>) -> Result<u64, E> {
         let expected = (self.in_total * self.out_rate + self.in_rate / 2) / self.in_rate;
         while self.out_total < expected {
             let chunk = self.inner.input_frames_next();
@@ -95,11 +92,7 @@ impl StreamResampler {
             block = &block[..room];
         }
         self.out_total += block.len() as u64;
-        if block.is_empty() {
-            Ok(())
-        } else {
-            sink(block)
-        }
+        if block.is_empty() { Ok(()) } else { sink(block) }
     }
 }
 
@@ -123,21 +116,11 @@ mod tests {
 
     #[test]
     fn output_length_is_the_rounded_ratio_for_any_input_length() {
-        for (in_rate, out_rate) in [
-            (44_100, 16_000),
-            (8000, 16_000),
-            (48_000, 16_000),
-            (11_025, 16_000),
-        ] {
+        for (in_rate, out_rate) in [(44_100, 16_000), (8000, 16_000), (48_000, 16_000), (11_025, 16_000)] {
             for len in [0usize, 1, 7, 441, 1000, 12_345, 100_000] {
                 let out = run(in_rate, out_rate, &vec![0.1; len], 777);
-                let expected = (len as u64 * u64::from(out_rate) + u64::from(in_rate) / 2)
-                    / u64::from(in_rate);
-                assert_eq!(
-                    out.len() as u64,
-                    expected,
-                    "{in_rate}->{out_rate}, {len} samples"
-                );
+                let expected = (len as u64 * u64::from(out_rate) + u64::from(in_rate) / 2) / u64::from(in_rate);
+                assert_eq!(out.len() as u64, expected, "{in_rate}->{out_rate}, {len} samples");
             }
         }
     }
@@ -149,12 +132,7 @@ mod tests {
         let a = run(48_000, 16_000, &x, 100);
         let b = run(48_000, 16_000, &x, 48_000);
         assert_eq!(a, b);
-        let peak = a
-            .iter()
-            .enumerate()
-            .max_by(|p, q| p.1.total_cmp(q.1))
-            .unwrap()
-            .0;
+        let peak = a.iter().enumerate().max_by(|p, q| p.1.total_cmp(q.1)).unwrap().0;
         assert_eq!(peak, 8000);
     }
 }

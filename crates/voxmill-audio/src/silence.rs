@@ -27,15 +27,14 @@ pub struct SilenceOptions {
     pub min_silence_ms: u32,
     /// Analysis frame length in milliseconds (frames do not overlap). Default 10.
     pub frame_ms: u32,
+    /// When set, the floor is lowered to the recording's noise floor plus this many dB (never raised
+    /// above `floor_db`). Default `None`.
+    pub adaptive_margin_db: Option<f32>,
 }
 
 impl Default for SilenceOptions {
     fn default() -> Self {
-        SilenceOptions {
-            floor_db: -40.0,
-            min_silence_ms: 100,
-            frame_ms: 10,
-        }
+        SilenceOptions { floor_db: -40.0, min_silence_ms: 100, frame_ms: 10, adaptive_margin_db: None }
     }
 }
 
@@ -68,15 +67,83 @@ fn mean_square_db(mean_square: f64) -> f32 {
 
 /// Finds the silences in a mono WAV (any integer width or 32-bit float, any rate), streaming.
 ///
-/// `progress` is called now and then with the fraction of the file read (0.0 to 1.0) and
+/// `progress` is called now and then with the fraction of the work done (0.0 to 1.0) and
 /// once with 1.0 at the end. Frames are `frame_ms` long; the last, shorter frame is measured
 /// over the samples it has. A silence at the very start or end of the file is reported too,
-/// ending exactly at the end of the audio.
+/// ending exactly at the end of the audio. With [`SilenceOptions::adaptive_margin_db`], a first
+/// pass measures the recording's noise floor and the floor used is the lower of
+/// [`SilenceOptions::floor_db`] and noise floor + margin, so the quiet tails of words in a clean
+/// recording are not mistaken for silence.
 pub fn detect_silences(
     wav: &Path,
     opts: &SilenceOptions,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Vec<Silence>, AudioError> {
+    let (floor_db, first_pass) = match opts.adaptive_margin_db {
+        Some(margin) => {
+            let noise = noise_floor_db(wav, opts.frame_ms, &mut |f| progress(f * 0.5))?;
+            (noise.map_or(opts.floor_db, |n| opts.floor_db.min(n + margin)), 0.5)
+        }
+        None => (opts.floor_db, 0.0),
+    };
+    let floor_ms = 10f64.powf(f64::from(floor_db) / 10.0);
+    let mut detector: Option<RunTracker> = None;
+    let rate = scan_frames(
+        wav,
+        opts.frame_ms,
+        &mut |f| progress(first_pass + (1.0 - first_pass) * f),
+        &mut |rate, start, n, sum_sq| {
+            let tracker = detector.get_or_insert_with(|| RunTracker {
+                rate,
+                min_samples: u64::from(opts.min_silence_ms) * u64::from(rate) / 1000,
+                run: None,
+                out: Vec::new(),
+            });
+            tracker.frame(start, n, sum_sq, floor_ms);
+        },
+    )?;
+    let mut detector = detector.unwrap_or(RunTracker { rate, min_samples: 0, run: None, out: Vec::new() });
+    detector.close();
+    progress(1.0);
+    Ok(detector.out)
+}
+
+/// The recording's noise floor: the 5th percentile of its frame levels (dBFS), leaving out digital
+/// silence (exact zeros, which say nothing about the noise). `None` when every frame is digital silence.
+pub fn noise_floor_db(wav: &Path, frame_ms: u32, progress: &mut dyn FnMut(f64)) -> Result<Option<f32>, AudioError> {
+    const BINS_PER_DB: f32 = 2.0;
+    let bins = (-DIGITAL_SILENCE_DB * BINS_PER_DB) as usize + 1;
+    let mut histogram = vec![0u64; bins];
+    scan_frames(wav, frame_ms, progress, &mut |_, _, n, sum_sq| {
+        let db = mean_square_db(sum_sq / n as f64);
+        if db > DIGITAL_SILENCE_DB {
+            let bin = ((db - DIGITAL_SILENCE_DB) * BINS_PER_DB) as usize;
+            histogram[bin.min(bins - 1)] += 1;
+        }
+    })?;
+    let total: u64 = histogram.iter().sum();
+    if total == 0 {
+        return Ok(None);
+    }
+    let target = total.div_ceil(20);
+    let mut seen = 0;
+    for (bin, count) in histogram.iter().enumerate() {
+        seen += count;
+        if seen >= target {
+            return Ok(Some(DIGITAL_SILENCE_DB + bin as f32 / BINS_PER_DB));
+        }
+    }
+    Ok(None)
+}
+
+/// Reads a mono WAV once, calling `on_frame(rate, first sample, samples, sum of squares)` for each
+/// `frame_ms` frame (the last may be shorter). Returns the sample rate.
+fn scan_frames(
+    wav: &Path,
+    frame_ms: u32,
+    progress: &mut dyn FnMut(f64),
+    on_frame: &mut dyn FnMut(u32, u64, u64, f64),
+) -> Result<u32, AudioError> {
     let mut reader = open_mono(wav)?;
     let spec = reader.spec();
     let rate = spec.sample_rate;
@@ -84,16 +151,7 @@ pub fn detect_silences(
         return Err(AudioError::decode(wav, "the WAV header says 0 Hz"));
     }
     let total = u64::from(reader.duration());
-    let frame_len = ((u64::from(opts.frame_ms.max(1)) * u64::from(rate)) / 1000).max(1);
-    let min_samples = u64::from(opts.min_silence_ms) * u64::from(rate) / 1000;
-    let floor_ms = 10f64.powf(f64::from(opts.floor_db) / 10.0);
-
-    let mut detector = RunTracker {
-        rate,
-        min_samples,
-        run: None,
-        out: Vec::new(),
-    };
+    let frame_len = ((u64::from(frame_ms.max(1)) * u64::from(rate)) / 1000).max(1);
 
     // Scale integer samples to [-1, 1).
     let scale = match spec.sample_format {
@@ -114,7 +172,7 @@ pub fn detect_silences(
         frame_n += 1;
         *pos += 1;
         if frame_n == frame_len {
-            detector.frame(frame_start, frame_n, frame_sum, floor_ms);
+            on_frame(rate, frame_start, frame_n, frame_sum);
             frame_start += frame_n;
             frame_sum = 0.0;
             frame_n = 0;
@@ -141,19 +199,13 @@ pub fn detect_silences(
         }
     }
     if frame_n > 0 {
-        detector.frame(frame_start, frame_n, frame_sum, floor_ms);
+        on_frame(rate, frame_start, frame_n, frame_sum);
     }
-    detector.close();
-    progress(1.0);
-    Ok(detector.out)
+    Ok(rate)
 }
 
 fn fraction(pos: u64, total: u64) -> f64 {
-    if total == 0 {
-        1.0
-    } else {
-        (pos as f64 / total as f64).min(1.0)
-    }
+    if total == 0 { 1.0 } else { (pos as f64 / total as f64).min(1.0) }
 }
 
 fn read_error(path: &Path, e: hound::Error) -> AudioError {
@@ -168,17 +220,11 @@ fn open_mono(path: &Path) -> Result<hound::WavReader<BufReader<File>>, AudioErro
     crate::decode::check_not_empty(path)?;
     let reader = hound::WavReader::open(path).map_err(|e| match e {
         hound::Error::IoError(e) => AudioError::io(path, "read the file", e),
-        other => AudioError::decode(
-            path,
-            format!("not a WAV file this reader supports ({other})"),
-        ),
+        other => AudioError::decode(path, format!("not a WAV file this reader supports ({other})")),
     })?;
     let channels = reader.spec().channels;
     if channels != 1 {
-        return Err(AudioError::NotMono {
-            path: path.to_path_buf(),
-            channels,
-        });
+        return Err(AudioError::NotMono { path: path.to_path_buf(), channels });
     }
     Ok(reader)
 }
@@ -229,15 +275,11 @@ impl RunTracker {
 /// The speech between silences: the complement of `silences` within `[0, total_secs]`,
 /// dropping pieces shorter than `min_speech_ms` (clicks, breaths). `silences` must be sorted
 /// and not overlap, as [`detect_silences`] returns them.
-pub fn speech_from_silences(
-    silences: &[Silence],
-    total_secs: f64,
-    min_speech_ms: u32,
-) -> Vec<(f64, f64)> {
+pub fn speech_from_silences(silences: &[Silence], total_secs: f64, min_speech_ms: u32) -> Vec<(f64, f64)> {
     let min = f64::from(min_speech_ms) / 1000.0;
     let mut out = Vec::new();
     let mut cursor = 0.0f64;
-    let mut push = |start: f64, end: f64, out: &mut Vec<(f64, f64)>| {
+    let push = |start: f64, end: f64, out: &mut Vec<(f64, f64)>| {
         let end = end.min(total_secs);
         if end > start && end - start >= min {
             out.push((start, end));
@@ -320,11 +362,29 @@ mod tests {
         assert!((got[0].duration() - 1.0).abs() < 0.011);
 
         // With a floor below the hiss there is no silence at all.
-        let strict = SilenceOptions {
-            floor_db: -60.0,
-            ..SilenceOptions::default()
-        };
+        let strict = SilenceOptions { floor_db: -60.0, ..SilenceOptions::default() };
         assert!(detect(&path, &strict).is_empty());
+    }
+
+    #[test]
+    fn adaptive_floor_follows_a_clean_recordings_noise() {
+        let rate = 16_000;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tail.wav");
+        // A -65 dBFS noise bed, a loud tone, a -48 dBFS tail (a word's decay), then the noise bed again.
+        let level = |db: f64| (10f64.powf(db / 20.0) * 2f64.sqrt()) as f32;
+        let mut s = sine(rate, 1.0, 997.0, level(-65.0));
+        s.extend(sine(rate, 0.5, 440.0, 0.5));
+        s.extend(sine(rate, 0.2, 440.0, level(-48.0)));
+        s.extend(sine(rate, 1.0, 997.0, level(-65.0)));
+        write_wav(&path, rate, 1, &s);
+        let floor = noise_floor_db(&path, 10, &mut |_| {}).unwrap().unwrap();
+        assert!((floor + 65.0).abs() < 1.0, "noise floor {floor}");
+        // A fixed -40 dB floor takes the tail for silence; the adaptive one keeps it as sound.
+        let fixed = detect(&path, &SilenceOptions::default());
+        assert!((fixed[1].start - 1.5).abs() < 0.011, "{fixed:?}");
+        let adaptive = detect(&path, &SilenceOptions { adaptive_margin_db: Some(10.0), ..SilenceOptions::default() });
+        assert!((adaptive[1].start - 1.7).abs() < 0.011, "{adaptive:?}");
     }
 
     #[test]
@@ -346,16 +406,9 @@ mod tests {
 
     #[test]
     fn short_speech_pieces_are_dropped() {
-        let sil = |start, end| Silence {
-            start,
-            end,
-            rms_db: -60.0,
-        };
+        let sil = |start, end| Silence { start, end, rms_db: -60.0 };
         let silences = [sil(0.0, 1.0), sil(1.05, 2.0), sil(3.0, 3.5)];
-        assert_eq!(
-            speech_from_silences(&silences, 4.0, 100),
-            vec![(2.0, 3.0), (3.5, 4.0)]
-        );
+        assert_eq!(speech_from_silences(&silences, 4.0, 100), vec![(2.0, 3.0), (3.5, 4.0)]);
     }
 
     #[test]

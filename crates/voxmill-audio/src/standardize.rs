@@ -20,9 +20,7 @@ pub struct StandardizeOptions {
 
 impl Default for StandardizeOptions {
     fn default() -> Self {
-        StandardizeOptions {
-            target_rate: 16_000,
-        }
+        StandardizeOptions { target_rate: 16_000 }
     }
 }
 
@@ -62,10 +60,7 @@ pub fn standardize(
     progress: &mut dyn FnMut(f64),
 ) -> Result<StandardizeReport, AudioError> {
     if !RATE_RANGE.contains(&opts.target_rate) {
-        return Err(AudioError::InvalidRate {
-            path: dst.to_path_buf(),
-            rate: opts.target_rate,
-        });
+        return Err(AudioError::InvalidRate { path: dst.to_path_buf(), rate: opts.target_rate });
     }
     let mut decoder = decode::open(src)?;
     let result = run(src, dst, decoder.as_mut(), opts.target_rate, progress);
@@ -110,33 +105,15 @@ mod tests {
     fn sine_wav(dir: &Path, name: &str, rate: u32, channels: u16, secs: f64) -> std::path::PathBuf {
         let path = dir.join(name);
         let tone = sine(rate, secs, 1000.0, 0.5);
-        write_wav(
-            &path,
-            rate,
-            channels,
-            &interleave(&vec![tone; usize::from(channels)]),
-        );
+        write_wav(&path, rate, channels, &interleave(&vec![tone; usize::from(channels)]));
         path
     }
 
     #[test]
     fn common_rates_and_layouts_come_out_as_16k_mono_with_exact_length() {
         let dir = tempfile::tempdir().unwrap();
-        for (rate, channels) in [
-            (8000, 1),
-            (44_100, 2),
-            (48_000, 2),
-            (48_000, 6),
-            (16_000, 1),
-            (22_050, 1),
-        ] {
-            let src = sine_wav(
-                dir.path(),
-                &format!("in_{rate}_{channels}.wav"),
-                rate,
-                channels,
-                2.5,
-            );
+        for (rate, channels) in [(8000, 1), (44_100, 2), (48_000, 2), (48_000, 6), (16_000, 1), (22_050, 1)] {
+            let src = sine_wav(dir.path(), &format!("in_{rate}_{channels}.wav"), rate, channels, 2.5);
             let in_len = (2.5 * f64::from(rate)).round() as u64;
             let (report, out, out_rate) = standardize_16k(&src, dir.path());
             let expected = (in_len * 16_000 + u64::from(rate) / 2) / u64::from(rate);
@@ -144,19 +121,13 @@ mod tests {
             assert_eq!(out.len() as u64, expected, "{rate} Hz x{channels}");
             assert_eq!(report.output_samples, expected);
             assert!((report.duration_secs - 2.5).abs() < 1e-3);
-            assert_eq!(
-                (report.source_rate, report.source_channels),
-                (rate, channels)
-            );
+            assert_eq!((report.source_rate, report.source_channels), (rate, channels));
             assert_eq!(report.decoder, "symphonia");
             assert!(report.warnings.is_empty(), "{:?}", report.warnings);
             // The 1 kHz tone keeps its level (±0.5 dB) away from the edges.
             let mid = &out[4000..out.len() - 4000];
             let db = 20.0 * (rms(mid) * 2f64.sqrt() / 0.5).log10();
-            assert!(
-                db.abs() < 0.5,
-                "{rate} Hz x{channels}: level changed by {db:.2} dB"
-            );
+            assert!(db.abs() < 0.5, "{rate} Hz x{channels}: level changed by {db:.2} dB");
         }
     }
 
@@ -168,11 +139,7 @@ mod tests {
         x[44_100] = 0.9;
         write_wav(&src, 44_100, 1, &x);
         let (_, out, _) = standardize_16k(&src, dir.path());
-        let (at, _) = out
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
-            .unwrap();
+        let (at, _) = out.iter().enumerate().max_by(|a, b| a.1.abs().total_cmp(&b.1.abs())).unwrap();
         let secs = at as f64 / 16_000.0;
         assert!((secs - 1.0).abs() <= 0.001, "click at {secs} s");
     }
@@ -218,10 +185,7 @@ mod tests {
         let src = sine_wav(dir.path(), "long.wav", 8000, 1, 25.0);
         let mut seen = Vec::new();
         let dst = dir.path().join("out.wav");
-        standardize(&src, &dst, &StandardizeOptions::default(), &mut |s| {
-            seen.push(s)
-        })
-        .unwrap();
+        standardize(&src, &dst, &StandardizeOptions::default(), &mut |s| seen.push(s)).unwrap();
         assert!(seen.len() >= 3, "{seen:?}");
         assert!(seen.windows(2).all(|w| w[0] <= w[1]));
         assert!((seen.last().unwrap() - 25.0).abs() < 1e-6);
@@ -267,9 +231,7 @@ mod tests {
     #[test]
     fn missing_file_is_an_io_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
-        expect_error(&dir.path().join("gone.wav"), |e| {
-            matches!(e, AudioError::Io { .. })
-        });
+        expect_error(&dir.path().join("gone.wav"), |e| matches!(e, AudioError::Io { .. }));
     }
 
     #[test]
@@ -278,10 +240,7 @@ mod tests {
         let src = sine_wav(dir.path(), "x.wav", 16_000, 1, 0.1);
         let opts = StandardizeOptions { target_rate: 0 };
         let err = standardize(&src, &dir.path().join("o.wav"), &opts, &mut |_| {}).unwrap_err();
-        assert!(
-            matches!(err, AudioError::InvalidRate { rate: 0, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, AudioError::InvalidRate { rate: 0, .. }), "{err}");
     }
 
     #[test]
@@ -291,17 +250,9 @@ mod tests {
         let bytes = std::fs::read(&src).unwrap();
         std::fs::write(&src, &bytes[..bytes.len() / 2 + 1]).unwrap();
         let (report, out, _) = standardize_16k(&src, dir.path());
-        assert!(
-            (report.duration_secs - 2.0).abs() < 0.05,
-            "{}",
-            report.duration_secs
-        );
+        assert!((report.duration_secs - 2.0).abs() < 0.05, "{}", report.duration_secs);
         assert_eq!(out.len() as u64, report.output_samples);
-        assert!(
-            report.warnings.iter().any(|w| w.contains("truncated")),
-            "{:?}",
-            report.warnings
-        );
+        assert!(report.warnings.iter().any(|w| w.contains("truncated")), "{:?}", report.warnings);
     }
 
     /// Encodes a 3 s, 44.1 kHz stereo tone with ffmpeg into `name` using `codec_args`.
@@ -322,11 +273,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let cases: [(&str, &[&str], &str); 6] = [
-            (
-                "t.mp3",
-                &["-c:a", "libmp3lame", "-b:a", "128k"],
-                "symphonia",
-            ),
+            ("t.mp3", &["-c:a", "libmp3lame", "-b:a", "128k"], "symphonia"),
             ("t.ogg", &["-c:a", "libvorbis"], "symphonia"),
             ("t.flac", &["-c:a", "flac"], "symphonia"),
             ("t.m4a", &["-c:a", "aac"], "symphonia"),
@@ -338,16 +285,9 @@ mod tests {
             let (report, out, rate) = standardize_16k(&src, dir.path());
             assert_eq!(rate, 16_000);
             assert_eq!(report.decoder, decoder, "{name}");
-            assert_eq!(
-                (report.source_channels, out.len() as u64),
-                (2, report.output_samples)
-            );
+            assert_eq!((report.source_channels, out.len() as u64), (2, report.output_samples));
             // Codecs add priming/padding; allow 0.1 s.
-            assert!(
-                (report.duration_secs - 3.0).abs() < 0.1,
-                "{name}: {} s",
-                report.duration_secs
-            );
+            assert!((report.duration_secs - 3.0).abs() < 0.1, "{name}: {} s", report.duration_secs);
             let db = 20.0 * (rms(&out[8000..out.len() - 8000]) * 2f64.sqrt() / 0.5).log10();
             assert!(db.abs() < 0.5, "{name}: level changed by {db:.2} dB");
         }
@@ -359,10 +299,9 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        for (name, codecs) in [
-            ("v.mp4", ["-c:v", "mpeg4", "-c:a", "aac"]),
-            ("v.mkv", ["-c:v", "mpeg4", "-c:a", "flac"]),
-        ] {
+        for (name, codecs) in
+            [("v.mp4", ["-c:v", "mpeg4", "-c:a", "aac"]), ("v.mkv", ["-c:v", "mpeg4", "-c:a", "flac"])]
+        {
             let out = dir.path().join(name);
             let mut args = vec![
                 "-f",
@@ -379,11 +318,7 @@ mod tests {
             args.push(out.to_str().unwrap());
             ffmpeg(&args);
             let (report, out, _) = standardize_16k(&out, dir.path());
-            assert!(
-                (report.duration_secs - 2.0).abs() < 0.1,
-                "{name}: {}",
-                report.duration_secs
-            );
+            assert!((report.duration_secs - 2.0).abs() < 0.1, "{name}: {}", report.duration_secs);
             assert!(rms(&out) > 0.05, "{name}: no audio");
         }
     }
@@ -394,24 +329,12 @@ mod tests {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
-        let src = encode(
-            dir.path(),
-            "half.mp3",
-            &["-c:a", "libmp3lame", "-b:a", "128k"],
-        );
+        let src = encode(dir.path(), "half.mp3", &["-c:a", "libmp3lame", "-b:a", "128k"]);
         let bytes = std::fs::read(&src).unwrap();
         std::fs::write(&src, &bytes[..bytes.len() / 2]).unwrap();
         let (report, _, _) = standardize_16k(&src, dir.path());
-        assert!(
-            (report.duration_secs - 1.5).abs() < 0.2,
-            "{}",
-            report.duration_secs
-        );
-        assert!(
-            report.warnings.iter().any(|w| w.contains("truncated")),
-            "{:?}",
-            report.warnings
-        );
+        assert!((report.duration_secs - 1.5).abs() < 0.2, "{}", report.duration_secs);
+        assert!(report.warnings.iter().any(|w| w.contains("truncated")), "{:?}", report.warnings);
     }
 
     #[test]
@@ -432,12 +355,7 @@ mod tests {
             .unwrap();
         let log = String::from_utf8_lossy(&out.stderr);
         let summary = &log[log.rfind("Integrated loudness:").unwrap()..];
-        let i = summary
-            .split_whitespace()
-            .nth(3)
-            .unwrap()
-            .parse::<f64>()
-            .unwrap();
+        let i = summary.split_whitespace().nth(3).unwrap().parse::<f64>().unwrap();
         let ours = report.loudness_lufs.unwrap();
         assert!((ours - i).abs() < 0.15, "ours {ours} vs ffmpeg {i}");
     }

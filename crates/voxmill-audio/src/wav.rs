@@ -50,18 +50,14 @@ impl WavSink {
         h.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
         h.extend_from_slice(b"data");
         h.extend_from_slice(&data_bytes.to_le_bytes());
-        self.out
-            .write_all(&h)
-            .map_err(|e| AudioError::io(&self.path, "write the output", e))
+        self.out.write_all(&h).map_err(|e| AudioError::io(&self.path, "write the output", e))
     }
 
     /// Appends samples in [-1, 1] (clipped beyond), quantised to 16 bits with rounding.
     pub(crate) fn write(&mut self, samples: &[f32]) -> Result<(), AudioError> {
         self.samples += samples.len() as u64;
         if self.samples * 2 > u64::from(u32::MAX - HEADER_BYTES) {
-            return Err(AudioError::TooLong {
-                path: self.path.clone(),
-            });
+            return Err(AudioError::TooLong { path: self.path.clone() });
         }
         self.scratch.clear();
         for &s in samples {
@@ -69,9 +65,7 @@ impl WavSink {
             self.peak = self.peak.max(q.unsigned_abs());
             self.scratch.extend_from_slice(&q.to_le_bytes());
         }
-        self.out
-            .write_all(&self.scratch)
-            .map_err(|e| AudioError::io(&self.path, "write the output", e))
+        self.out.write_all(&self.scratch).map_err(|e| AudioError::io(&self.path, "write the output", e))
     }
 
     /// Largest absolute sample written so far, relative to full scale.
@@ -88,8 +82,7 @@ impl WavSink {
         self.out.seek(SeekFrom::Start(0)).map_err(io)?;
         self.write_header(data_bytes)?;
         let file = self.out.into_inner().map_err(|e| io(e.into_error()))?;
-        file.sync_all()
-            .map_err(|e| AudioError::io(&path, "fsync the output", e))?;
+        file.sync_all().map_err(|e| AudioError::io(&path, "fsync the output", e))?;
         Ok(self.samples)
     }
 }
@@ -100,26 +93,17 @@ pub fn read_wav_mono(path: &Path) -> Result<(Vec<f32>, u32), AudioError> {
     crate::decode::check_not_empty(path)?;
     let reader = hound::WavReader::open(path).map_err(|e| match e {
         hound::Error::IoError(e) => AudioError::io(path, "read the file", e),
-        other => AudioError::decode(
-            path,
-            format!("not a WAV file this reader supports ({other})"),
-        ),
+        other => AudioError::decode(path, format!("not a WAV file this reader supports ({other})")),
     })?;
     let spec = reader.spec();
     if spec.channels != 1 {
-        return Err(AudioError::NotMono {
-            path: path.to_path_buf(),
-            channels: spec.channels,
-        });
+        return Err(AudioError::NotMono { path: path.to_path_buf(), channels: spec.channels });
     }
     let samples: Result<Vec<f32>, hound::Error> = match spec.sample_format {
         hound::SampleFormat::Float => reader.into_samples::<f32>().collect(),
         hound::SampleFormat::Int => {
             let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            reader
-                .into_samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect()
+            reader.into_samples::<i32>().map(|s| s.map(|v| v as f32 * scale)).collect()
         }
     };
     let samples = samples.map_err(|e| AudioError::decode(path, e))?;
@@ -166,10 +150,7 @@ mod tests {
         let stereo = dir.path().join("st.wav");
         crate::test_support::write_wav(&stereo, 8000, 2, &[0.0; 8]);
         let err = read_wav_mono(&stereo).unwrap_err();
-        assert!(
-            matches!(err, AudioError::NotMono { channels: 2, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, AudioError::NotMono { channels: 2, .. }), "{err}");
         assert!(err.to_string().contains("st.wav"));
     }
 }

@@ -242,7 +242,13 @@ mod tests {
         let mut silences = Vec::new();
         let mut t = t0;
         for text in texts {
-            words.push(WordRow { segment_idx: 0, start: t, end: t + secs_each, text: text.to_string(), probability: 1.0 });
+            words.push(WordRow {
+                segment_idx: 0,
+                start: t,
+                end: t + secs_each,
+                text: text.to_string(),
+                probability: 1.0,
+            });
             t += secs_each;
             silences.push(SilenceRow { start: t, end: t + gap, rms_db: -70.0 });
             t += gap;

@@ -7,7 +7,10 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
     /// A run begins over `recordings` recordings holding `total_secs` of audio.
-    RunStarted { recordings: usize, total_secs: f64 },
+    RunStarted {
+        recordings: usize,
+        total_secs: f64,
+    },
     /// A stage starts on a recording of `total_secs` seconds.
     StageStarted {
         recording: &'a str,
@@ -21,7 +24,10 @@ pub enum Event<'a> {
         done_secs: f64,
     },
     /// The stage's stored result is up to date.
-    StageSkipped { recording: &'a str, stage: &'a str },
+    StageSkipped {
+        recording: &'a str,
+        stage: &'a str,
+    },
     StageFinished {
         recording: &'a str,
         stage: &'a str,
@@ -45,11 +51,20 @@ pub enum Event<'a> {
         duration_secs: f64,
     },
     /// `voxmill add` skipped an input whose content is already in the project.
-    InputDuplicate { path: &'a Path, existing: &'a str },
+    InputDuplicate {
+        path: &'a Path,
+        existing: &'a str,
+    },
     /// `voxmill add` could not register an input.
-    InputFailed { path: &'a Path, error: &'a str },
+    InputFailed {
+        path: &'a Path,
+        error: &'a str,
+    },
     /// `voxmill add` left out a file on purpose (e.g. a symlink leaving the folder).
-    InputIgnored { path: &'a Path, reason: &'a str },
+    InputIgnored {
+        path: &'a Path,
+        reason: &'a str,
+    },
 }
 
 /// Receives events; called from worker threads.

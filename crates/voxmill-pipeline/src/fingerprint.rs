@@ -24,11 +24,8 @@ pub fn fingerprints(
             ("settings", &settings_key),
             ("input", &recording.sha256),
         ];
-        let upstream: Vec<(&str, String)> = stage
-            .depends_on()
-            .iter()
-            .map(|d| (*d, out.get(d).cloned().unwrap_or_default()))
-            .collect();
+        let upstream: Vec<(&str, String)> =
+            stage.depends_on().iter().map(|d| (*d, out.get(d).cloned().unwrap_or_default())).collect();
         parts.extend(upstream.iter().map(|(d, f)| (*d, f.as_str())));
         out.insert(stage.name(), sha256_parts(parts));
     }

@@ -24,11 +24,7 @@ pub struct AddOutcome {
 }
 
 /// Registers `inputs` (files or folders) in the project.
-pub fn add_inputs(
-    project: &Project,
-    inputs: &[PathBuf],
-    reporter: &dyn Reporter,
-) -> Result<AddOutcome, PipelineError> {
+pub fn add_inputs(project: &Project, inputs: &[PathBuf], reporter: &dyn Reporter) -> Result<AddOutcome, PipelineError> {
     let _lock = ProjectLock::acquire(project.layout.root())?;
     let mut outcome = AddOutcome::default();
     let mut files = Vec::new();
@@ -46,17 +42,11 @@ pub fn add_inputs(
                 outcome.added.push(rec);
             }
             Ok(Added::Duplicate(existing)) => {
-                reporter.event(&Event::InputDuplicate {
-                    path: &file,
-                    existing: &existing,
-                });
+                reporter.event(&Event::InputDuplicate { path: &file, existing: &existing });
                 outcome.duplicates.push((file, existing));
             }
             Err(AddError::Input(error)) => {
-                reporter.event(&Event::InputFailed {
-                    path: &file,
-                    error: &error,
-                });
+                reporter.event(&Event::InputFailed { path: &file, error: &error });
                 outcome.failed.push((file, error));
             }
             Err(AddError::Project(e)) => return Err(e.into()),
@@ -74,31 +64,18 @@ fn collect(
     reporter: &dyn Reporter,
 ) {
     let fail = |outcome: &mut AddOutcome, error: String| {
-        reporter.event(&Event::InputFailed {
-            path: input,
-            error: &error,
-        });
+        reporter.event(&Event::InputFailed { path: input, error: &error });
         outcome.failed.push((input.to_path_buf(), error));
     };
     match std::fs::metadata(input) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let what = if input.symlink_metadata().is_ok() {
-                "is a broken symlink"
-            } else {
-                "does not exist"
-            };
+            let what = if input.symlink_metadata().is_ok() { "is a broken symlink" } else { "does not exist" };
             fail(outcome, format!("{}: {what}", input.display()));
         }
-        Err(e) => fail(
-            outcome,
-            format!("{}: cannot read it ({e})", input.display()),
-        ),
+        Err(e) => fail(outcome, format!("{}: cannot read it ({e})", input.display())),
         Ok(meta) if meta.is_dir() => match std::fs::canonicalize(input) {
             Ok(root) => walk(project, &root, &root, files, outcome, reporter),
-            Err(e) => fail(
-                outcome,
-                format!("{}: cannot read folder ({e})", input.display()),
-            ),
+            Err(e) => fail(outcome, format!("{}: cannot read folder ({e})", input.display())),
         },
         Ok(_) => files.push(absolute(input)),
     }
@@ -116,10 +93,7 @@ fn walk(
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
         Err(e) => {
             let error = format!("{}: cannot read folder ({e})", dir.display());
-            reporter.event(&Event::InputFailed {
-                path: dir,
-                error: &error,
-            });
+            reporter.event(&Event::InputFailed { path: dir, error: &error });
             outcome.failed.push((dir.to_path_buf(), error));
             return;
         }
@@ -127,15 +101,11 @@ fn walk(
     entries.sort();
     let settings = &project.settings.sources;
     for path in entries {
-        let hidden = path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
         if hidden {
             continue;
         }
-        let is_link = path
-            .symlink_metadata()
-            .is_ok_and(|m| m.file_type().is_symlink());
+        let is_link = path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
         let target = match std::fs::canonicalize(&path) {
             Ok(t) => t,
             Err(_) if is_link => {
@@ -164,10 +134,7 @@ fn walk(
 }
 
 fn ignore(outcome: &mut AddOutcome, reporter: &dyn Reporter, path: &Path, reason: String) {
-    reporter.event(&Event::InputIgnored {
-        path,
-        reason: &reason,
-    });
+    reporter.event(&Event::InputIgnored { path, reason: &reason });
     outcome.ignored.push((path.to_path_buf(), reason));
 }
 
@@ -200,13 +167,10 @@ impl From<voxmill_project::ProjectError> for AddError {
 }
 
 fn add_one(project: &Project, file: &Path) -> Result<Added, AddError> {
-    let meta = std::fs::metadata(file)
-        .map_err(|e| AddError::Input(format!("{}: cannot read it ({e})", file.display())))?;
+    let meta =
+        std::fs::metadata(file).map_err(|e| AddError::Input(format!("{}: cannot read it ({e})", file.display())))?;
     if meta.len() == 0 {
-        return Err(AddError::Input(format!(
-            "{}: file is empty (0 bytes)",
-            file.display()
-        )));
+        return Err(AddError::Input(format!("{}: file is empty (0 bytes)", file.display())));
     }
     let sha256 = sha256_file(file).map_err(|e| AddError::Input(e.to_string()))?;
     if let Some(existing) = project.catalog.recording_by_sha256(&sha256)? {
@@ -214,10 +178,7 @@ fn add_one(project: &Project, file: &Path) -> Result<Added, AddError> {
     }
     let probe = voxmill_audio::probe(file).map_err(|e| AddError::Input(e.to_string()))?;
     if probe.duration_secs <= 0.0 {
-        return Err(AddError::Input(format!(
-            "{}: contains no audio samples",
-            file.display()
-        )));
+        return Err(AddError::Input(format!("{}: contains no audio samples", file.display())));
     }
     let name = unique_name(project, file, &sha256)?;
     let stored_path = match project.settings.sources.mode {
@@ -241,10 +202,7 @@ fn add_one(project: &Project, file: &Path) -> Result<Added, AddError> {
 
 /// The file's stem made safe; if taken, the first 8 hex digits of its hash make it unique.
 fn unique_name(project: &Project, file: &Path, sha256: &str) -> Result<String, AddError> {
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let base = slug(&stem);
     if !project.catalog.name_taken(&base)? {
         return Ok(base);
@@ -254,18 +212,11 @@ fn unique_name(project: &Project, file: &Path, sha256: &str) -> Result<String, A
 
 /// Copies an input into `sources/`, atomically; returns the path relative to the project.
 fn copy_into_sources(project: &Project, file: &Path, name: &str) -> Result<String, AddError> {
-    let ext = file
-        .extension()
-        .map(|e| slug(&e.to_string_lossy()))
-        .unwrap_or_else(|| "bin".into());
+    let ext = file.extension().map(|e| slug(&e.to_string_lossy())).unwrap_or_else(|| "bin".into());
     let relative = format!("sources/{name}.{ext}");
     let out = AtomicOutput::new(&project.layout.root().join(&relative))?;
-    std::fs::copy(file, out.temp_path()).map_err(|e| {
-        AddError::Input(format!(
-            "{}: could not copy into the project ({e})",
-            file.display()
-        ))
-    })?;
+    std::fs::copy(file, out.temp_path())
+        .map_err(|e| AddError::Input(format!("{}: could not copy into the project ({e})", file.display())))?;
     out.commit()?;
     Ok(relative)
 }

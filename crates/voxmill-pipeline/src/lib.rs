@@ -6,6 +6,7 @@
 pub mod cutting;
 mod error;
 pub mod events;
+pub mod export;
 pub mod fingerprint;
 pub mod ingest;
 mod resources;

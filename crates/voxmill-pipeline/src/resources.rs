@@ -1,8 +1,92 @@
-//! What every recording of a run shares: whether the network may be used, and models loaded once.
+//! What every recording of a run shares: whether the network may be used, where models are, and the models
+//! themselves, loaded once and reused (loading Whisper costs more than transcribing a short file).
 
-/// Shared, read-mostly state of one run.
-#[derive(Debug, Default)]
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use voxmill_asr::{ComputeType, Device, Whisper, WhisperConfig};
+use voxmill_models::Resolver;
+use voxmill_project::settings::AsrSettings;
+
+use crate::StageError;
+
+/// Shared state of one run.
 pub struct Resources {
     /// Never download models; a missing model is an error that says how to get it.
     pub offline: bool,
+    resolved: Mutex<HashMap<String, PathBuf>>,
+    whisper: Mutex<Option<(WhisperConfig, PathBuf, Arc<Whisper>)>>,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources::new(false)
+    }
+}
+
+impl Resources {
+    pub fn new(offline: bool) -> Self {
+        Resources { offline, resolved: Mutex::default(), whisper: Mutex::default() }
+    }
+
+    /// Finds a model named in the settings: a known id (`whisper:small`) or a path. Downloads it once if
+    /// needed and allowed; `progress` gets (bytes, total) while downloading.
+    pub fn model_path(&self, setting: &str, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<PathBuf, StageError> {
+        let mut resolved = self.resolved.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(path) = resolved.get(setting) {
+            return Ok(path.clone());
+        }
+        let resolver = Resolver::from_env(self.offline);
+        let found = if voxmill_models::spec(setting).is_some() {
+            resolver.resolve(setting, None, progress)
+        } else {
+            resolver.resolve(setting, Some(Path::new(setting)), progress)
+        }
+        .map_err(|e| StageError(e.to_string()))?;
+        resolved.insert(setting.to_string(), found.path.clone());
+        Ok(found.path)
+    }
+
+    /// The Whisper model the settings ask for, loaded once per run.
+    pub fn whisper(
+        &self,
+        asr: &AsrSettings,
+        progress: &mut dyn FnMut(u64, Option<u64>),
+    ) -> Result<Arc<Whisper>, StageError> {
+        let config = whisper_config(asr)?;
+        let dir = self.model_path(&asr.model, progress)?;
+        let mut slot = self.whisper.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((c, d, w)) = slot.as_ref()
+            && *c == config
+            && *d == dir
+        {
+            return Ok(w.clone());
+        }
+        let whisper = Arc::new(Whisper::load(&dir, &config).map_err(|e| StageError(e.to_string()))?);
+        *slot = Some((config, dir, whisper.clone()));
+        Ok(whisper)
+    }
+}
+
+/// Maps `[asr]` settings onto the Whisper runner's configuration.
+pub fn whisper_config(asr: &AsrSettings) -> Result<WhisperConfig, StageError> {
+    let bad = |what: &str, value: &str, known: &str| {
+        StageError(format!("voxmill.toml: asr.{what} = \"{value}\" is not valid; use one of {known}"))
+    };
+    let compute_type: ComputeType = asr
+        .compute_type
+        .parse()
+        .map_err(|_| bad("compute_type", &asr.compute_type, "default, int8, float16, float32"))?;
+    let device: Device = asr.device.parse().map_err(|_| bad("device", &asr.device, "cpu, cuda"))?;
+    let language = Some(asr.language.trim().to_string()).filter(|l| !l.is_empty());
+    Ok(WhisperConfig {
+        compute_type,
+        device,
+        beam_size: asr.beam_size,
+        language,
+        threads: asr.threads,
+        batch_size: asr.batch_size.max(1),
+        ..WhisperConfig::default()
+    })
 }

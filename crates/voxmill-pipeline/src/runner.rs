@@ -58,23 +58,14 @@ pub fn run(
     let forced = forced_closure(stages, &opts.force)?;
     let recordings = project.catalog.recordings()?;
     let audio_secs = recordings.iter().map(|r| r.duration_secs).sum();
-    reporter.event(&Event::RunStarted {
-        recordings: recordings.len(),
-        total_secs: audio_secs,
-    });
+    reporter.event(&Event::RunStarted { recordings: recordings.len(), total_secs: audio_secs });
 
     let jobs = match (opts.jobs, project.settings.run.jobs) {
-        (0, 0) => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        (0, 0) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         (0, n) | (n, _) => n,
     };
-    let summary = Mutex::new(RunSummary {
-        recordings: recordings.len(),
-        audio_secs,
-        partials_removed,
-        ..Default::default()
-    });
+    let summary =
+        Mutex::new(RunSummary { recordings: recordings.len(), audio_secs, partials_removed, ..Default::default() });
     let next = AtomicUsize::new(0);
     // A Project holds a connection, which must not cross threads: workers get its parts and open their own.
     let (layout, settings) = (&project.layout, &project.settings);
@@ -119,10 +110,7 @@ pub fn run(
 }
 
 /// The forced stages plus everything that depends on them, directly or not.
-fn forced_closure(
-    stages: &[Box<dyn Stage>],
-    force: &[String],
-) -> Result<HashSet<&'static str>, PipelineError> {
+fn forced_closure(stages: &[Box<dyn Stage>], force: &[String]) -> Result<HashSet<&'static str>, PipelineError> {
     let mut forced = HashSet::new();
     for name in force {
         let stage = stages.iter().find(|s| s.name() == name).ok_or_else(|| {
@@ -158,11 +146,7 @@ fn run_recording(
         let stage_name = stage.name();
         if let Some(dep) = stage.depends_on().iter().find(|d| not_done.contains(*d)) {
             not_done.insert(stage_name);
-            reporter.event(&Event::StageBlocked {
-                recording: name,
-                stage: stage_name,
-                by: dep,
-            });
+            reporter.event(&Event::StageBlocked { recording: name, stage: stage_name, by: dep });
             continue;
         }
         let progress = |done_secs: f64| {

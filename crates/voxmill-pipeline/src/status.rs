@@ -23,10 +23,7 @@ pub struct RecordingStatus {
 }
 
 /// The state of every stage of every recording.
-pub fn project_status(
-    project: &Project,
-    stages: &[Box<dyn Stage>],
-) -> Result<Vec<RecordingStatus>, PipelineError> {
+pub fn project_status(project: &Project, stages: &[Box<dyn Stage>]) -> Result<Vec<RecordingStatus>, PipelineError> {
     let mut rows = Vec::new();
     for recording in project.catalog.recordings()? {
         let fps = fingerprints(stages, &project.settings, &recording);
@@ -44,25 +41,18 @@ pub fn project_status(
             };
             let state = match project.catalog.stage_run(recording.id, stage.name())? {
                 None => StageStatus::Pending,
-                Some(run) if run.state == StageState::Failed => {
-                    StageStatus::Failed(run.error.unwrap_or_default())
-                }
+                Some(run) if run.state == StageState::Failed => StageStatus::Failed(run.error.unwrap_or_default()),
                 Some(run) if run.fingerprint != fps[stage.name()] => {
                     StageStatus::Stale("settings, input or an upstream stage changed".into())
                 }
                 Some(_) => match stage.outputs(&ctx).unwrap_or_default().into_iter().find(|p| !p.exists()) {
-                    Some(missing) => {
-                        StageStatus::Stale(format!("{} is missing", missing.display()))
-                    }
+                    Some(missing) => StageStatus::Stale(format!("{} is missing", missing.display())),
                     None => StageStatus::Done,
                 },
             };
             states.push((stage.name(), state));
         }
-        rows.push(RecordingStatus {
-            recording,
-            stages: states,
-        });
+        rows.push(RecordingStatus { recording, stages: states });
     }
     Ok(rows)
 }

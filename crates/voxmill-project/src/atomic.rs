@@ -24,16 +24,9 @@ impl AtomicOutput {
     pub fn new(target: &Path) -> Result<Self, ProjectError> {
         let dir = parent_dir(target);
         fs::create_dir_all(dir).map_err(|e| ProjectError::io(dir, e))?;
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = dir.join(format!(".{name}{PARTIAL_MARK}{}", std::process::id()));
-        Ok(AtomicOutput {
-            target: target.to_path_buf(),
-            temp,
-            committed: false,
-        })
+        Ok(AtomicOutput { target: target.to_path_buf(), temp, committed: false })
     }
 
     /// Where the producer writes; nothing else ever reads this path.
@@ -49,8 +42,7 @@ impl AtomicOutput {
     /// Makes the temporary durable and moves it into place in one rename.
     pub fn commit(mut self) -> Result<(), ProjectError> {
         let file = File::open(&self.temp).map_err(|e| ProjectError::io(&self.temp, e))?;
-        file.sync_all()
-            .map_err(|e| ProjectError::io(&self.temp, e))?;
+        file.sync_all().map_err(|e| ProjectError::io(&self.temp, e))?;
         drop(file);
         fs::rename(&self.temp, &self.target).map_err(|e| ProjectError::io(&self.target, e))?;
         sync_dir(parent_dir(&self.target))?;
@@ -70,19 +62,15 @@ impl Drop for AtomicOutput {
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProjectError> {
     let out = AtomicOutput::new(path)?;
-    let mut file =
-        File::create(out.temp_path()).map_err(|e| ProjectError::io(out.temp_path(), e))?;
-    file.write_all(bytes)
-        .map_err(|e| ProjectError::io(out.temp_path(), e))?;
+    let mut file = File::create(out.temp_path()).map_err(|e| ProjectError::io(out.temp_path(), e))?;
+    file.write_all(bytes).map_err(|e| ProjectError::io(out.temp_path(), e))?;
     drop(file);
     out.commit()
 }
 
 /// Flushes a directory entry change (a rename or create) to disk.
 pub fn sync_dir(dir: &Path) -> Result<(), ProjectError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| ProjectError::io(dir, e))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| ProjectError::io(dir, e))
 }
 
 /// Removes temporaries that killed processes left under `root`; call it only while holding the project lock.
@@ -107,9 +95,7 @@ pub fn sweep_partials(root: &Path) -> Result<usize, ProjectError> {
 }
 
 fn is_partial(path: &Path) -> bool {
-    path.file_name()
-        .map(|n| n.to_string_lossy())
-        .is_some_and(|n| n.starts_with('.') && n.contains(PARTIAL_MARK))
+    path.file_name().map(|n| n.to_string_lossy()).is_some_and(|n| n.starts_with('.') && n.contains(PARTIAL_MARK))
 }
 
 fn parent_dir(path: &Path) -> &Path {
@@ -130,11 +116,7 @@ mod tests {
         write_atomic(&p, b"first").unwrap();
         write_atomic(&p, b"second").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"second");
-        assert_eq!(
-            fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temporaries left"
-        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporaries left");
     }
 
     #[test]

@@ -10,7 +10,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::ProjectError;
 
 /// Schema migrations; entry `i` takes the schema from version `i` to `i + 1`. Never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE recordings (
     id            INTEGER PRIMARY KEY,
     name          TEXT NOT NULL UNIQUE,
@@ -36,7 +37,8 @@ CREATE TABLE stage_runs (
     elapsed_secs  REAL NOT NULL,
     PRIMARY KEY (recording_id, stage)
 );
-"#, r#"
+"#,
+    r#"
 CREATE TABLE speech_regions (
     recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
     idx          INTEGER NOT NULL,
@@ -85,7 +87,8 @@ CREATE TABLE clips (
     path         TEXT NOT NULL,
     PRIMARY KEY (recording_id, idx)
 );
-"#];
+"#,
+];
 
 /// An open catalog connection. One per thread; SQLite serialises the writers.
 #[derive(Debug)]
@@ -208,39 +211,25 @@ pub enum StageRows {
 impl Catalog {
     /// Opens (creating if needed) and migrates the catalog at `path`.
     pub fn open(path: &Path) -> Result<Catalog, ProjectError> {
-        let wrap = |source| ProjectError::Catalog {
-            path: path.to_path_buf(),
-            source,
-        };
+        let wrap = |source| ProjectError::Catalog { path: path.to_path_buf(), source };
         let conn = Connection::open(path).map_err(wrap)?;
         conn.busy_timeout(Duration::from_secs(60)).map_err(wrap)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-        )
-        .map_err(wrap)?;
-        let mut catalog = Catalog {
-            conn,
-            path: path.to_path_buf(),
-        };
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(wrap)?;
+        let mut catalog = Catalog { conn, path: path.to_path_buf() };
         catalog.migrate()?;
         Ok(catalog)
     }
 
     fn err(&self, source: rusqlite::Error) -> ProjectError {
-        ProjectError::Catalog {
-            path: self.path.clone(),
-            source,
-        }
+        ProjectError::Catalog { path: self.path.clone(), source }
     }
 
     /// The schema version this build writes.
     pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
     fn migrate(&mut self) -> Result<(), ProjectError> {
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))?;
         if version > Self::SCHEMA_VERSION {
             return Err(ProjectError::SchemaTooNew {
                 path: self.path.clone(),
@@ -249,26 +238,19 @@ impl Catalog {
             });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction().map_err(|e| ProjectError::Catalog {
-                path: self.path.clone(),
-                source: e,
-            })?;
+            let tx =
+                self.conn.transaction().map_err(|e| ProjectError::Catalog { path: self.path.clone(), source: e })?;
             tx.execute_batch(sql)
                 .and_then(|_| tx.pragma_update(None, "user_version", (i + 1) as i64))
                 .and_then(|_| tx.commit())
-                .map_err(|e| ProjectError::Catalog {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
+                .map_err(|e| ProjectError::Catalog { path: self.path.clone(), source: e })?;
         }
         Ok(())
     }
 
     /// The schema version found on disk.
     pub fn schema_version(&self) -> Result<i64, ProjectError> {
-        self.conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
+        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))
     }
 
     /// Registers an input; the caller has checked for duplicates under the project lock.
@@ -309,8 +291,7 @@ impl Catalog {
         })
     }
 
-    const RECORDING_COLUMNS: &'static str =
-        "id, name, source_path, stored_path, sha256, size_bytes, codec, container,
+    const RECORDING_COLUMNS: &'static str = "id, name, source_path, stored_path, sha256, size_bytes, codec, container,
          sample_rate, channels, duration_secs";
 
     fn recording_from_row(row: &Row<'_>) -> rusqlite::Result<Recording> {
@@ -331,22 +312,14 @@ impl Catalog {
 
     /// The recording with this content hash, if any.
     pub fn recording_by_sha256(&self, sha256: &str) -> Result<Option<Recording>, ProjectError> {
-        let sql = format!(
-            "SELECT {} FROM recordings WHERE sha256 = ?1",
-            Self::RECORDING_COLUMNS
-        );
-        self.conn
-            .query_row(&sql, [sha256], Self::recording_from_row)
-            .optional()
-            .map_err(|e| self.err(e))
+        let sql = format!("SELECT {} FROM recordings WHERE sha256 = ?1", Self::RECORDING_COLUMNS);
+        self.conn.query_row(&sql, [sha256], Self::recording_from_row).optional().map_err(|e| self.err(e))
     }
 
     /// Whether a recording already uses this name.
     pub fn name_taken(&self, name: &str) -> Result<bool, ProjectError> {
         self.conn
-            .query_row("SELECT 1 FROM recordings WHERE name = ?1", [name], |_| {
-                Ok(())
-            })
+            .query_row("SELECT 1 FROM recordings WHERE name = ?1", [name], |_| Ok(()))
             .optional()
             .map(|r| r.is_some())
             .map_err(|e| self.err(e))
@@ -354,23 +327,14 @@ impl Catalog {
 
     /// All recordings in the order they were added.
     pub fn recordings(&self) -> Result<Vec<Recording>, ProjectError> {
-        let sql = format!(
-            "SELECT {} FROM recordings ORDER BY id",
-            Self::RECORDING_COLUMNS
-        );
+        let sql = format!("SELECT {} FROM recordings ORDER BY id", Self::RECORDING_COLUMNS);
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], Self::recording_from_row)
-            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], Self::recording_from_row).map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// The last run of `stage` on a recording.
-    pub fn stage_run(
-        &self,
-        recording_id: i64,
-        stage: &str,
-    ) -> Result<Option<StageRun>, ProjectError> {
+    pub fn stage_run(&self, recording_id: i64, stage: &str) -> Result<Option<StageRun>, ProjectError> {
         self.conn
             .query_row(
                 "SELECT recording_id, stage, state, fingerprint, outputs, error, elapsed_secs
@@ -381,11 +345,7 @@ impl Catalog {
                     Ok(StageRun {
                         recording_id: row.get(0)?,
                         stage: row.get(1)?,
-                        state: if state == "done" {
-                            StageState::Done
-                        } else {
-                            StageState::Failed
-                        },
+                        state: if state == "done" { StageState::Done } else { StageState::Failed },
                         fingerprint: row.get(3)?,
                         outputs: row.get(4)?,
                         error: row.get(5)?,
@@ -512,7 +472,14 @@ impl Catalog {
 }
 
 fn clip_from_row(r: &Row<'_>) -> rusqlite::Result<ClipRow> {
-    Ok(ClipRow { name: r.get(0)?, start: r.get(1)?, end: r.get(2)?, text: r.get(3)?, speaker: r.get(4)?, path: r.get(5)? })
+    Ok(ClipRow {
+        name: r.get(0)?,
+        start: r.get(1)?,
+        end: r.get(2)?,
+        text: r.get(3)?,
+        speaker: r.get(4)?,
+        path: r.get(5)?,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -587,10 +554,7 @@ fn write_rows(tx: &Connection, rec: i64, rows: &StageRows) -> rusqlite::Result<(
 }
 
 fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -628,14 +592,8 @@ mod tests {
     fn refuses_newer_schema() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("voxmill.db");
-        Connection::open(&path)
-            .unwrap()
-            .pragma_update(None, "user_version", 99)
-            .unwrap();
-        assert!(matches!(
-            Catalog::open(&path),
-            Err(ProjectError::SchemaTooNew { found: 99, .. })
-        ));
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(Catalog::open(&path), Err(ProjectError::SchemaTooNew { found: 99, .. })));
     }
 
     #[test]
@@ -653,14 +611,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut c = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
         let r = c.insert_recording(&sample("a", "aa")).unwrap();
-        c.record_failed(r.id, "standardize", "f1", "boom", 0.1)
-            .unwrap();
-        assert_eq!(
-            c.stage_run(r.id, "standardize").unwrap().unwrap().state,
-            StageState::Failed
-        );
-        c.record_done(r.id, "standardize", "f2", "{\"x\":1}", 0.2, &StageRows::None)
-            .unwrap();
+        c.record_failed(r.id, "standardize", "f1", "boom", 0.1).unwrap();
+        assert_eq!(c.stage_run(r.id, "standardize").unwrap().unwrap().state, StageState::Failed);
+        c.record_done(r.id, "standardize", "f2", "{\"x\":1}", 0.2, &StageRows::None).unwrap();
         let run = c.stage_run(r.id, "standardize").unwrap().unwrap();
         assert_eq!(run.state, StageState::Done);
         assert_eq!(run.fingerprint, "f2");
@@ -674,7 +627,8 @@ mod tests {
         let mut c = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
         let r = c.insert_recording(&sample("a", "aa")).unwrap();
         let regions = |n: usize| (0..n).map(|i| SpeechRegionRow { start: i as f64, end: i as f64 + 0.5 }).collect();
-        let rows = StageRows::Vad { regions: regions(3), silences: vec![SilenceRow { start: 0.5, end: 1.0, rms_db: -60.0 }] };
+        let rows =
+            StageRows::Vad { regions: regions(3), silences: vec![SilenceRow { start: 0.5, end: 1.0, rms_db: -60.0 }] };
         c.record_done(r.id, "vad", "f", "{}", 0.0, &rows).unwrap();
         assert_eq!(c.speech_regions(r.id).unwrap().len(), 3);
         c.record_done(r.id, "vad", "g", "{}", 0.0, &StageRows::Vad { regions: regions(2), silences: vec![] }).unwrap();
@@ -690,8 +644,15 @@ mod tests {
             compression_ratio: 1.0,
             temperature: 0.0,
         };
-        c.record_done(r.id, "transcribe", "t", "{}", 0.0, &StageRows::Transcript { segments: vec![seg], words: words.clone() })
-            .unwrap();
+        c.record_done(
+            r.id,
+            "transcribe",
+            "t",
+            "{}",
+            0.0,
+            &StageRows::Transcript { segments: vec![seg], words: words.clone() },
+        )
+        .unwrap();
         assert_eq!(c.words(r.id).unwrap(), words);
         assert_eq!(c.segments(r.id).unwrap().len(), 1);
     }

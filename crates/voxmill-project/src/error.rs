@@ -11,13 +11,9 @@ pub enum ProjectError {
     },
     #[error("{0}: not a voxmill project (no voxmill.toml); create one with `voxmill init {0}`")]
     NotAProject(PathBuf),
-    #[error(
-        "{0}: already a voxmill project (voxmill.toml exists); use it as it is, or choose another directory"
-    )]
+    #[error("{0}: already a voxmill project (voxmill.toml exists); use it as it is, or choose another directory")]
     AlreadyAProject(PathBuf),
-    #[error(
-        "{path}: invalid settings: {message}; fix the file or delete it and run `voxmill init` again"
-    )]
+    #[error("{path}: invalid settings: {message}; fix the file or delete it and run `voxmill init` again")]
     Settings { path: PathBuf, message: String },
     #[error("{path}: catalog error: {source}")]
     Catalog {
@@ -28,20 +24,13 @@ pub enum ProjectError {
     #[error(
         "{path}: catalog was written by a newer voxmill (schema {found}, this build knows up to {known}); upgrade voxmill"
     )]
-    SchemaTooNew {
-        path: PathBuf,
-        found: i64,
-        known: i64,
-    },
+    SchemaTooNew { path: PathBuf, found: i64, known: i64 },
     #[error("{0}: another voxmill process is working on this project; wait for it to finish")]
     Locked(PathBuf),
 }
 
 impl ProjectError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        ProjectError::Io {
-            path: path.into(),
-            source,
-        }
+        ProjectError::Io { path: path.into(), source }
     }
 }

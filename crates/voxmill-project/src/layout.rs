@@ -42,30 +42,33 @@ impl Layout {
         self.work_dir(recording_name).join("audio.wav")
     }
 
+    /// Final clips, one folder per speaker.
+    pub fn clips_dir(&self) -> PathBuf {
+        self.root.join("clips")
+    }
+
+    /// A clip file, relative to the project root (as stored in the catalog); both names must be [`slug`]s.
+    pub fn clip_relative(speaker: &str, clip_name: &str) -> String {
+        format!("clips/{speaker}/{clip_name}.wav")
+    }
+
+    /// Dataset exports, one folder per format.
+    pub fn export_dir(&self, format: &str) -> PathBuf {
+        self.root.join("exports").join(format)
+    }
+
     /// Resolves a path stored relative to the project root.
     pub fn resolve(&self, stored: &str) -> PathBuf {
         let p = Path::new(stored);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.root.join(p)
-        }
+        if p.is_absolute() { p.to_path_buf() } else { self.root.join(p) }
     }
 }
 
 /// Turns a file name into a safe, readable recording name: letters and digits of any script, `-`, `_` and `.`
 /// survive; everything else becomes `_`; leading dots are dropped; at most 80 characters.
 pub fn slug(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut out: String =
+        name.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
     out = out.trim_start_matches('.').to_string();
     if out.chars().count() > 80 {
         out = out.chars().take(80).collect();

@@ -12,8 +12,8 @@ mod project;
 pub mod settings;
 
 pub use catalog::{
-    Catalog, ClipRow, NewRecording, Recording, SegmentRow, SilenceRow, SpeechRegionRow, StageRows, StageRun, StageState,
-    WordRow,
+    Catalog, ClipRow, NewRecording, Recording, SegmentRow, SilenceRow, SpeechRegionRow, StageRows, StageRun,
+    StageState, WordRow,
 };
 pub use error::ProjectError;
 pub use layout::Layout;

@@ -22,9 +22,7 @@ impl ProjectLock {
             .map_err(|e| ProjectError::io(&path, e))?;
         match file.try_lock() {
             Ok(()) => Ok(ProjectLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                Err(ProjectError::Locked(project_root.to_path_buf()))
-            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(ProjectError::Locked(project_root.to_path_buf())),
             Err(std::fs::TryLockError::Error(e)) => Err(ProjectError::io(&path, e)),
         }
     }
@@ -38,10 +36,7 @@ mod tests {
     fn second_lock_is_refused_until_first_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let first = ProjectLock::acquire(dir.path()).unwrap();
-        assert!(matches!(
-            ProjectLock::acquire(dir.path()),
-            Err(ProjectError::Locked(_))
-        ));
+        assert!(matches!(ProjectLock::acquire(dir.path()), Err(ProjectError::Locked(_))));
         drop(first);
         ProjectLock::acquire(dir.path()).unwrap();
     }

@@ -37,11 +37,7 @@ impl Project {
         }
         let settings = Settings::load(&layout.settings())?;
         let catalog = Catalog::open(&layout.catalog())?;
-        Ok(Project {
-            layout,
-            settings,
-            catalog,
-        })
+        Ok(Project { layout, settings, catalog })
     }
 
     /// Whether `dir` holds a project.
@@ -70,10 +66,7 @@ mod tests {
         let p = Project::init(&root).unwrap();
         assert_eq!(p.settings, Settings::default());
         assert!(Project::is_project(&root));
-        assert!(matches!(
-            Project::init(&root),
-            Err(ProjectError::AlreadyAProject(_))
-        ));
+        assert!(matches!(Project::init(&root), Err(ProjectError::AlreadyAProject(_))));
         Project::open(&root).unwrap();
     }
 

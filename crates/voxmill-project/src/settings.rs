@@ -82,6 +82,8 @@ pub struct SilenceSettings {
     pub floor_db: f32,
     /// Shortest silence worth recording.
     pub min_silence_ms: u32,
+    /// The floor follows the recording: noise floor + this margin, when that is below `floor_db`. 0 = off.
+    pub noise_margin_db: f32,
 }
 
 /// Whisper transcription.
@@ -146,9 +148,7 @@ impl Default for SourcesSettings {
 
 impl Default for StandardizeSettings {
     fn default() -> Self {
-        StandardizeSettings {
-            sample_rate: 16_000,
-        }
+        StandardizeSettings { sample_rate: 16_000 }
     }
 }
 
@@ -167,7 +167,7 @@ impl Default for VadSettings {
 
 impl Default for SilenceSettings {
     fn default() -> Self {
-        SilenceSettings { floor_db: -40.0, min_silence_ms: 80 }
+        SilenceSettings { floor_db: -40.0, min_silence_ms: 80, noise_margin_db: 10.0 }
     }
 }
 
@@ -205,8 +205,8 @@ impl Default for ExportSettings {
 }
 
 const DEFAULT_EXTENSIONS: &[&str] = &[
-    "wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "mp4", "m4v", "mov", "mkv",
-    "mka", "webm", "aif", "aiff", "wma",
+    "wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "mp4", "m4v", "mov", "mkv", "mka", "webm", "aif",
+    "aiff", "wma",
 ];
 
 /// Dataset formats voxmill can write.
@@ -249,6 +249,9 @@ speech_pad_ms = 30
 floor_db = -40.0
 # Shortest silence recorded (ms).
 min_silence_ms = 80
+# In clean recordings the floor is lowered to the noise floor (the quietest 5% of frames) plus this margin (dB),
+# so the quiet ends of words are not taken for silence. It is never raised above floor_db. 0 turns this off.
+noise_margin_db = 10.0
 
 [asr]
 # Whisper model: an id (whisper:tiny.en, whisper:base, whisper:small, whisper:medium, whisper:large-v3, …; see
@@ -298,21 +301,14 @@ impl Settings {
             path: path.to_path_buf(),
             message: e.message().to_string() + &location(&text, e.span()),
         })?;
-        settings
-            .validate()
-            .map_err(|message| ProjectError::Settings {
-                path: path.to_path_buf(),
-                message,
-            })?;
+        settings.validate().map_err(|message| ProjectError::Settings { path: path.to_path_buf(), message })?;
         Ok(settings)
     }
 
     fn validate(&self) -> Result<(), String> {
         let rate = self.standardize.sample_rate;
         if !(8_000..=192_000).contains(&rate) {
-            return Err(format!(
-                "standardize.sample_rate = {rate} is outside 8000..=192000 Hz"
-            ));
+            return Err(format!("standardize.sample_rate = {rate} is outside 8000..=192000 Hz"));
         }
         Ok(())
     }
@@ -320,10 +316,7 @@ impl Settings {
 
 fn location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     match span {
-        Some(span) => format!(
-            " (line {})",
-            text[..span.start.min(text.len())].matches('\n').count() + 1
-        ),
+        Some(span) => format!(" (line {})", text[..span.start.min(text.len())].matches('\n').count() + 1),
         None => String::new(),
     }
 }
@@ -359,11 +352,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("voxmill.toml");
         std::fs::write(&p, "[standardize]\nsample_rate = 100\n").unwrap();
-        assert!(
-            Settings::load(&p)
-                .unwrap_err()
-                .to_string()
-                .contains("sample_rate = 100")
-        );
+        assert!(Settings::load(&p).unwrap_err().to_string().contains("sample_rate = 100"));
     }
 }

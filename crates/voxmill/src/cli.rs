@@ -47,6 +47,29 @@ pub enum Command {
     },
     /// Show each recording, its duration and the state of each stage.
     Status { project: PathBuf },
+    /// Write the project's clips as a dataset (also done at the end of `voxmill run` for export.formats).
+    Export {
+        project: PathBuf,
+        /// Dataset format.
+        #[arg(long, short, default_value = "ljspeech")]
+        format: String,
+    },
+    /// Known models: which are on this machine and where, and fetching them ahead of time.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Every known model, whether it is present, and its path.
+    List,
+    /// Download a model into the Hugging Face cache (HF_ENDPOINT and HF_TOKEN are honoured).
+    Fetch {
+        /// Model id, e.g. whisper:small (see `voxmill models list`).
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]

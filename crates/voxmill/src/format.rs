@@ -3,12 +3,7 @@
 /// `h:mm:ss` for durations, the way people read recording lengths.
 pub fn hms(secs: f64) -> String {
     let total = secs.max(0.0).round() as u64;
-    format!(
-        "{}:{:02}:{:02}",
-        total / 3600,
-        (total / 60) % 60,
-        total % 60
-    )
+    format!("{}:{:02}:{:02}", total / 3600, (total / 60) % 60, total % 60)
 }
 
 /// Hours with two decimals, for totals.

@@ -47,9 +47,5 @@ fn init_logging(verbose: u8, quiet: bool) {
             let noisy = if verbose >= 2 { "" } else { ",symphonia=off" };
             tracing_subscriber::EnvFilter::new(format!("{default}{noisy}"))
         });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }

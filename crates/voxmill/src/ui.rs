@@ -49,10 +49,7 @@ struct Human {
 
 impl Human {
     fn new() -> Self {
-        Human {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
-            bars: Mutex::new(HashMap::new()),
-        }
+        Human { multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()), bars: Mutex::new(HashMap::new()) }
     }
 
     fn line(&self, text: String) {
@@ -64,12 +61,7 @@ impl Human {
     }
 
     fn finish_bar(&self, recording: &str, stage: &str) {
-        if let Some(bar) = self
-            .bars
-            .lock()
-            .unwrap()
-            .remove(&(recording.to_string(), stage.to_string()))
-        {
+        if let Some(bar) = self.bars.lock().unwrap().remove(&(recording.to_string(), stage.to_string())) {
             bar.finish_and_clear();
             self.multi.remove(&bar);
         }
@@ -79,23 +71,11 @@ impl Human {
 impl Reporter for Human {
     fn event(&self, event: &Event<'_>) {
         match *event {
-            Event::RunStarted {
-                recordings,
-                total_secs,
-            } => {
-                self.line(format!(
-                    "{recordings} recording(s), {} of audio",
-                    hms(total_secs)
-                ));
+            Event::RunStarted { recordings, total_secs } => {
+                self.line(format!("{recordings} recording(s), {} of audio", hms(total_secs)));
             }
-            Event::StageStarted {
-                recording,
-                stage,
-                total_secs,
-            } => {
-                let bar = self
-                    .multi
-                    .add(ProgressBar::new((total_secs * 1000.0).max(1.0) as u64));
+            Event::StageStarted { recording, stage, total_secs } => {
+                let bar = self.multi.add(ProgressBar::new((total_secs * 1000.0).max(1.0) as u64));
                 bar.set_style(
                     ProgressStyle::with_template(
                         "{prefix:>12.cyan} {msg:30!} [{bar:30}] {percent:>3}% {elapsed}<{eta}",
@@ -106,69 +86,30 @@ impl Reporter for Human {
                 bar.set_prefix(stage.to_string());
                 bar.set_message(recording.to_string());
                 bar.enable_steady_tick(Duration::from_millis(200));
-                self.bars
-                    .lock()
-                    .unwrap()
-                    .insert((recording.to_string(), stage.to_string()), bar);
+                self.bars.lock().unwrap().insert((recording.to_string(), stage.to_string()), bar);
             }
-            Event::StageProgress {
-                recording,
-                stage,
-                done_secs,
-            } => {
-                if let Some(bar) = self
-                    .bars
-                    .lock()
-                    .unwrap()
-                    .get(&(recording.to_string(), stage.to_string()))
-                {
+            Event::StageProgress { recording, stage, done_secs } => {
+                if let Some(bar) = self.bars.lock().unwrap().get(&(recording.to_string(), stage.to_string())) {
                     bar.set_position((done_secs * 1000.0) as u64);
                 }
             }
             Event::StageSkipped { .. } => {}
-            Event::StageFinished {
-                recording,
-                stage,
-                elapsed_secs,
-            } => {
+            Event::StageFinished { recording, stage, elapsed_secs } => {
                 self.finish_bar(recording, stage);
-                self.line(format!(
-                    "  done    {stage:<12} {recording} ({elapsed_secs:.1} s)"
-                ));
+                self.line(format!("  done    {stage:<12} {recording} ({elapsed_secs:.1} s)"));
             }
-            Event::StageFailed {
-                recording,
-                stage,
-                error,
-            } => {
+            Event::StageFailed { recording, stage, error } => {
                 self.finish_bar(recording, stage);
                 self.line(format!("  FAILED  {stage:<12} {recording}: {error}"));
             }
-            Event::StageBlocked {
-                recording,
-                stage,
-                by,
-            } => {
-                self.line(format!(
-                    "  skipped {stage:<12} {recording}: needs {by}, which failed"
-                ));
+            Event::StageBlocked { recording, stage, by } => {
+                self.line(format!("  skipped {stage:<12} {recording}: needs {by}, which failed"));
             }
-            Event::InputAdded {
-                path,
-                recording,
-                duration_secs,
-            } => {
-                self.line(format!(
-                    "  added     {} as {recording} ({})",
-                    path.display(),
-                    hms(duration_secs)
-                ));
+            Event::InputAdded { path, recording, duration_secs } => {
+                self.line(format!("  added     {} as {recording} ({})", path.display(), hms(duration_secs)));
             }
             Event::InputDuplicate { path, existing } => {
-                self.line(format!(
-                    "  duplicate {}: same content as {existing}, skipped",
-                    path.display()
-                ));
+                self.line(format!("  duplicate {}: same content as {existing}, skipped", path.display()));
             }
             Event::InputFailed { error, .. } => self.line(format!("  error     {error}")),
             Event::InputIgnored { path, reason } => {
@@ -184,49 +125,26 @@ struct JsonLines;
 impl Reporter for JsonLines {
     fn event(&self, event: &Event<'_>) {
         let value = match *event {
-            Event::RunStarted {
-                recordings,
-                total_secs,
-            } => {
+            Event::RunStarted { recordings, total_secs } => {
                 json!({"event": "run_started", "recordings": recordings, "total_secs": total_secs})
             }
-            Event::StageStarted {
-                recording,
-                stage,
-                total_secs,
-            } => {
+            Event::StageStarted { recording, stage, total_secs } => {
                 json!({"event": "stage_started", "recording": recording, "stage": stage, "total_secs": total_secs})
             }
             Event::StageProgress { .. } => return,
             Event::StageSkipped { recording, stage } => {
                 json!({"event": "stage_skipped", "recording": recording, "stage": stage})
             }
-            Event::StageFinished {
-                recording,
-                stage,
-                elapsed_secs,
-            } => {
+            Event::StageFinished { recording, stage, elapsed_secs } => {
                 json!({"event": "stage_finished", "recording": recording, "stage": stage, "elapsed_secs": elapsed_secs})
             }
-            Event::StageFailed {
-                recording,
-                stage,
-                error,
-            } => {
+            Event::StageFailed { recording, stage, error } => {
                 json!({"event": "stage_failed", "recording": recording, "stage": stage, "error": error})
             }
-            Event::StageBlocked {
-                recording,
-                stage,
-                by,
-            } => {
+            Event::StageBlocked { recording, stage, by } => {
                 json!({"event": "stage_blocked", "recording": recording, "stage": stage, "by": by})
             }
-            Event::InputAdded {
-                path,
-                recording,
-                duration_secs,
-            } => {
+            Event::InputAdded { path, recording, duration_secs } => {
                 json!({"event": "input_added", "path": path, "recording": recording, "duration_secs": duration_secs})
             }
             Event::InputDuplicate { path, existing } => {
@@ -249,11 +167,7 @@ struct Quiet;
 impl Reporter for Quiet {
     fn event(&self, event: &Event<'_>) {
         match *event {
-            Event::StageFailed {
-                recording,
-                stage,
-                error,
-            } => eprintln!("error: {stage} {recording}: {error}"),
+            Event::StageFailed { recording, stage, error } => eprintln!("error: {stage} {recording}: {error}"),
             Event::InputFailed { error, .. } => eprintln!("error: {error}"),
             _ => {}
         }

@@ -20,11 +20,7 @@ fn add_to_new_project(root: &Path, inputs: &[&Path]) -> (std::path::PathBuf, i32
 /// The one line of `stderr` that mentions `needle`.
 fn line_about<'a>(stderr: &'a str, needle: &str) -> &'a str {
     let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(needle)).collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "expected one line about {needle} in:\n{stderr}"
-    );
+    assert_eq!(lines.len(), 1, "expected one line about {needle} in:\n{stderr}");
     lines[0]
 }
 
@@ -77,19 +73,7 @@ fn truncated_mp3_is_decoded_as_far_as_it_goes() {
     let wav = d.join("long.wav");
     sine(&wav, 44100, 2, 20.0, 440.0);
     let mp3 = d.join("cut.mp3");
-    tool(
-        "ffmpeg",
-        &[
-            "-v",
-            "error",
-            "-y",
-            "-i",
-            wav.to_str().unwrap(),
-            "-b:a",
-            "128k",
-            mp3.to_str().unwrap(),
-        ],
-    );
+    tool("ffmpeg", &["-v", "error", "-y", "-i", wav.to_str().unwrap(), "-b:a", "128k", mp3.to_str().unwrap()]);
     let bytes = std::fs::read(&mp3).unwrap();
     std::fs::write(&mp3, &bytes[..bytes.len() / 2]).unwrap();
 
@@ -97,13 +81,9 @@ fn truncated_mp3_is_decoded_as_far_as_it_goes() {
     assert_eq!(code, 0, "{err}");
     let out = run(&[&"run", &project]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let (samples, rate) =
-        voxmill_audio::read_wav_mono(&project.join("work/cut/audio.wav")).unwrap();
+    let (samples, rate) = voxmill_audio::read_wav_mono(&project.join("work/cut/audio.wav")).unwrap();
     let secs = samples.len() as f64 / rate as f64;
-    assert!(
-        (8.0..12.0).contains(&secs),
-        "half of a 20 s file should give about 10 s, got {secs:.2}"
-    );
+    assert!((8.0..12.0).contains(&secs), "half of a 20 s file should give about 10 s, got {secs:.2}");
 }
 
 #[test]
@@ -117,36 +97,15 @@ fn unusual_rates_channels_and_silence_become_16k_mono() {
     let surround = d.join("film 5.1.wav");
     sine(&surround, 48000, 6, 5.0, 440.0);
     let silent = d.join("silence.wav");
-    tool(
-        "sox",
-        &[
-            "-n",
-            "-r",
-            "16000",
-            "-c",
-            "1",
-            "-b",
-            "16",
-            silent.to_str().unwrap(),
-            "trim",
-            "0",
-            "6",
-        ],
-    );
+    tool("sox", &["-n", "-r", "16000", "-c", "1", "-b", "16", silent.to_str().unwrap(), "trim", "0", "6"]);
 
     let (project, code, err) = add_to_new_project(d, &[&narrow, &wide, &surround, &silent]);
     assert_eq!(code, 0, "{err}");
     let out = run(&[&"run", &project, &"--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    for (name, expected_secs) in [
-        ("phone_8k", 3.0),
-        ("studio-48k", 4.0),
-        ("film_5.1", 5.0),
-        ("silence", 6.0),
-    ] {
+    for (name, expected_secs) in [("phone_8k", 3.0), ("studio-48k", 4.0), ("film_5.1", 5.0), ("silence", 6.0)] {
         let wav = project.join("work").join(name).join("audio.wav");
-        let reader =
-            hound::WavReader::open(&wav).unwrap_or_else(|e| panic!("{}: {e}", wav.display()));
+        let reader = hound::WavReader::open(&wav).unwrap_or_else(|e| panic!("{}: {e}", wav.display()));
         let spec = reader.spec();
         assert_eq!((spec.sample_rate, spec.channels), (16000, 1), "{name}");
         let secs = reader.duration() as f64 / 16000.0;
@@ -172,11 +131,7 @@ fn folder_of_mixed_junk_unicode_names_and_escaping_symlink() {
     std::fs::write(inbox.join("readme.txt"), "not audio").unwrap();
     std::fs::write(inbox.join("cover.png"), [0x89, b'P', b'N', b'G']).unwrap();
     std::fs::write(inbox.join("fake.mp3"), "ID3 but not really").unwrap();
-    speech(
-        &inbox.join("sub folder/Épisode été — 1.wav"),
-        "Bonjour and hello.",
-        22050,
-    );
+    speech(&inbox.join("sub folder/Épisode été — 1.wav"), "Bonjour and hello.", 22050);
     speech(&inbox.join("talk.wav"), "A short talk.", 16000);
     let outside = d.join("outside.wav");
     sine(&outside, 16000, 1, 1.0, 200.0);
@@ -186,14 +141,9 @@ fn folder_of_mixed_junk_unicode_names_and_escaping_symlink() {
     assert_eq!(code, 1, "fake.mp3 fails:\n{err}");
     assert!(line_about(&err, "fake.mp3").contains("not an audio file"));
     assert!(line_about(&err, "escape.wav").contains("symlink points outside"));
-    assert!(
-        !err.contains("readme.txt") && !err.contains("cover.png"),
-        "other extensions are not tried"
-    );
-    let names: Vec<String> = status_json(&project)
-        .iter()
-        .map(|r| r["recording"].as_str().unwrap().to_string())
-        .collect();
+    assert!(!err.contains("readme.txt") && !err.contains("cover.png"), "other extensions are not tried");
+    let names: Vec<String> =
+        status_json(&project).iter().map(|r| r["recording"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["Épisode_été___1", "talk"]);
 
     let out = run(&[&"run", &project]);
@@ -201,11 +151,7 @@ fn folder_of_mixed_junk_unicode_names_and_escaping_symlink() {
     assert!(project.join("work/Épisode_été___1/audio.wav").is_file());
     // Adding the same folder again registers nothing new.
     let again = run(&[&"add", &project, &inbox]);
-    assert!(
-        stderr(&again).contains("2 duplicate(s) skipped"),
-        "{}",
-        stderr(&again)
-    );
+    assert!(stderr(&again).contains("2 duplicate(s) skipped"), "{}", stderr(&again));
     assert_eq!(status_json(&project).len(), 2);
     assert_catalog_intact(&project);
 }
@@ -226,10 +172,7 @@ fn a_source_that_disappears_fails_its_stage_with_the_reason() {
     assert_eq!(stage_state(&project, "a", "standardize"), "failed");
     assert_eq!(stage_state(&project, "b", "standardize"), "done");
     let text = stdout(&run(&[&"status", &project]));
-    assert!(
-        text.contains("a standardize: failed:") && text.contains("a.wav"),
-        "{text}"
-    );
+    assert!(text.contains("a standardize: failed:") && text.contains("a.wav"), "{text}");
 }
 
 #[test]
@@ -238,9 +181,6 @@ fn commands_on_a_non_project_say_how_to_make_one() {
     let out = run(&[&"status", &dir.path()]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(
-        err.contains("not a voxmill project") && err.contains("voxmill init"),
-        "{err}"
-    );
+    assert!(err.contains("not a voxmill project") && err.contains("voxmill init"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }

@@ -15,49 +15,26 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next_f64(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
 fn make_inputs(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
-    for (i, (rate, channels)) in [
-        (44100, 2),
-        (48000, 1),
-        (22050, 2),
-        (32000, 1),
-        (44100, 1),
-        (8000, 1),
-    ]
-    .iter()
-    .enumerate()
+    for (i, (rate, channels)) in
+        [(44100, 2), (48000, 1), (22050, 2), (32000, 1), (44100, 1), (8000, 1)].iter().enumerate()
     {
-        sine(
-            &dir.join(format!("take {i}.wav")),
-            *rate,
-            *channels,
-            150.0 + 30.0 * i as f64,
-            220.0 + 50.0 * i as f64,
-        );
+        sine(&dir.join(format!("take {i}.wav")), *rate, *channels, 150.0 + 30.0 * i as f64, 220.0 + 50.0 * i as f64);
     }
-    speech(
-        &dir.join("voice.wav"),
-        "Nothing lost and nothing duplicated, whenever the process is killed.",
-        44100,
-    );
+    speech(&dir.join("voice.wav"), "Nothing lost and nothing duplicated, whenever the process is killed.", 44100);
 }
 
 /// A project that copies its inputs, so `add` writes files too and is interrupted as well.
 fn copying_project(project: &Path) {
     assert!(run(&[&"init", &project]).status.success());
     let settings = project.join("voxmill.toml");
-    let text = std::fs::read_to_string(&settings)
-        .unwrap()
-        .replace("mode = \"reference\"", "mode = \"copy\"");
+    let text = std::fs::read_to_string(&settings).unwrap().replace("mode = \"reference\"", "mode = \"copy\"");
     std::fs::write(settings, text).unwrap();
 }
 
@@ -70,9 +47,8 @@ fn run_to_end(inputs: &Path, project: &Path) {
 fn catalog_rows(project: &Path) -> Vec<String> {
     let conn = catalog(project);
     let mut rows = Vec::new();
-    let mut stmt = conn
-        .prepare("SELECT name, sha256, stored_path, duration_secs FROM recordings ORDER BY name")
-        .unwrap();
+    let mut stmt =
+        conn.prepare("SELECT name, sha256, stored_path, duration_secs FROM recordings ORDER BY name").unwrap();
     rows.extend(
         stmt.query_map([], |r| {
             Ok(format!(
@@ -132,15 +108,9 @@ fn killed_runs_resume_to_exactly_the_uninterrupted_result() {
     run_to_end(&inputs, &reference);
     let full_run = started.elapsed();
 
-    let seed = std::env::var("VOXMILL_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
+    let seed = std::env::var("VOXMILL_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
     println!("VOXMILL_TEST_SEED={seed} (full run took {full_run:?})");
     let mut rng = Lcg(seed);
 
@@ -167,26 +137,13 @@ fn killed_runs_resume_to_exactly_the_uninterrupted_result() {
         child.wait().unwrap();
     }
     println!("killed {kills} of 12 runs");
-    assert!(
-        kills >= 4,
-        "the runs should mostly be killed mid-way (seed {seed})"
-    );
+    assert!(kills >= 4, "the runs should mostly be killed mid-way (seed {seed})");
 
     run_to_end(&inputs, &project);
-    assert_eq!(
-        catalog_rows(&project),
-        catalog_rows(&reference),
-        "catalog differs (seed {seed})"
-    );
-    assert_eq!(
-        result_files(&project),
-        result_files(&reference),
-        "files differ (seed {seed})"
-    );
-    let strays: Vec<_> = tree_digest(&project)
-        .into_iter()
-        .filter(|(p, _)| p.to_string_lossy().contains(".partial-"))
-        .collect();
+    assert_eq!(catalog_rows(&project), catalog_rows(&reference), "catalog differs (seed {seed})");
+    assert_eq!(result_files(&project), result_files(&reference), "files differ (seed {seed})");
+    let strays: Vec<_> =
+        tree_digest(&project).into_iter().filter(|(p, _)| p.to_string_lossy().contains(".partial-")).collect();
     assert!(strays.is_empty(), "temporaries left: {strays:?}");
     assert_catalog_intact(&project);
     for row in status_json(&project) {

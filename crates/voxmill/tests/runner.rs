@@ -6,10 +6,7 @@ mod common;
 use common::*;
 
 fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
-    stdout(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect()
+    stdout(out).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect()
 }
 
 fn count(events: &[serde_json::Value], kind: &str) -> usize {
@@ -35,19 +32,11 @@ fn skip_stale_and_force() {
 
     // Nothing changed: nothing runs.
     let second = json_lines(&run(&[&"run", &project, &"--json"]));
-    assert_eq!(
-        (
-            count(&second, "stage_skipped"),
-            count(&second, "stage_finished")
-        ),
-        (1, 0)
-    );
+    assert_eq!((count(&second, "stage_skipped"), count(&second, "stage_finished")), (1, 0));
 
     // A setting standardize reads changed: it is stale, and the next run redoes it at the new rate.
     let settings = project.join("voxmill.toml");
-    let text = std::fs::read_to_string(&settings)
-        .unwrap()
-        .replace("sample_rate = 16000", "sample_rate = 24000");
+    let text = std::fs::read_to_string(&settings).unwrap().replace("sample_rate = 16000", "sample_rate = 24000");
     std::fs::write(&settings, text).unwrap();
     assert_eq!(stage_state(&project, "talk", "standardize"), "stale");
     let third = json_lines(&run(&[&"run", &project, &"--json"]));
@@ -59,32 +48,16 @@ fn skip_stale_and_force() {
     // A deleted output makes the stage stale too.
     std::fs::remove_file(project.join("work/talk/audio.wav")).unwrap();
     assert_eq!(stage_state(&project, "talk", "standardize"), "stale");
-    assert_eq!(
-        count(
-            &json_lines(&run(&[&"run", &project, &"--json"])),
-            "stage_finished"
-        ),
-        1
-    );
+    assert_eq!(count(&json_lines(&run(&[&"run", &project, &"--json"])), "stage_finished"), 1);
 
     // --force redoes an up-to-date stage.
-    let forced = json_lines(&run(&[
-        &"run",
-        &project,
-        &"--json",
-        &"--force",
-        &"standardize",
-    ]));
+    let forced = json_lines(&run(&[&"run", &project, &"--json", &"--force", &"standardize"]));
     assert_eq!(count(&forced, "stage_finished"), 1);
 
     // An unknown stage name is a usage error that lists the real ones.
     let bad = run(&[&"run", &project, &"--force", &"standardise"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(
-        stderr(&bad).contains("unknown stage `standardise`; stages are: standardize"),
-        "{}",
-        stderr(&bad)
-    );
+    assert!(stderr(&bad).contains("unknown stage `standardise`; stages are: standardize"), "{}", stderr(&bad));
 }
 
 #[test]
@@ -100,14 +73,8 @@ fn quiet_prints_nothing_on_success_and_status_is_a_table() {
 
     let table = stdout(&run(&[&"status", &project]));
     let lines: Vec<&str> = table.lines().collect();
-    assert!(
-        lines[0].starts_with("RECORDING") && lines[0].contains("STANDARDIZE"),
-        "{table}"
-    );
-    assert!(
-        lines[1].starts_with("a_b") && lines[1].contains("0:00:03") && lines[1].ends_with("done"),
-        "{table}"
-    );
+    assert!(lines[0].starts_with("RECORDING") && lines[0].contains("STANDARDIZE"), "{table}");
+    assert!(lines[1].starts_with("a_b") && lines[1].contains("0:00:03") && lines[1].ends_with("done"), "{table}");
 }
 
 #[test]
@@ -124,9 +91,5 @@ fn a_second_process_is_refused_while_the_project_is_locked() {
     lock.lock().unwrap();
     let out = run(&[&"run", &project]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("another voxmill process is working on this project"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("another voxmill process is working on this project"), "{}", stderr(&out));
 }

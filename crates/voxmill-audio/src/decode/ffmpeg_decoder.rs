@@ -12,8 +12,8 @@ use crate::error::{AudioError, one_line};
 /// Extensions of media formats symphonia lacks, for which a missing ffmpeg (rather than
 /// "not audio") is the likely explanation when nothing recognises the file.
 const FFMPEG_ONLY_EXTENSIONS: &[&str] = &[
-    "opus", "wma", "asf", "aiff", "aif", "aifc", "amr", "ac3", "eac3", "ape", "wv", "mpc", "tta",
-    "caf", "au", "avi", "mov", "3gp", "flv", "ts", "m2ts", "mts", "vob", "dts", "spx", "ra", "rm",
+    "opus", "wma", "asf", "aiff", "aif", "aifc", "amr", "ac3", "eac3", "ape", "wv", "mpc", "tta", "caf", "au", "avi",
+    "mov", "3gp", "flv", "ts", "m2ts", "mts", "vob", "dts", "spx", "ra", "rm",
 ];
 
 /// Bytes read from ffmpeg's pipe per block (about 0.2 s of 48 kHz stereo).
@@ -59,24 +59,16 @@ pub(crate) fn ffprobe(path: &Path) -> Result<Option<FfprobeInfo>, AudioError> {
         return Ok(None);
     };
     // ffprobe prints numbers as strings in some fields and as numbers in others.
-    let number = |v: &serde_json::Value| -> Option<f64> {
-        v.as_f64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-    };
+    let number =
+        |v: &serde_json::Value| -> Option<f64> { v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())) };
     let sample_rate = number(&stream["sample_rate"]).unwrap_or(0.0) as u32;
     let channels = number(&stream["channels"]).unwrap_or(0.0) as u16;
     if sample_rate == 0 || channels == 0 {
         return Ok(None);
     }
     Ok(Some(FfprobeInfo {
-        codec: stream["codec_name"]
-            .as_str()
-            .unwrap_or("unknown")
-            .to_string(),
-        container: json["format"]["format_name"]
-            .as_str()
-            .unwrap_or("unknown")
-            .to_string(),
+        codec: stream["codec_name"].as_str().unwrap_or("unknown").to_string(),
+        container: json["format"]["format_name"].as_str().unwrap_or("unknown").to_string(),
         sample_rate,
         channels,
         duration_secs: number(&stream["duration"]).or_else(|| number(&json["format"]["duration"])),
@@ -86,9 +78,7 @@ pub(crate) fn ffprobe(path: &Path) -> Result<Option<FfprobeInfo>, AudioError> {
 /// Maps a failure to start ffmpeg/ffprobe: "not found" means it is not installed.
 fn missing_or_io(path: &Path, action: &'static str, e: std::io::Error) -> AudioError {
     if e.kind() == ErrorKind::NotFound {
-        AudioError::FfmpegMissing {
-            path: path.to_path_buf(),
-        }
+        AudioError::FfmpegMissing { path: path.to_path_buf() }
     } else {
         AudioError::io(path, action, e)
     }
@@ -119,30 +109,17 @@ impl FfmpegDecoder {
         let info = match ffprobe(path) {
             Ok(Some(info)) => info,
             Ok(None) => {
-                return Err(AudioError::NotAudio {
-                    path: path.to_path_buf(),
-                });
+                return Err(AudioError::NotAudio { path: path.to_path_buf() });
             }
             Err(AudioError::FfmpegMissing { .. }) if !recognised && !needs_ffmpeg(path) => {
-                return Err(AudioError::NotAudio {
-                    path: path.to_path_buf(),
-                });
+                return Err(AudioError::NotAudio { path: path.to_path_buf() });
             }
             Err(e) => return Err(e),
         };
         let mut child = Command::new("ffmpeg")
             .args(["-v", "error", "-nostdin", "-i"])
             .arg(ffmpeg_url(path))
-            .args([
-                "-map",
-                "0:a:0",
-                "-vn",
-                "-f",
-                "f32le",
-                "-acodec",
-                "pcm_f32le",
-                "-ar",
-            ])
+            .args(["-map", "0:a:0", "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "-ar"])
             .arg(info.sample_rate.to_string())
             .arg("-ac")
             .arg(info.channels.to_string())
@@ -191,34 +168,21 @@ impl FfmpegDecoder {
     /// (nothing decoded) or a warning (something decoded).
     fn finish(&mut self) -> Result<(), AudioError> {
         self.done = true;
-        let status = self
-            .child
-            .wait()
-            .map_err(|e| AudioError::io(&self.path, "run ffmpeg", e))?;
-        let stderr = self
-            .stderr
-            .take()
-            .and_then(|h| h.join().ok())
-            .unwrap_or_default();
+        let status = self.child.wait().map_err(|e| AudioError::io(&self.path, "run ffmpeg", e))?;
+        let stderr = self.stderr.take().and_then(|h| h.join().ok()).unwrap_or_default();
         let decoded_secs = self.decoded_frames as f64 / f64::from(self.rate);
         if !status.success() {
             if self.decoded_frames == 0 {
-                return Err(AudioError::decode(
-                    &self.path,
-                    format!("ffmpeg: {}", one_line(&stderr)),
-                ));
+                return Err(AudioError::decode(&self.path, format!("ffmpeg: {}", one_line(&stderr))));
             }
             self.warnings.push(format!(
                 "file is truncated or damaged: decoded up to {decoded_secs:.1} s (ffmpeg: {})",
                 one_line(&stderr)
             ));
         } else if let Some(expected) = self.expected_secs.filter(|e| decoded_secs + 0.1 < *e) {
-            self.warnings.push(format!(
-                "file is truncated: decoded up to {decoded_secs:.1} s of {expected:.1} s"
-            ));
+            self.warnings.push(format!("file is truncated: decoded up to {decoded_secs:.1} s of {expected:.1} s"));
         } else if !stderr.trim().is_empty() {
-            self.warnings
-                .push(format!("ffmpeg reported problems: {}", one_line(&stderr)));
+            self.warnings.push(format!("ffmpeg reported problems: {}", one_line(&stderr)));
         }
         Ok(())
     }
@@ -265,11 +229,7 @@ impl Decoder for FfmpegDecoder {
             return Ok(None);
         }
         self.samples.clear();
-        self.samples.extend(
-            self.bytes[..whole]
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        );
+        self.samples.extend(self.bytes[..whole].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
         self.bytes.copy_within(whole..filled, 0);
         self.carried = filled - whole;
         self.decoded_frames += (whole / frame_bytes) as u64;

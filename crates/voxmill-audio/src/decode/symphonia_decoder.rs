@@ -29,12 +29,8 @@ pub(crate) fn open_format(path: &Path) -> Result<Option<OpenedFormat>, AudioErro
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
-    let probed = symphonia::default::get_probe().format(
-        &hint,
-        mss,
-        &FormatOptions::default(),
-        &MetadataOptions::default(),
-    );
+    let probed =
+        symphonia::default::get_probe().format(&hint, mss, &FormatOptions::default(), &MetadataOptions::default());
     let format = match probed {
         Ok(p) => p.format,
         Err(SymError::IoError(e)) if e.kind() != ErrorKind::UnexpectedEof => {
@@ -43,19 +39,13 @@ pub(crate) fn open_format(path: &Path) -> Result<Option<OpenedFormat>, AudioErro
         Err(_) => return Ok(None),
     };
     let is_audio = |t: &&Track| t.codec_params.codec != CODEC_TYPE_NULL;
-    let track = format
-        .default_track()
-        .filter(is_audio)
-        .or_else(|| format.tracks().iter().find(is_audio))
-        .cloned();
+    let track = format.default_track().filter(is_audio).or_else(|| format.tracks().iter().find(is_audio)).cloned();
     Ok(Some(OpenedFormat { format, track }))
 }
 
 /// The short name symphonia gives a codec ("mp3", "pcm_s16le"), when it can decode it.
 pub(crate) fn codec_name(track: &Track) -> Option<&'static str> {
-    symphonia::default::get_codecs()
-        .get_codec(track.codec_params.codec)
-        .map(|d| d.short_name)
+    symphonia::default::get_codecs().get_codec(track.codec_params.codec).map(|d| d.short_name)
 }
 
 /// Result of trying symphonia on a file.
@@ -98,9 +88,7 @@ impl SymphoniaDecoder {
         let Some(track) = track else {
             return Ok(Opened::Unsupported { recognised: true });
         };
-        let decoder = match symphonia::default::get_codecs()
-            .make(&track.codec_params, &DecoderOptions::default())
-        {
+        let decoder = match symphonia::default::get_codecs().make(&track.codec_params, &DecoderOptions::default()) {
             Ok(d) => d,
             Err(_) => return Ok(Opened::Unsupported { recognised: true }),
         };
@@ -126,9 +114,7 @@ impl SymphoniaDecoder {
                 Ok(Opened::Ready(this))
             }
             Ok(false) if this.skipped_packets == 0 && this.stopped_early.is_none() => {
-                Err(AudioError::NoSamples {
-                    path: path.to_path_buf(),
-                })
+                Err(AudioError::NoSamples { path: path.to_path_buf() })
             }
             // Symphonia knows the format but fails on every packet: let ffmpeg try.
             Ok(false) | Err(_) => Ok(Opened::Unsupported { recognised: true }),
@@ -224,9 +210,7 @@ impl Decoder for SymphoniaDecoder {
         let decoded_secs = self.decoded_frames as f64 / rate;
         let mut warnings = Vec::new();
         if let Some(reason) = &self.stopped_early {
-            warnings.push(format!(
-                "file is truncated or damaged: decoded up to {decoded_secs:.1} s ({reason})"
-            ));
+            warnings.push(format!("file is truncated or damaged: decoded up to {decoded_secs:.1} s ({reason})"));
         } else if let Some(expected) = self.expected_frames {
             // Allow 100 ms for encoder delay/padding bookkeeping differences.
             if self.decoded_frames + u64::from(self.rate / 10) < expected {
@@ -237,10 +221,7 @@ impl Decoder for SymphoniaDecoder {
             }
         }
         if self.skipped_packets > 0 {
-            warnings.push(format!(
-                "{} damaged packet(s) skipped while decoding",
-                self.skipped_packets
-            ));
+            warnings.push(format!("{} damaged packet(s) skipped while decoding", self.skipped_packets));
         }
         warnings
     }

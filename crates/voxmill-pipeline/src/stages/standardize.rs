@@ -36,12 +36,8 @@ impl Stage for Standardize {
         let source = ctx.layout.resolve(&ctx.recording.stored_path);
         check_source_unchanged(&source, ctx.recording.size_bytes)?;
         let out = AtomicOutput::new(&ctx.layout.working_audio(&ctx.recording.name))?;
-        let opts = StandardizeOptions {
-            target_rate: ctx.settings.standardize.sample_rate,
-        };
-        let report = standardize(&source, out.temp_path(), &opts, &mut |secs| {
-            (ctx.progress)(secs)
-        })?;
+        let opts = StandardizeOptions { target_rate: ctx.settings.standardize.sample_rate };
+        let report = standardize(&source, out.temp_path(), &opts, &mut |secs| (ctx.progress)(secs))?;
         out.commit()?;
         for warning in &report.warnings {
             tracing::warn!("{}: {warning}", source.display());
@@ -60,10 +56,7 @@ impl Stage for Standardize {
 }
 
 /// A referenced source may have been moved or rewritten since `add`; say so rather than process something else.
-fn check_source_unchanged(
-    source: &std::path::Path,
-    size_when_added: u64,
-) -> Result<(), StageError> {
+fn check_source_unchanged(source: &std::path::Path, size_when_added: u64) -> Result<(), StageError> {
     let meta = std::fs::metadata(source).map_err(|e| {
         StageError(format!(
             "{}: source is no longer readable ({e}); put it back or re-add it with `voxmill add`",

@@ -13,11 +13,7 @@ pub fn add(project_dir: &Path, inputs: &[PathBuf], mode: Mode) -> Result<Outcome
     let project = Project::open(project_dir)?;
     let outcome = add_inputs(&project, inputs, reporter(mode).as_ref())?;
     print_summary(&outcome, mode);
-    Ok(if outcome.failed.is_empty() {
-        Outcome::Success
-    } else {
-        Outcome::SomeFailed
-    })
+    Ok(if outcome.failed.is_empty() { Outcome::Success } else { Outcome::SomeFailed })
 }
 
 /// The closing line of `add` (also used by `run` when it adds inputs).

@@ -11,21 +11,12 @@ pub fn init(dir: &Path, mode: Mode) -> Result<Outcome> {
     let project = Project::init(dir)?;
     let root = project.layout.root();
     match mode {
-        Mode::Json => println!(
-            "{}",
-            serde_json::json!({"project": root, "settings": project.layout.settings()})
-        ),
+        Mode::Json => println!("{}", serde_json::json!({"project": root, "settings": project.layout.settings()})),
         Mode::Quiet => {}
         Mode::Human => {
             println!("Created project {}", root.display());
-            println!(
-                "  settings: {} (every setting, documented)",
-                project.layout.settings().display()
-            );
-            println!(
-                "Next: voxmill add {} <audio files or folders>",
-                root.display()
-            );
+            println!("  settings: {} (every setting, documented)", project.layout.settings().display());
+            println!("Next: voxmill add {} <audio files or folders>", root.display());
         }
     }
     Ok(Outcome::Success)

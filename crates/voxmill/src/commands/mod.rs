@@ -1,13 +1,15 @@
 //! One module per command.
 
 mod add;
+mod export;
 mod init;
+mod models;
 mod run;
 mod status;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ModelsCommand};
 use crate::ui::Mode;
 
 /// How a command that ran ended; the process exit status.
@@ -26,5 +28,8 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Add { project, inputs } => add::add(&project, &inputs, mode),
         Command::Status { project } => status::status(&project, mode),
         Command::Run(args) => run::run(&args, mode),
+        Command::Export { project, format } => export::export(&project, &format, mode),
+        Command::Models { command: ModelsCommand::List } => models::list(mode),
+        Command::Models { command: ModelsCommand::Fetch { id } } => models::fetch(&id, mode),
     }
 }

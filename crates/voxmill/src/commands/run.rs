@@ -1,6 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use voxmill_pipeline::export::{ExportFailure, export_project};
 use voxmill_pipeline::ingest::add_inputs;
 use voxmill_pipeline::{Resources, RunOptions, RunSummary, all_stages};
 use voxmill_project::Project;
@@ -15,10 +16,7 @@ pub fn run(args: &RunArgs, mode: Mode) -> Result<Outcome> {
     let report = reporter(mode);
     let (project, added_failures) = match project_and_inputs(args)? {
         Target::Project(dir) => (Project::open(&dir)?, 0),
-        Target::Audio {
-            project_dir,
-            inputs,
-        } => {
+        Target::Audio { project_dir, inputs } => {
             let project = if Project::is_project(&project_dir) {
                 Project::open(&project_dir)?
             } else {
@@ -31,26 +29,49 @@ pub fn run(args: &RunArgs, mode: Mode) -> Result<Outcome> {
             (project, outcome.failed.len())
         }
     };
-    let opts = RunOptions {
-        jobs: args.jobs,
-        force: args.force.clone(),
-    };
-    let resources = Resources { offline: args.offline, ..Default::default() };
+    let opts = RunOptions { jobs: args.jobs, force: args.force.clone() };
+    let resources = Resources::new(args.offline);
     let summary = voxmill_pipeline::run(&project, &all_stages(), &opts, &resources, report.as_ref())?;
-    print_summary(&project, &summary, mode);
-    Ok(if summary.failures.is_empty() && added_failures == 0 {
+    let exports = export_all(&project, mode);
+    print_summary(&project, &summary, &exports, mode)?;
+    let export_failed = exports.iter().any(|e| matches!(e, ExportOutcome::Failed(..)));
+    Ok(if summary.failures.is_empty() && added_failures == 0 && !export_failed {
         Outcome::Success
     } else {
         Outcome::SomeFailed
     })
 }
 
+/// What happened to one export format at the end of a run.
+enum ExportOutcome {
+    Written(String, voxmill_export::ExportReport),
+    NothingToExport(String),
+    Failed(String, String),
+}
+
+/// Writes every format the project asks for; a failure is reported, not fatal (the clips are safe).
+fn export_all(project: &Project, mode: Mode) -> Vec<ExportOutcome> {
+    project
+        .settings
+        .export
+        .formats
+        .iter()
+        .map(|format| match export_project(project, format, &mut |_, _| {}) {
+            Ok(report) => ExportOutcome::Written(format.clone(), report),
+            Err(ExportFailure::NoClips(_)) => ExportOutcome::NothingToExport(format.clone()),
+            Err(e) => {
+                if mode != Mode::Json {
+                    eprintln!("error: export {format}: {e}");
+                }
+                ExportOutcome::Failed(format.clone(), e.to_string())
+            }
+        })
+        .collect()
+}
+
 enum Target {
     Project(PathBuf),
-    Audio {
-        project_dir: PathBuf,
-        inputs: Vec<PathBuf>,
-    },
+    Audio { project_dir: PathBuf, inputs: Vec<PathBuf> },
 }
 
 fn project_and_inputs(args: &RunArgs) -> Result<Target> {
@@ -58,10 +79,7 @@ fn project_and_inputs(args: &RunArgs) -> Result<Target> {
         && Project::is_project(only)
     {
         if args.out.is_some() {
-            bail!(
-                "{}: is already a project; --out applies only when running on audio files",
-                only.display()
-            );
+            bail!("{}: is already a project; --out applies only when running on audio files", only.display());
         }
         return Ok(Target::Project(only.clone()));
     }
@@ -76,31 +94,24 @@ fn project_and_inputs(args: &RunArgs) -> Result<Target> {
         Some(out) => out.clone(),
         None => default_project_dir(&args.inputs[0])?,
     };
-    Ok(Target::Audio {
-        project_dir,
-        inputs: args.inputs.clone(),
-    })
+    Ok(Target::Audio { project_dir, inputs: args.inputs.clone() })
 }
 
 /// `<name>-voxmill` next to the input.
 fn default_project_dir(input: &Path) -> Result<PathBuf> {
-    let absolute = std::path::absolute(input)
-        .with_context(|| format!("{}: cannot resolve path", input.display()))?;
+    let absolute = std::path::absolute(input).with_context(|| format!("{}: cannot resolve path", input.display()))?;
     let name = absolute
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .with_context(|| {
-            format!(
-                "{}: cannot name a project after it; pass --out DIR",
-                input.display()
-            )
-        })?;
+        .with_context(|| format!("{}: cannot name a project after it; pass --out DIR", input.display()))?;
     let parent = absolute.parent().unwrap_or(Path::new("/"));
     Ok(parent.join(format!("{name}-voxmill")))
 }
 
-fn print_summary(project: &Project, summary: &RunSummary, mode: Mode) {
+fn print_summary(project: &Project, summary: &RunSummary, exports: &[ExportOutcome], mode: Mode) -> Result<()> {
     let root = project.layout.root();
+    let clips = project.catalog.all_clips()?;
+    let clip_secs: f64 = clips.iter().map(|c| c.end - c.start).sum();
     match mode {
         Mode::Quiet => {}
         Mode::Json => {
@@ -109,6 +120,16 @@ fn print_summary(project: &Project, summary: &RunSummary, mode: Mode) {
                 .iter()
                 .map(|f| serde_json::json!({"recording": f.recording, "stage": f.stage, "error": f.error}))
                 .collect();
+            let exports: Vec<_> = exports
+                .iter()
+                .map(|e| match e {
+                    ExportOutcome::Written(format, r) => {
+                        serde_json::json!({"format": format, "path": r.out_dir, "clips": r.clips})
+                    }
+                    ExportOutcome::NothingToExport(format) => serde_json::json!({"format": format, "clips": 0}),
+                    ExportOutcome::Failed(format, error) => serde_json::json!({"format": format, "error": error}),
+                })
+                .collect();
             println!(
                 "{}",
                 serde_json::json!({
@@ -116,31 +137,29 @@ fn print_summary(project: &Project, summary: &RunSummary, mode: Mode) {
                     "project": root,
                     "recordings": summary.recordings,
                     "audio_secs": summary.audio_secs,
+                    "clips": clips.len(),
+                    "clip_secs": clip_secs,
                     "stages_run": summary.stages_run,
                     "stages_up_to_date": summary.stages_skipped,
                     "failures": failures,
+                    "exports": exports,
                 })
             );
         }
         Mode::Human => {
             if summary.partials_removed > 0 {
-                eprintln!(
-                    "Cleaned up {} temporary file(s) left by an interrupted run",
-                    summary.partials_removed
-                );
+                eprintln!("Cleaned up {} temporary file(s) left by an interrupted run", summary.partials_removed);
             }
             println!();
             println!("Project:     {}", root.display());
             println!(
-                "Recordings:  {} ({}, {})",
-                summary.recordings,
+                "Audio in:    {} in {} recording(s) ({})",
                 hours(summary.audio_secs),
+                summary.recordings,
                 hms(summary.audio_secs)
             );
-            println!(
-                "Stages:      {} run, {} already up to date",
-                summary.stages_run, summary.stages_skipped
-            );
+            println!("Clips out:   {} in {} clip(s) ({})", hours(clip_secs), clips.len(), hms(clip_secs));
+            println!("Stages:      {} run, {} already up to date", summary.stages_run, summary.stages_skipped);
             if summary.failures.is_empty() {
                 println!("Failures:    none");
             } else {
@@ -149,7 +168,14 @@ fn print_summary(project: &Project, summary: &RunSummary, mode: Mode) {
                     println!("  {} {}: {}", f.recording, f.stage, f.error);
                 }
             }
-            println!("Working audio: {}", root.join("work").display());
+            for e in exports {
+                match e {
+                    ExportOutcome::Written(format, r) => println!("Dataset:     {} ({format})", r.out_dir.display()),
+                    ExportOutcome::NothingToExport(format) => println!("Dataset:     none yet ({format}: no clips)"),
+                    ExportOutcome::Failed(format, error) => println!("Dataset:     {format} failed: {error}"),
+                }
+            }
         }
     }
+    Ok(())
 }

@@ -43,22 +43,11 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
         return Ok(Outcome::Success);
     }
     if rows.is_empty() {
-        println!(
-            "No recordings yet. Add some: voxmill add {} <files or folders>",
-            project.layout.root().display()
-        );
+        println!("No recordings yet. Add some: voxmill add {} <files or folders>", project.layout.root().display());
         return Ok(Outcome::Success);
     }
-    let name_width = rows
-        .iter()
-        .map(|r| r.recording.name.chars().count())
-        .max()
-        .unwrap_or(9)
-        .clamp(9, 40);
-    let mut header = format!(
-        "{:<name_width$}  {:>9}  {:<14}",
-        "RECORDING", "DURATION", "SOURCE"
-    );
+    let name_width = rows.iter().map(|r| r.recording.name.chars().count()).max().unwrap_or(9).clamp(9, 40);
+    let mut header = format!("{:<name_width$}  {:>9}  {:<14}", "RECORDING", "DURATION", "SOURCE");
     for stage in &stages {
         header.push_str(&format!("  {:<12}", stage.name().to_uppercase()));
     }
@@ -68,11 +57,7 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
         let r = &row.recording;
         let source = format!("{} {}k {}ch", r.codec, r.sample_rate / 1000, r.channels);
         let name: String = r.name.chars().take(name_width).collect();
-        let mut line = format!(
-            "{name:<name_width$}  {:>9}  {:<14}",
-            hms(r.duration_secs),
-            truncate(&source, 14)
-        );
+        let mut line = format!("{name:<name_width$}  {:>9}  {:<14}", hms(r.duration_secs), truncate(&source, 14));
         for (stage, state) in &row.stages {
             let word = match state {
                 StageStatus::Done => "done",

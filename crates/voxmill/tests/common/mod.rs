@@ -31,9 +31,10 @@ pub fn stderr(o: &Output) -> String {
 
 /// Runs an external tool the tests need, failing loudly if setup did not install it.
 pub fn tool(name: &str, args: &[&str]) {
-    let status = Command::new(name).args(args).status().unwrap_or_else(|e| {
-        panic!("{name} is needed by the tests ({e}); run `make setup` (scripts/setup.sh)")
-    });
+    let status = Command::new(name)
+        .args(args)
+        .status()
+        .unwrap_or_else(|e| panic!("{name} is needed by the tests ({e}); run `make setup` (scripts/setup.sh)"));
     assert!(status.success(), "{name} {args:?} failed");
 }
 
@@ -64,15 +65,7 @@ pub fn sine(path: &Path, rate: u32, channels: u32, seconds: f64, freq: f64) {
 pub fn speech(path: &Path, text: &str, rate: u32) {
     let raw = path.with_extension("espeak.wav");
     tool("espeak-ng", &["-w", raw.to_str().unwrap(), text]);
-    tool(
-        "sox",
-        &[
-            raw.to_str().unwrap(),
-            "-r",
-            &rate.to_string(),
-            path.to_str().unwrap(),
-        ],
-    );
+    tool("sox", &[raw.to_str().unwrap(), "-r", &rate.to_string(), path.to_str().unwrap()]);
     std::fs::remove_file(raw).unwrap();
 }
 
@@ -80,19 +73,13 @@ pub fn speech(path: &Path, text: &str, rate: u32) {
 pub fn status_json(project: &Path) -> Vec<serde_json::Value> {
     let out = run(&[&"status", &"--json", &project]);
     assert!(out.status.success(), "status failed: {}", stderr(&out));
-    stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("status prints JSON lines"))
-        .collect()
+    stdout(&out).lines().map(|l| serde_json::from_str(l).expect("status prints JSON lines")).collect()
 }
 
 /// The state of `stage` for the recording named `name`.
 pub fn stage_state(project: &Path, name: &str, stage: &str) -> String {
     let rows = status_json(project);
-    let row = rows
-        .iter()
-        .find(|r| r["recording"] == name)
-        .unwrap_or_else(|| panic!("no recording {name}: {rows:?}"));
+    let row = rows.iter().find(|r| r["recording"] == name).unwrap_or_else(|| panic!("no recording {name}: {rows:?}"));
     row["stages"][stage]["state"].as_str().unwrap().to_string()
 }
 
@@ -120,17 +107,12 @@ pub fn tree_digest(dir: &Path) -> Vec<(PathBuf, String)> {
 
 /// The catalog, opened read-only, for assertions on its content.
 pub fn catalog(project: &Path) -> rusqlite::Connection {
-    rusqlite::Connection::open_with_flags(
-        project.join("voxmill.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("catalog opens")
+    rusqlite::Connection::open_with_flags(project.join("voxmill.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("catalog opens")
 }
 
 /// Checks SQLite's own consistency checks pass.
 pub fn assert_catalog_intact(project: &Path) {
-    let ok: String = catalog(project)
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
+    let ok: String = catalog(project).query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(ok, "ok");
 }

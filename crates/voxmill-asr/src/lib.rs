@@ -1,0 +1,100 @@
+//! Speech recognition for voxmill: OpenAI Whisper running on CTranslate2 (through `ct2rs`'s low-level API),
+//! with voxmill's own log-mel front end, packing of speech regions into 30 s windows, batched decoding,
+//! temperature fallback, hallucination guards and word-level timestamps.
+//!
+//! ```no_run
+//! use voxmill_asr::{Whisper, WhisperConfig};
+//! # fn main() -> Result<(), voxmill_asr::AsrError> {
+//! let model = Whisper::load("models/whisper-tiny.en".as_ref(), &WhisperConfig::default())?;
+//! let t = model.transcribe_file("work/rec/audio.wav".as_ref(), &[(0.0, 12.5), (14.0, 30.2)], &mut |_| {})?;
+//! for s in &t.segments {
+//!     println!("{:.2}–{:.2} {}", s.start, s.end, s.text);
+//! }
+//! # Ok(()) }
+//! ```
+
+mod audio;
+mod config;
+mod error;
+pub mod mel;
+pub mod pack;
+pub mod vocab;
+pub mod wer;
+mod whisper;
+pub mod words;
+
+use serde::{Deserialize, Serialize};
+
+pub use config::{ComputeType, Device, WhisperConfig};
+pub use error::AsrError;
+pub use whisper::{Whisper, repetition_loop};
+
+/// `$VOXMILL_HOME`, defaulting to `~/.local/share/voxmill` like `scripts/setup.sh`.
+pub fn voxmill_home() -> std::path::PathBuf {
+    match std::env::var_os("VOXMILL_HOME") {
+        Some(h) if !h.is_empty() => h.into(),
+        _ => std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share/voxmill"),
+    }
+}
+
+/// The test model `scripts/setup.sh` installs: `$VOXMILL_HOME/models/whisper-tiny.en`.
+pub fn default_model_dir() -> std::path::PathBuf {
+    voxmill_home().join("models/whisper-tiny.en")
+}
+
+/// A recording's transcript. All times are seconds from the start of the recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    /// ISO 639-1 code ("en").
+    pub language: String,
+    /// 1.0 when the language was given (or the model is English-only).
+    pub language_probability: f32,
+    pub segments: Vec<Segment>,
+}
+
+impl Transcript {
+    /// All segment texts joined with spaces.
+    pub fn text(&self) -> String {
+        self.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// A stretch of speech Whisper delimited with timestamp tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+    /// Average log-probability of the decoded tokens of the window this segment came from.
+    pub avg_logprob: f32,
+    /// Probability of the no-speech token at the start of the window.
+    pub no_speech_prob: f32,
+    /// gzip compression ratio of the window's text (high = repetitive).
+    pub compression_ratio: f32,
+    /// Sampling temperature of the decode that was kept (0 = beam search).
+    pub temperature: f32,
+    pub words: Vec<Word>,
+}
+
+/// A word with its time from cross-attention alignment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    pub start: f64,
+    pub end: f64,
+    /// As Whisper spells it, punctuation included, without the leading space.
+    pub text: String,
+    /// Mean probability of the word's tokens.
+    pub probability: f32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn whisper_is_send_and_sync() {
+        assert_send_sync::<Whisper>();
+    }
+}

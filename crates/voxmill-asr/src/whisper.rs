@@ -1,0 +1,784 @@
+//! Whisper on CTranslate2 through `ct2rs`'s low-level API: our own log-mel, the right prompt for English-only
+//! and multilingual models, packed and batched windows, temperature fallback, hallucination guards and word
+//! timestamps from cross-attention alignment.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ct2rs::sys::{self, StorageView, WhisperOptions};
+use flate2::Compression;
+use flate2::write::ZlibEncoder;
+
+use crate::audio::WavSource;
+use crate::config::{ComputeType, Device, WhisperConfig};
+use crate::mel::{HOP, LogMel, N_FRAMES, SAMPLE_RATE};
+use crate::pack::{Edge, PackOptions, Window, pack};
+use crate::vocab::Vocabulary;
+use crate::words::{self, WordTiming};
+use crate::{AsrError, Segment, Transcript, Word};
+
+/// Candidates sampled per window at a fallback temperature (openai/faster-whisper `best_of`).
+const BEST_OF: usize = 5;
+/// Median filter over the alignment heads' attention (openai/faster-whisper default).
+const MEDIAN_FILTER_WIDTH: i64 = 7;
+/// The first timestamp may be at most 1 s into a window.
+const MAX_INITIAL_TIMESTAMP_INDEX: usize = 50;
+
+/// A loaded Whisper model. It is `Send + Sync`: CTranslate2 serialises concurrent requests internally.
+pub struct Whisper {
+    model: sys::Whisper,
+    vocab: Vocabulary,
+    mel: LogMel,
+    config: WhisperConfig,
+    dir: PathBuf,
+    /// The language forced by the config (or "en" for English-only models).
+    language: Option<String>,
+}
+
+/// One decode of one window.
+#[derive(Debug, Clone)]
+struct Decoded {
+    tokens: Vec<usize>,
+    avg_logprob: f32,
+    no_speech_prob: f32,
+    compression_ratio: f32,
+    temperature: f32,
+    repetition_at: Option<usize>,
+}
+
+impl Decoded {
+    fn needs_fallback(&self, c: &WhisperConfig) -> bool {
+        let silence = self.no_speech_prob > c.no_speech_threshold && self.avg_logprob < c.log_prob_threshold;
+        if silence {
+            return false;
+        }
+        self.compression_ratio > c.compression_ratio_threshold
+            || self.avg_logprob < c.log_prob_threshold
+            || self.repetition_at.is_some()
+    }
+}
+
+fn compression_ratio(text: &str) -> f32 {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut enc = ZlibEncoder::new(Vec::new(), Compression::default());
+    enc.write_all(bytes).expect("writing to memory");
+    let compressed = enc.finish().expect("writing to memory");
+    bytes.len() as f32 / compressed.len() as f32
+}
+
+/// Finds a repetition loop among the text tokens: an n-gram (n ≤ 12) occurring more than 3 times in a row
+/// (single tokens: more than 7). Returns the index in `tokens` where the first repeat begins.
+pub fn repetition_loop(tokens: &[usize], is_text: impl Fn(usize) -> bool) -> Option<usize> {
+    let text: Vec<(usize, usize)> =
+        tokens.iter().enumerate().filter(|&(_, &t)| is_text(t)).map(|(i, &t)| (i, t)).collect();
+    let ids: Vec<usize> = text.iter().map(|&(_, t)| t).collect();
+    for start in 0..ids.len() {
+        for n in 1..=12usize {
+            let min_repeats = if n == 1 { 8 } else { 4 };
+            if start + n * min_repeats > ids.len() {
+                break;
+            }
+            let gram = &ids[start..start + n];
+            let repeats = (1..min_repeats).all(|k| &ids[start + k * n..start + (k + 1) * n] == gram);
+            if repeats {
+                return Some(text[start + n].0);
+            }
+        }
+    }
+    None
+}
+
+fn map_ct2_error(dir: &Path, config: &WhisperConfig, e: &dyn std::fmt::Display) -> AsrError {
+    let reason = e.to_string().lines().next().unwrap_or_default().to_string();
+    let lower = reason.to_lowercase();
+    if lower.contains("compute type") || lower.contains("compute_type") {
+        AsrError::UnsupportedComputeType {
+            dir: dir.to_path_buf(),
+            compute_type: config.compute_type.to_string(),
+            device: config.device.to_string(),
+            reason,
+        }
+    } else {
+        AsrError::CorruptModel { path: dir.join("model.bin"), reason }
+    }
+}
+
+impl Whisper {
+    /// Loads a CTranslate2 Whisper model folder (`model.bin`, `config.json`, `vocabulary.txt`/`.json`).
+    pub fn load(model_dir: &Path, config: &WhisperConfig) -> Result<Whisper, AsrError> {
+        let dir = model_dir.to_path_buf();
+        if !dir.is_dir() {
+            return Err(AsrError::ModelDirMissing(dir));
+        }
+        for file in ["model.bin", "config.json"] {
+            if !dir.join(file).is_file() {
+                return Err(AsrError::ModelFileMissing { dir, file });
+            }
+        }
+        let vocab = Vocabulary::load(&dir)?;
+        check_config(config)?;
+        let config_path = dir.join("config.json");
+        let model_config: serde_json::Value = std::fs::read_to_string(&config_path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+            .map_err(|reason| AsrError::BadConfig { path: config_path.clone(), reason })?;
+        if config.word_timestamps && model_config.get("alignment_heads").is_none() {
+            return Err(AsrError::BadConfig {
+                path: config_path,
+                reason: "no alignment_heads, which word timestamps need (reconvert with a current \
+                         ct2-transformers-converter, or turn word timestamps off)"
+                    .into(),
+            });
+        }
+        let language = if vocab.multilingual {
+            match &config.language {
+                Some(code) => {
+                    if vocab.language_token(code).is_none() {
+                        return Err(AsrError::UnknownLanguage { dir, language: code.clone() });
+                    }
+                    Some(code.clone())
+                }
+                None => None,
+            }
+        } else {
+            match config.language.as_deref() {
+                None | Some("en") => Some("en".to_string()),
+                Some(other) => {
+                    return Err(AsrError::LanguageNotSupported { dir, language: other.to_string() });
+                }
+            }
+        };
+        let device = match config.device {
+            Device::Cpu => sys::Device::CPU,
+            Device::Cuda => {
+                if !cfg!(feature = "cuda") {
+                    return Err(AsrError::CudaNotBuilt(dir));
+                }
+                sys::Device::CUDA
+            }
+        };
+        let threads = if config.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            config.threads
+        };
+        let ct2_config = sys::Config {
+            device,
+            compute_type: config.compute_type.to_ct2(),
+            num_threads_per_replica: threads,
+            ..sys::Config::default()
+        };
+        // CTranslate2 throws C++ exceptions for unreadable or incompatible model.bin files and unsupported
+        // compute types; cxx turns them into errors here.
+        let model = sys::Whisper::new(&dir, ct2_config).map_err(|e| map_ct2_error(&dir, config, &e))?;
+        let mel = LogMel::new(model.n_mels());
+        Ok(Whisper { model, vocab, mel, config: config.clone(), dir, language })
+    }
+
+    pub fn config(&self) -> &WhisperConfig {
+        &self.config
+    }
+
+    pub fn is_multilingual(&self) -> bool {
+        self.vocab.multilingual
+    }
+
+    pub fn n_mels(&self) -> usize {
+        self.mel.n_mels()
+    }
+
+    /// Transcribes the speech regions (seconds, sorted, non-overlapping) of a 16 kHz mono WAV. Only the audio
+    /// of the windows being decoded is in memory. `progress` gets the seconds of regions done so far.
+    pub fn transcribe_file(
+        &self,
+        wav_16k: &Path,
+        regions: &[(f64, f64)],
+        progress: &mut dyn FnMut(f64),
+    ) -> Result<Transcript, AsrError> {
+        let mut source = WavSource::open(wav_16k)?;
+        let samples = to_sample_regions(wav_16k, regions, source.len())?;
+        let mut split_error = None;
+        let windows =
+            pack(&samples, PackOptions::from_secs(self.config.max_window_secs as f64), &mut |lo, hi| match source
+                .quietest(lo, hi)
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    split_error.get_or_insert(e);
+                    hi
+                }
+            });
+        if let Some(e) = split_error {
+            return Err(e);
+        }
+        let mut transcript = Transcript {
+            language: self.language.clone().unwrap_or_default(),
+            language_probability: if self.language.is_some() { 1.0 } else { 0.0 },
+            segments: Vec::new(),
+        };
+        let mut done = 0.0;
+        let window_len = self.mel.window_len();
+        let mut features = Vec::new();
+        let mut content = Vec::new();
+        // Windows still to decode; `true` for packed windows, `false` for the untranscribed tail of a window
+        // (Whisper stopped early, leaving speech for the "next" window).
+        let mut queue: VecDeque<(Window, bool)> = windows.into_iter().map(|w| (w, true)).collect();
+        while !queue.is_empty() {
+            let take = queue.len().min(self.config.batch_size.max(1));
+            let (batch, original): (Vec<Window>, Vec<bool>) = queue.drain(..take).unzip();
+            features.clear();
+            features.resize(window_len * batch.len(), 0.0);
+            let mut energies = Vec::with_capacity(batch.len());
+            for (w, out) in batch.iter().zip(features.chunks_mut(window_len)) {
+                read_window(&mut source, w, &mut content)?;
+                self.mel.compute_into(&content, out);
+                energies.push(Activity::new(&content));
+            }
+            let (segments, tails) =
+                self.transcribe_batch(wav_16k, &batch, &energies, &mut features, &mut transcript)?;
+            transcript.segments.extend(segments);
+            queue.extend(tails.into_iter().map(|w| (w, false)));
+            done += batch.iter().zip(&original).filter(|(_, o)| **o).map(|(w, _)| w.speech_secs()).sum::<f64>();
+            progress(done);
+        }
+        transcript.segments.sort_by(|a, b| a.start.total_cmp(&b.start));
+        Ok(transcript)
+    }
+
+    fn inference_error(&self, path: &Path, e: impl std::fmt::Display) -> AsrError {
+        AsrError::Inference {
+            path: path.to_path_buf(),
+            reason: e.to_string().lines().next().unwrap_or_default().to_string(),
+        }
+    }
+
+    fn transcribe_batch(
+        &self,
+        path: &Path,
+        batch: &[Window],
+        activity: &[Activity],
+        features: &mut [f32],
+        transcript: &mut Transcript,
+    ) -> Result<(Vec<Segment>, Vec<Window>), AsrError> {
+        let n = batch.len();
+        let n_mels = self.mel.n_mels();
+        let encoded = {
+            let view = StorageView::new(&[n, n_mels, N_FRAMES], features, sys::Device::CPU)
+                .map_err(|e| self.inference_error(path, e))?;
+            self.model.encode(&view, false).map_err(|e| self.inference_error(path, e))?
+        };
+        if transcript.language.is_empty() {
+            let (language, probability) = self.detect_language(path, &encoded)?;
+            transcript.language = language;
+            transcript.language_probability = probability;
+        }
+        let prompt = self.prompt(&transcript.language);
+        let prompts = vec![prompt.clone(); n];
+
+        // Temperature 0 for the whole batch on the shared encoder output.
+        let mut decoded = self.decode(path, &encoded, &prompts, 0.0)?;
+        let mut candidates: Vec<Vec<Decoded>> = decoded.iter().map(|d| vec![d.clone()]).collect();
+        // Fallback: re-decode only the windows that failed, hotter each time.
+        for &t in self.config.temperatures.iter().skip_while(|&&t| t <= 0.0) {
+            let failing: Vec<usize> = (0..n).filter(|&i| decoded[i].needs_fallback(&self.config)).collect();
+            if failing.is_empty() {
+                break;
+            }
+            let window_len = self.mel.window_len();
+            let mut subset: Vec<f32> = Vec::with_capacity(failing.len() * window_len);
+            for &i in &failing {
+                subset.extend_from_slice(&features[i * window_len..(i + 1) * window_len]);
+            }
+            let view = StorageView::new(&[failing.len(), n_mels, N_FRAMES], &mut subset, sys::Device::CPU)
+                .map_err(|e| self.inference_error(path, e))?;
+            let retry = self.decode(path, &view, &prompts[..failing.len()], t)?;
+            for (&i, d) in failing.iter().zip(retry) {
+                candidates[i].push(d.clone());
+                decoded[i] = d;
+            }
+        }
+        // Where every temperature failed, keep the most likely candidate that is not a loop.
+        for (i, d) in decoded.iter_mut().enumerate() {
+            if d.needs_fallback(&self.config) {
+                let pool: Vec<&Decoded> = candidates[i]
+                    .iter()
+                    .filter(|c| c.compression_ratio <= self.config.compression_ratio_threshold)
+                    .collect();
+                let pool = if pool.is_empty() { candidates[i].iter().collect() } else { pool };
+                if let Some(best) = pool.into_iter().max_by(|a, b| a.avg_logprob.total_cmp(&b.avg_logprob)) {
+                    *d = best.clone();
+                }
+            }
+            if let Some(cut) = d.repetition_at {
+                tracing::debug!("repetition loop in a window of {}; truncating", path.display());
+                d.tokens.truncate(cut);
+            }
+        }
+
+        let text_tokens: Vec<Vec<usize>> =
+            decoded.iter().map(|d| d.tokens.iter().copied().filter(|&t| t < self.vocab.eot).collect()).collect();
+        let alignments = if self.config.word_timestamps {
+            self.align(path, &encoded, batch, &text_tokens, &transcript.language)?
+        } else {
+            vec![Vec::new(); n]
+        };
+        let mut segments = Vec::new();
+        let mut tails = Vec::new();
+        for (i, w) in batch.iter().enumerate() {
+            let d = &decoded[i];
+            if std::env::var_os("VOXMILL_ASR_DEBUG").is_some() {
+                eprintln!(
+                    "window {i}: {:.2}s content, T={} lp={:.3} nsp={:.3} cr={:.2} tokens={:?} words={}",
+                    w.content_secs(),
+                    d.temperature,
+                    d.avg_logprob,
+                    d.no_speech_prob,
+                    d.compression_ratio,
+                    d.tokens
+                        .iter()
+                        .map(|&t| if self.vocab.is_timestamp(t) {
+                            format!("<{:.2}>", self.vocab.timestamp_secs(t))
+                        } else {
+                            self.vocab.decode(&[t])
+                        })
+                        .collect::<Vec<_>>()
+                        .join(""),
+                    alignments[i].len()
+                );
+            }
+            if d.no_speech_prob > self.config.no_speech_threshold && d.avg_logprob < self.config.log_prob_threshold {
+                continue;
+            }
+            segments.extend(self.window_segments(w, d, alignments[i].clone(), &activity[i]));
+            // Whisper closed its last segment and opened another with no text: the speech after the close was
+            // left for the next window. Decode that tail again in a window of its own.
+            if d.repetition_at.is_none()
+                && let Some(cut) = self.consumed_until(&d.tokens)
+                && let Some(tail) = w.tail_from(cut)
+                && tail.speech_secs() >= 0.3
+            {
+                tails.push(tail);
+            }
+        }
+        Ok((segments, tails))
+    }
+
+    fn prompt(&self, language: &str) -> Vec<String> {
+        let mut p = vec!["<|startoftranscript|>".to_string()];
+        if self.vocab.multilingual {
+            p.push(format!("<|{language}|>"));
+            p.push("<|transcribe|>".to_string());
+        }
+        p
+    }
+
+    fn sot_sequence(&self, language: &str) -> Vec<usize> {
+        self.prompt(language).iter().filter_map(|t| self.vocab.id(t)).collect()
+    }
+
+    fn detect_language(&self, path: &Path, encoded: &StorageView<'_>) -> Result<(String, f32), AsrError> {
+        let results = self.model.detect_language(encoded).map_err(|e| self.inference_error(path, e))?;
+        // Sum each language's probability over the windows of the first batch.
+        let mut totals: Vec<(String, f32)> = Vec::new();
+        for window in &results {
+            for r in window {
+                let (token, p) = detection(r);
+                match totals.iter_mut().find(|(t, _)| *t == token) {
+                    Some(e) => e.1 += p,
+                    None => totals.push((token, p)),
+                }
+            }
+        }
+        let (token, sum) =
+            totals.into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or_else(|| ("<|en|>".to_string(), 0.0));
+        let code = token.trim_start_matches("<|").trim_end_matches("|>").to_string();
+        Ok((code, sum / results.len().max(1) as f32))
+    }
+
+    fn options(&self, temperature: f32) -> WhisperOptions {
+        let mut o = WhisperOptions {
+            beam_size: self.config.beam_size,
+            return_scores: true,
+            return_no_speech_prob: true,
+            max_initial_timestamp_index: MAX_INITIAL_TIMESTAMP_INDEX,
+            suppress_blank: true,
+            suppress_tokens: vec![-1],
+            ..WhisperOptions::default()
+        };
+        if temperature > 0.0 {
+            o.beam_size = 1;
+            o.sampling_topk = 0;
+            o.sampling_temperature = temperature;
+            o.num_hypotheses = BEST_OF;
+        }
+        o
+    }
+
+    fn decode(
+        &self,
+        path: &Path,
+        features: &StorageView<'_>,
+        prompts: &[Vec<String>],
+        temperature: f32,
+    ) -> Result<Vec<Decoded>, AsrError> {
+        let results = self
+            .model
+            .generate(features, prompts, &self.options(temperature))
+            .map_err(|e| self.inference_error(path, e))?;
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                // Scores are length-normalised cumulative log-probabilities (length penalty 1); like
+                // faster-whisper, average over the tokens plus the end-of-text token.
+                let best = (0..r.sequences_ids.len())
+                    .map(|h| {
+                        let tokens = &r.sequences_ids[h];
+                        let score = r.scores.get(h).copied().unwrap_or(0.0);
+                        let len = tokens.len() as f32;
+                        (h, score * len / (len + 1.0))
+                    })
+                    .max_by(|a, b| a.1.total_cmp(&b.1));
+                let (h, avg_logprob) = best.unwrap_or((0, 0.0));
+                let tokens = r.sequences_ids.get(h).cloned().unwrap_or_default();
+                let text = self.vocab.decode(&tokens);
+                Decoded {
+                    compression_ratio: compression_ratio(&text),
+                    repetition_at: repetition_loop(&tokens, |t| t < self.vocab.eot),
+                    tokens,
+                    avg_logprob,
+                    no_speech_prob: r.no_speech_prob,
+                    temperature,
+                }
+            })
+            .collect())
+    }
+
+    fn align(
+        &self,
+        path: &Path,
+        encoded: &StorageView<'_>,
+        batch: &[Window],
+        text_tokens: &[Vec<usize>],
+        language: &str,
+    ) -> Result<Vec<Vec<WordTiming>>, AsrError> {
+        if text_tokens.iter().all(Vec::is_empty) {
+            return Ok(vec![Vec::new(); batch.len()]);
+        }
+        // Windows without text still need an entry in the batch: align a lone space and ignore it.
+        let filler = self.vocab.id("Ġ").unwrap_or(0);
+        let tokens: Vec<Vec<usize>> =
+            text_tokens.iter().map(|t| if t.is_empty() { vec![filler] } else { t.clone() }).collect();
+        let num_frames: Vec<usize> = batch.iter().map(|w| (w.content_len() / HOP).clamp(2, N_FRAMES)).collect();
+        let results = self
+            .model
+            .align(encoded, &self.sot_sequence(language), &tokens, &num_frames, MEDIAN_FILTER_WIDTH)
+            .map_err(|e| self.inference_error(path, e))?;
+        let unicode = words::splits_on_unicode(language);
+        Ok(results
+            .into_iter()
+            .zip(text_tokens)
+            .map(|(r, text)| {
+                if text.is_empty() {
+                    return Vec::new();
+                }
+                let path: Vec<(i64, i64)> = r.alignments.iter().map(|a| (a.token_x, a.frame_x)).collect();
+                words::timed_words(&self.vocab, text, &path, &r.text_token_probs, unicode)
+            })
+            .collect())
+    }
+
+    /// Where Whisper stopped transcribing a window whose decode ends `… <|a|><|b|>` (a segment closed at `a`, a
+    /// new one opened and abandoned): `a`, in window seconds. None when the decode covers the whole window.
+    fn consumed_until(&self, tokens: &[usize]) -> Option<f64> {
+        let n = tokens.len();
+        if n < 3 {
+            return None;
+        }
+        let (a, b) = (tokens[n - 2], tokens[n - 1]);
+        let has_text = tokens.iter().any(|&t| t < self.vocab.eot);
+        (has_text && self.vocab.is_timestamp(a) && self.vocab.is_timestamp(b))
+            .then(|| self.vocab.timestamp_secs(a) as f64)
+    }
+
+    /// Splits a window's decode into segments (at timestamp tokens), attaches words and maps everything to
+    /// recording time.
+    fn window_segments(
+        &self,
+        w: &Window,
+        d: &Decoded,
+        mut words: Vec<WordTiming>,
+        activity: &Activity,
+    ) -> Vec<Segment> {
+        let content = w.content_secs();
+        // (start, end, text tokens) in window time.
+        let mut raw: Vec<(f64, f64, Vec<usize>)> = Vec::new();
+        let mut start: Option<f64> = None;
+        let mut current: Vec<usize> = Vec::new();
+        for &t in &d.tokens {
+            if self.vocab.is_timestamp(t) {
+                let ts = self.vocab.timestamp_secs(t) as f64;
+                if current.is_empty() {
+                    start = Some(ts);
+                } else {
+                    raw.push((start.unwrap_or(0.0), ts, std::mem::take(&mut current)));
+                    start = Some(ts);
+                }
+            } else if t < self.vocab.eot {
+                current.push(t);
+            }
+        }
+        if !current.is_empty() {
+            raw.push((start.unwrap_or(0.0), content.max(start.unwrap_or(0.0)), current));
+        }
+
+        let median = words::median_duration(&words);
+        let max_duration = 2.0 * median;
+        words::trim_long_words_at_sentence_ends(&mut words, max_duration);
+        words::merge_punctuation(&mut words);
+
+        let mut segments = Vec::new();
+        let mut word_iter = words.into_iter().peekable();
+        let mut last_speech = 0.0f64;
+        for (mut seg_start, mut seg_end, tokens) in raw {
+            let mut seg_words: Vec<WordTiming> = Vec::new();
+            let mut consumed = 0usize;
+            if self.config.word_timestamps {
+                while consumed < tokens.len() {
+                    let Some(wt) = word_iter.next() else { break };
+                    consumed += wt.tokens.len();
+                    if !wt.text.is_empty() {
+                        seg_words.push(wt);
+                    }
+                }
+            }
+            if let (Some(first), Some(_)) = (seg_words.first(), seg_words.last()) {
+                // The first word after a pause tends to start too early: keep it within twice the median.
+                if first.end - last_speech > median * 4.0
+                    && (first.end - first.start > max_duration
+                        || (seg_words.len() > 1 && seg_words[1].end - first.start > max_duration * 2.0))
+                {
+                    if seg_words.len() > 1 && seg_words[1].end - seg_words[1].start > max_duration {
+                        let boundary = (seg_words[1].end / 2.0).max(seg_words[1].end - max_duration);
+                        seg_words[0].end = boundary;
+                        seg_words[1].start = boundary;
+                    }
+                    seg_words[0].start = (seg_words[0].end - max_duration).max(0.0);
+                }
+                let first = &mut seg_words[0];
+                if seg_start < first.end && seg_start - 0.5 > first.start {
+                    first.start = (first.end - median).min(seg_start).max(0.0);
+                } else {
+                    seg_start = first.start;
+                }
+                let last = seg_words.last_mut().expect("non-empty");
+                if seg_end > last.start && seg_end + 0.5 < last.end {
+                    last.end = (last.start + median).max(seg_end);
+                } else {
+                    seg_end = last.end;
+                }
+                last_speech = seg_end;
+            }
+            // Attention smears words over adjacent silence (the first word of a window always starts at 0):
+            // pull word edges that sit in silence onto the speech.
+            if !seg_words.is_empty() {
+                for x in seg_words.iter_mut() {
+                    activity.refine(x);
+                }
+                seg_start = seg_words[0].start;
+                seg_end = seg_words.last().expect("non-empty").end;
+            }
+            // Drop text that lies entirely outside the speech regions (in the gaps or the padding).
+            let outside = if seg_words.is_empty() {
+                !w.in_speech(0.5 * (seg_start + seg_end).min(content))
+                    && !w.in_speech(seg_start)
+                    && !w.in_speech(seg_end.min(content) - 1e-3)
+            } else {
+                seg_words.iter().all(|x| !w.in_speech(0.5 * (x.start + x.end)))
+            };
+            let text = self.vocab.decode(&tokens).trim().to_string();
+            if outside || text.is_empty() {
+                continue;
+            }
+            let mut out_words: Vec<Word> = Vec::with_capacity(seg_words.len());
+            for x in &seg_words {
+                let (mut a, mut b) = w.span_to_abs(x.start, x.end);
+                if let Some(prev) = out_words.last() {
+                    a = a.max(prev.end);
+                    b = b.max(a);
+                }
+                out_words.push(Word {
+                    start: round_ms(a),
+                    end: round_ms(b),
+                    text: x.text.trim_start().to_string(),
+                    probability: x.probability,
+                });
+            }
+            let (start, end) = match (out_words.first(), out_words.last()) {
+                (Some(f), Some(l)) => (f.start, l.end),
+                _ => (w.to_abs(seg_start, Edge::Start), w.to_abs(seg_end, Edge::End)),
+            };
+            segments.push(Segment {
+                start: round_ms(start),
+                end: round_ms(end.max(start)),
+                text,
+                avg_logprob: d.avg_logprob,
+                no_speech_prob: d.no_speech_prob,
+                compression_ratio: d.compression_ratio,
+                temperature: d.temperature,
+                words: out_words,
+            });
+        }
+        segments
+    }
+
+    /// The model folder.
+    pub fn model_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn compute_type(&self) -> ComputeType {
+        self.config.compute_type
+    }
+}
+
+/// Speech activity of a window's content in 10 ms frames, for snapping word edges out of silence.
+struct Activity {
+    active: Vec<bool>,
+}
+
+const ACTIVITY_FRAME: usize = SAMPLE_RATE / 100;
+
+impl Activity {
+    fn new(content: &[f32]) -> Activity {
+        let rms: Vec<f32> = content
+            .chunks(ACTIVITY_FRAME)
+            .map(|c| (c.iter().map(|x| x * x).sum::<f32>() / c.len() as f32).sqrt())
+            .collect();
+        if rms.is_empty() {
+            return Activity { active: Vec::new() };
+        }
+        let mut sorted = rms.clone();
+        sorted.sort_by(f32::total_cmp);
+        let at = |q: f32| sorted[((sorted.len() - 1) as f32 * q) as usize];
+        let (floor, loud) = (at(0.1), at(0.95));
+        // 5 % of the way from the noise floor to loud speech (about −26 dB below speech on clean audio).
+        let threshold = (floor + 0.05 * (loud - floor)).max(1e-4);
+        Activity { active: rms.iter().map(|&r| r > threshold).collect() }
+    }
+
+    fn is_active(&self, frame: usize) -> bool {
+        self.active.get(frame).copied().unwrap_or(false)
+    }
+
+    /// Moves a word's start forward / end back out of silence, if the word has speech inside it.
+    fn refine(&self, w: &mut WordTiming) {
+        if self.active.is_empty() || w.end <= w.start {
+            return;
+        }
+        let frame = |t: f64| (t * 100.0).floor().max(0.0) as usize;
+        let (first, last) = (frame(w.start), frame((w.end - 1e-6).max(w.start)));
+        let voiced: Vec<usize> = (first..=last).filter(|&f| self.is_active(f)).collect();
+        let (Some(&a), Some(&b)) = (voiced.first(), voiced.last()) else {
+            return;
+        };
+        if !self.is_active(first) {
+            w.start = (a as f64 / 100.0).max(w.start);
+        }
+        if !self.is_active(last) {
+            w.end = ((b + 1) as f64 / 100.0).min(w.end);
+        }
+        if w.end < w.start {
+            w.end = w.start;
+        }
+    }
+}
+
+fn round_ms(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// `DetectionResult`'s fields are private in ct2rs 0.10.3; its `Debug` form is the only way to read them.
+fn detection(r: &sys::DetectionResult) -> (String, f32) {
+    let s = format!("{r:?}");
+    let language = s.split("language: \"").nth(1).and_then(|x| x.split('"').next()).unwrap_or("").to_string();
+    let probability =
+        s.split("probability: ").nth(1).and_then(|x| x.trim_end_matches([' ', '}']).parse().ok()).unwrap_or(0.0);
+    (language, probability)
+}
+
+fn check_config(c: &WhisperConfig) -> Result<(), AsrError> {
+    let bad = |m: &str| Err(AsrError::InvalidConfig(m.to_string()));
+    if c.beam_size == 0 {
+        return bad("beam_size must be at least 1");
+    }
+    if c.batch_size == 0 {
+        return bad("batch_size must be at least 1");
+    }
+    if c.temperatures.is_empty() || c.temperatures.iter().any(|t| !(0.0..=2.0).contains(t)) {
+        return bad("temperatures must be a non-empty list of values in 0..2, e.g. [0.0, 0.2, 0.4]");
+    }
+    if !(c.max_window_secs > 1.0 && c.max_window_secs <= 30.0) {
+        return bad("max_window_secs must be in (1, 30]");
+    }
+    Ok(())
+}
+
+fn to_sample_regions(path: &Path, regions: &[(f64, f64)], len: u64) -> Result<Vec<(u64, u64)>, AsrError> {
+    let bad = |reason: String| AsrError::BadRegions { path: path.to_path_buf(), reason };
+    let mut out = Vec::with_capacity(regions.len());
+    let mut previous_end = f64::NEG_INFINITY;
+    for &(a, b) in regions {
+        if !(a.is_finite() && b.is_finite()) || a < 0.0 || b < a {
+            return Err(bad(format!("region ({a}, {b}) is not a valid time span")));
+        }
+        if a < previous_end - 1e-6 {
+            return Err(bad(format!(
+                "region ({a}, {b}) overlaps or precedes the one before it; regions must be sorted"
+            )));
+        }
+        previous_end = b;
+        let s = ((a * SAMPLE_RATE as f64).round() as u64).min(len);
+        let e = ((b * SAMPLE_RATE as f64).round() as u64).min(len);
+        if e > s {
+            out.push((s, e));
+        }
+    }
+    Ok(out)
+}
+
+/// Lays a window's pieces out in `buf` (silence between them).
+fn read_window(source: &mut WavSource, w: &Window, buf: &mut Vec<f32>) -> Result<(), AsrError> {
+    buf.clear();
+    buf.resize(w.content_len(), 0.0);
+    for p in &w.pieces {
+        source.read_into(p.src_start, &mut buf[p.offset..p.end_offset()])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repetition_loops_are_found() {
+        let text = |t: usize| t < 100;
+        assert_eq!(repetition_loop(&[1, 2, 3, 4, 5], text), None);
+        // "a b" ×4 after "x": the loop starts at index 1, the first repeat at index 3.
+        assert_eq!(repetition_loop(&[9, 1, 2, 1, 2, 1, 2, 1, 2], text), Some(3));
+        // Timestamps between the repeats do not hide the loop.
+        assert_eq!(repetition_loop(&[500, 1, 2, 501, 1, 2, 502, 1, 2, 503, 1, 2], text), Some(4));
+        // Three repeats are allowed.
+        assert_eq!(repetition_loop(&[1, 2, 1, 2, 1, 2], text), None);
+    }
+
+    #[test]
+    fn compression_ratio_flags_repetition() {
+        assert!(compression_ratio("the quick brown fox jumps over the lazy dog") < 1.5);
+        assert!(compression_ratio(&"thank you ".repeat(30)) > 2.4);
+    }
+}

@@ -1,0 +1,69 @@
+//! Dataset exports for voxmill: clips plus transcripts written in the layouts TTS and ASR trainers read.
+//!
+//! * [`ljspeech`]: `metadata.csv` (`id|text|normalized text`) and `wavs/<id>.wav`, swapped into place atomically.
+//! * [`normalize`]: English text normalisation for TTS (numbers, currency, abbreviations, …), used for the
+//!   LJSpeech "normalized text" column.
+
+use std::path::PathBuf;
+
+pub mod ljspeech;
+pub mod normalize;
+
+pub use ljspeech::{ExportOptions, ExportReport};
+pub use normalize::normalize_english;
+
+/// One clip to export. The caller has already cut the clip and written it at the export's target rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportClip {
+    /// Unique clip id; becomes the file name (`wavs/<id>.wav`), so it must be a safe file name
+    /// (see [`ljspeech::validate_id`]).
+    pub id: String,
+    /// The clip file: mono 16-bit PCM WAV at the target rate.
+    pub wav: PathBuf,
+    /// Transcript as spoken, written form (punctuation and case kept).
+    pub text: String,
+    /// Speaker label (not part of LJSpeech, kept for multi-speaker formats).
+    pub speaker: String,
+    /// Duration in seconds, as the caller measured it.
+    pub duration_secs: f64,
+    /// BCP 47-ish language tag ("en", "en-US", "de"); English text gets normalised for the LJSpeech third column.
+    pub language: String,
+}
+
+/// Why an export failed. Every message is one line naming the file (or clip) and what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("nothing to export: no clips were given; cut clips before exporting")]
+    NoClips,
+    #[error("clip id {id:?} is not a safe file name ({reason}); use letters, digits, '-', '_' and '.' (not first)")]
+    InvalidId { id: String, reason: &'static str },
+    #[error("clip id {id:?} appears more than once; clip ids must be unique")]
+    DuplicateId { id: String },
+    #[error("clip {id:?} has an empty transcript; drop the clip or transcribe it before exporting")]
+    EmptyText { id: String },
+    #[error("{path}: not a usable export directory ({reason}); name a directory such as exports/ljspeech")]
+    BadOutDir { path: PathBuf, reason: &'static str },
+    #[error(
+        "{path}: exists and holds {entry:?}, which is not part of an LJSpeech export (metadata.csv, wavs/); \
+         export to a new or empty directory, or remove that one"
+    )]
+    NotAnExport { path: PathBuf, entry: String },
+    #[error("{path}: cannot read the clip as a WAV file ({message}); re-cut the clip")]
+    ReadWav { path: PathBuf, message: String },
+    #[error("{path}: clip is {found}, the export needs {expected}; write clips in that format before exporting{hint}")]
+    WrongFormat { path: PathBuf, found: String, expected: String, hint: &'static str },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Project(#[from] voxmill_project::ProjectError),
+}
+
+impl ExportError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ExportError::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,20 @@
+//! Where voxmill's model weights come from, and the runners that use them.
+//!
+//! - [`Resolver`] finds a model by id (`vad:silero`, `whisper:small`, …): an explicit path,
+//!   `$VOXMILL_MODELS/<dir>`, the Hugging Face cache, or a download from the Hugging Face Hub
+//!   into that cache (shared with Python tools).
+//! - [`onnx_runtime`] loads the ONNX Runtime shared library once, with a clear error when it
+//!   is missing.
+//! - [`SileroVad`] finds speech in 16 kHz audio with Silero VAD, streaming.
+
+mod error;
+mod registry;
+mod resolve;
+mod runtime;
+pub mod vad;
+
+pub use error::ModelError;
+pub use registry::{ModelFile, ModelSpec, Need, known_models, spec};
+pub use resolve::{ModelSource, ResolvedModel, Resolver};
+pub use runtime::{ORT_VERSION, onnx_runtime, onnx_runtime_path, ort_library_candidates, voxmill_home};
+pub use vad::{SileroVad, SpeechRegion, VadOptions};

@@ -1,0 +1,163 @@
+//! The models voxmill knows by id, and where each comes from.
+
+/// Whether a file must be present for a model to be usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Always present.
+    Required,
+    /// Used when present (e.g. a Whisper `preprocessor_config.json`).
+    Optional,
+    /// At least one file of the named group must be present (e.g. `vocabulary.txt` or
+    /// `vocabulary.json`, depending on how the model was converted).
+    AnyOf(&'static str),
+}
+
+/// One file of a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelFile {
+    /// Its path inside the Hugging Face repository (and so inside a cache snapshot).
+    pub remote: &'static str,
+    /// Its name inside a voxmill model folder (`$VOXMILL_MODELS/<dir>/<local>`).
+    pub local: &'static str,
+    /// Whether it must be present.
+    pub need: Need,
+}
+
+/// A model voxmill knows: its id, its Hugging Face repository and the files it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSpec {
+    /// `family:name`, e.g. `vad:silero`, `whisper:tiny.en`.
+    pub id: &'static str,
+    /// The family (the part before `:`), which says which runner uses it.
+    pub family: &'static str,
+    /// One line for `voxmill models list`.
+    pub description: &'static str,
+    /// Hugging Face repository, `org/name`.
+    pub repo: &'static str,
+    /// Revision (branch, tag or commit) downloaded.
+    pub revision: &'static str,
+    /// The files it is made of.
+    pub files: &'static [ModelFile],
+    /// Folder name under `$VOXMILL_MODELS`: the id with `:` replaced by `-`.
+    pub dir: &'static str,
+    /// For single-file models, the local name of that file: the resolved path is the file
+    /// itself rather than a folder.
+    pub single_file: bool,
+    /// The setting that selects this kind of model, for error messages (`asr.model`).
+    pub setting: &'static str,
+    /// Approximate download size in MB, for `voxmill models list`.
+    pub size_mb: u32,
+}
+
+impl ModelSpec {
+    /// The Hugging Face cache folder name, `models--{org}--{name}`.
+    pub fn hf_cache_dir(&self) -> String {
+        format!("models--{}", self.repo.replace('/', "--"))
+    }
+
+    /// The file a single-file model resolves to.
+    pub fn main_file(&self) -> &'static ModelFile {
+        &self.files[0]
+    }
+}
+
+const fn req(name: &'static str) -> ModelFile {
+    ModelFile { remote: name, local: name, need: Need::Required }
+}
+
+const WHISPER_FILES: &[ModelFile] = &[
+    req("config.json"),
+    req("model.bin"),
+    req("tokenizer.json"),
+    ModelFile { remote: "vocabulary.txt", local: "vocabulary.txt", need: Need::AnyOf("vocabulary") },
+    ModelFile { remote: "vocabulary.json", local: "vocabulary.json", need: Need::AnyOf("vocabulary") },
+    ModelFile { remote: "preprocessor_config.json", local: "preprocessor_config.json", need: Need::Optional },
+];
+
+macro_rules! whisper {
+    ($name:literal, $repo:literal, $mb:literal, $desc:literal) => {
+        ModelSpec {
+            id: concat!("whisper:", $name),
+            family: "whisper",
+            description: $desc,
+            repo: $repo,
+            revision: "main",
+            files: WHISPER_FILES,
+            dir: concat!("whisper-", $name),
+            single_file: false,
+            setting: "asr.model",
+            size_mb: $mb,
+        }
+    };
+}
+
+static MODELS: &[ModelSpec] = &[
+    ModelSpec {
+        id: "vad:silero",
+        family: "vad",
+        description: "Silero VAD v5 (ONNX), voice activity detection at 16 kHz",
+        repo: "onnx-community/silero-vad",
+        revision: "main",
+        files: &[ModelFile { remote: "onnx/model.onnx", local: "silero_vad.onnx", need: Need::Required }],
+        dir: "vad-silero",
+        single_file: true,
+        setting: "vad.model",
+        size_mb: 2,
+    },
+    whisper!("tiny.en", "Systran/faster-whisper-tiny.en", 75, "Whisper tiny, English only (CTranslate2)"),
+    whisper!("tiny", "Systran/faster-whisper-tiny", 75, "Whisper tiny, multilingual (CTranslate2)"),
+    whisper!("base.en", "Systran/faster-whisper-base.en", 145, "Whisper base, English only (CTranslate2)"),
+    whisper!("base", "Systran/faster-whisper-base", 145, "Whisper base, multilingual (CTranslate2)"),
+    whisper!("small.en", "Systran/faster-whisper-small.en", 485, "Whisper small, English only (CTranslate2)"),
+    whisper!("small", "Systran/faster-whisper-small", 485, "Whisper small, multilingual (CTranslate2)"),
+    whisper!("medium.en", "Systran/faster-whisper-medium.en", 1530, "Whisper medium, English only (CTranslate2)"),
+    whisper!("medium", "Systran/faster-whisper-medium", 1530, "Whisper medium, multilingual (CTranslate2)"),
+    whisper!("large-v2", "Systran/faster-whisper-large-v2", 3090, "Whisper large-v2, multilingual (CTranslate2)"),
+    whisper!("large-v3", "Systran/faster-whisper-large-v3", 3090, "Whisper large-v3, multilingual (CTranslate2)"),
+    whisper!(
+        "large-v3-turbo",
+        "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
+        1620,
+        "Whisper large-v3 turbo, multilingual (CTranslate2)"
+    ),
+];
+
+/// Every model voxmill knows, in the order `voxmill models list` shows them.
+pub fn known_models() -> &'static [ModelSpec] {
+    MODELS
+}
+
+/// The model with this id (`vad:silero`, `whisper:small`, …). `whisper:large` is accepted
+/// for `whisper:large-v3`.
+pub fn spec(id: &str) -> Option<&'static ModelSpec> {
+    let id = match id.trim() {
+        "whisper:large" => "whisper:large-v3",
+        other => other,
+    };
+    MODELS.iter().find(|m| m.id == id)
+}
+
+/// The known ids, comma-separated (for error messages).
+pub(crate) fn known_ids() -> String {
+    MODELS.iter().map(|m| m.id).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_dirs_follow_the_naming_rule() {
+        for m in known_models() {
+            assert_eq!(m.dir, m.id.replace(':', "-"));
+            assert_eq!(m.family, m.id.split(':').next().unwrap());
+            assert!(m.repo.contains('/'));
+            assert!(!m.single_file || m.files.len() == 1);
+            assert_eq!(spec(m.id), Some(m));
+        }
+        assert_eq!(spec("whisper:large").unwrap().id, "whisper:large-v3");
+        assert_eq!(spec("whisper:small").unwrap().repo, "Systran/faster-whisper-small");
+        assert_eq!(spec("vad:silero").unwrap().hf_cache_dir(), "models--onnx-community--silero-vad");
+        assert!(spec("whisper:enormous").is_none());
+    }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""faster-whisper side of `voxmill bench asr`: transcribes one 16 kHz WAV with the same CTranslate2 model,
+beam size and compute type as voxmill, with word timestamps (voxmill computes them too), no VAD, and prints
+{"text", "seconds", "load_seconds", "segments", ...} as JSON. `seconds` covers decoding the audio and
+transcribing it, not loading the model.
+
+Settings: VOXMILL_BENCH_MODEL (model folder), VOXMILL_BENCH_BEAM (5), VOXMILL_BENCH_COMPUTE (default),
+VOXMILL_BENCH_THREADS (0 = every core).
+"""
+import json
+import os
+import sys
+import time
+
+import ctranslate2
+import faster_whisper
+from faster_whisper import WhisperModel
+
+
+def main() -> None:
+    audio = sys.argv[1]
+    model_dir = os.environ["VOXMILL_BENCH_MODEL"]
+    beam = int(os.environ.get("VOXMILL_BENCH_BEAM", "5"))
+    compute = os.environ.get("VOXMILL_BENCH_COMPUTE", "default")
+    threads = int(os.environ.get("VOXMILL_BENCH_THREADS", "0")) or os.cpu_count() or 1
+
+    t0 = time.perf_counter()
+    model = WhisperModel(model_dir, device="cpu", compute_type=compute, cpu_threads=threads)
+    load = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    segments, info = model.transcribe(
+        audio, beam_size=beam, vad_filter=False, word_timestamps=True
+    )
+    texts = [s.text.strip() for s in segments]  # the generator does the work
+    seconds = time.perf_counter() - t1
+    print(
+        json.dumps(
+            {
+                "text": " ".join(texts),
+                "seconds": seconds,
+                "load_seconds": load,
+                "segments": len(texts),
+                "language": info.language,
+                "faster_whisper": faster_whisper.__version__,
+                "ctranslate2": ctranslate2.__version__,
+                "threads": threads,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
