@@ -13,7 +13,6 @@ use crate::ProjectError;
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub sources: SourcesSettings,
-    pub standardize: StandardizeSettings,
     pub vad: VadSettings,
     pub silence: SilenceSettings,
     pub asr: AsrSettings,
@@ -40,14 +39,6 @@ pub struct SourcesSettings {
 pub enum SourceMode {
     Reference,
     Copy,
-}
-
-/// The working copy every model reads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StandardizeSettings {
-    /// Sample rate of the mono working copy, in Hz.
-    pub sample_rate: u32,
 }
 
 /// Finding speech: the neural detector, or the model-free energy fallback.
@@ -146,12 +137,6 @@ impl Default for SourcesSettings {
     }
 }
 
-impl Default for StandardizeSettings {
-    fn default() -> Self {
-        StandardizeSettings { sample_rate: 16_000 }
-    }
-}
-
 impl Default for VadSettings {
     fn default() -> Self {
         VadSettings {
@@ -224,11 +209,6 @@ mode = "reference"
 recursive = true
 # Extensions picked up from folders. Files named explicitly on the command line are always tried.
 extensions = ["wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "mp4", "m4v", "mov", "mkv", "mka", "webm", "aif", "aiff", "wma"]
-
-[standardize]
-# Sample rate (Hz) of the mono working copy that every model reads. Whisper and Silero VAD expect 16000.
-# Changing it re-runs standardize and every stage after it.
-sample_rate = 16000
 
 [vad]
 # Speech detector: "silero" (neural, Silero VAD on ONNX Runtime) or "energy" (model-free: speech is what is not
@@ -306,9 +286,26 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), String> {
-        let rate = self.standardize.sample_rate;
-        if !(8_000..=192_000).contains(&rate) {
-            return Err(format!("standardize.sample_rate = {rate} is outside 8000..=192000 Hz"));
+        let seg = &self.segment;
+        if !(seg.min_secs > 0.0 && seg.min_secs < seg.max_secs) {
+            return Err(format!(
+                "segment.min_secs = {} and segment.max_secs = {} must satisfy 0 < min_secs < max_secs",
+                seg.min_secs, seg.max_secs
+            ));
+        }
+        if !(8_000..=192_000).contains(&seg.sample_rate) {
+            return Err(format!("segment.sample_rate = {} is outside 8000..=192000 Hz", seg.sample_rate));
+        }
+        if !(0.0..=1.0).contains(&self.vad.threshold) {
+            return Err(format!("vad.threshold = {} must be between 0 and 1", self.vad.threshold));
+        }
+        if self.asr.beam_size == 0 {
+            return Err("asr.beam_size must be at least 1".into());
+        }
+        for format in &self.export.formats {
+            if !EXPORT_FORMATS.contains(&format.as_str()) {
+                return Err(format!("export.formats: unknown format `{format}`; known: {}", EXPORT_FORMATS.join(", ")));
+            }
         }
         Ok(())
     }
@@ -340,7 +337,7 @@ mod tests {
     fn unknown_key_is_reported_with_line() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("voxmill.toml");
-        std::fs::write(&p, "[standardize]\nsample_rat = 8000\n").unwrap();
+        std::fs::write(&p, "[segment]\nsample_rat = 8000\n").unwrap();
         let err = Settings::load(&p).unwrap_err().to_string();
         assert!(err.contains("sample_rat"), "{err}");
         assert!(err.contains("line 2"), "{err}");
@@ -351,7 +348,7 @@ mod tests {
     fn out_of_range_rate_is_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("voxmill.toml");
-        std::fs::write(&p, "[standardize]\nsample_rate = 100\n").unwrap();
+        std::fs::write(&p, "[segment]\nsample_rate = 100\n").unwrap();
         assert!(Settings::load(&p).unwrap_err().to_string().contains("sample_rate = 100"));
     }
 }

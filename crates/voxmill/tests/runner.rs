@@ -13,6 +13,9 @@ fn count(events: &[serde_json::Value], kind: &str) -> usize {
     events.iter().filter(|e| e["event"] == kind).count()
 }
 
+/// standardize, vad, transcribe, segment.
+const STAGES: usize = 4;
+
 #[test]
 fn skip_stale_and_force() {
     let dir = tempfile::tempdir().unwrap();
@@ -25,39 +28,49 @@ fn skip_stale_and_force() {
     assert!(first.status.success(), "{}", stderr(&first));
     let events = json_lines(&first);
     assert_eq!(count(&events, "input_added"), 1);
-    assert_eq!(count(&events, "stage_finished"), 1);
+    assert_eq!(count(&events, "stage_finished"), STAGES);
     let summary = events.last().unwrap();
     assert_eq!(summary["summary"], "run");
     assert_eq!(summary["project"], project.to_str().unwrap());
 
     // Nothing changed: nothing runs.
     let second = json_lines(&run(&[&"run", &project, &"--json"]));
-    assert_eq!((count(&second, "stage_skipped"), count(&second, "stage_finished")), (1, 0));
+    assert_eq!((count(&second, "stage_skipped"), count(&second, "stage_finished")), (STAGES, 0));
 
-    // A setting standardize reads changed: it is stale, and the next run redoes it at the new rate.
+    // A setting vad reads changed: vad is stale, and so is every stage after it, since they read its output.
     let settings = project.join("voxmill.toml");
-    let text = std::fs::read_to_string(&settings).unwrap().replace("sample_rate = 16000", "sample_rate = 24000");
+    let text = std::fs::read_to_string(&settings).unwrap().replace("threshold = 0.5", "threshold = 0.45");
     std::fs::write(&settings, text).unwrap();
-    assert_eq!(stage_state(&project, "talk", "standardize"), "stale");
-    let third = json_lines(&run(&[&"run", &project, &"--json"]));
-    assert_eq!(count(&third, "stage_finished"), 1);
-    let (_, rate) = voxmill_audio::read_wav_mono(&project.join("work/talk/audio.wav")).unwrap();
-    assert_eq!(rate, 24000);
     assert_eq!(stage_state(&project, "talk", "standardize"), "done");
+    assert_eq!(stage_state(&project, "talk", "vad"), "stale");
+    assert_eq!(stage_state(&project, "talk", "segment"), "stale");
+    let third = json_lines(&run(&[&"run", &project, &"--json"]));
+    assert_eq!(count(&third, "stage_finished"), STAGES - 1);
+    assert_eq!(stage_state(&project, "talk", "segment"), "done");
 
-    // A deleted output makes the stage stale too.
+    // A setting only the last stage reads re-runs only that stage.
+    let text = std::fs::read_to_string(&settings).unwrap().replace("padding_ms = 50", "padding_ms = 80");
+    std::fs::write(&settings, text).unwrap();
+    let fourth = json_lines(&run(&[&"run", &project, &"--json"]));
+    let finished: Vec<&str> =
+        fourth.iter().filter(|e| e["event"] == "stage_finished").map(|e| e["stage"].as_str().unwrap()).collect();
+    assert_eq!(finished, ["segment"]);
+
+    // A deleted output makes the stage stale too; the same content comes back, so nothing after it re-runs.
     std::fs::remove_file(project.join("work/talk/audio.wav")).unwrap();
     assert_eq!(stage_state(&project, "talk", "standardize"), "stale");
     assert_eq!(count(&json_lines(&run(&[&"run", &project, &"--json"])), "stage_finished"), 1);
 
-    // --force redoes an up-to-date stage.
-    let forced = json_lines(&run(&[&"run", &project, &"--json", &"--force", &"standardize"]));
-    assert_eq!(count(&forced, "stage_finished"), 1);
+    // --force redoes an up-to-date stage and everything after it.
+    let forced = json_lines(&run(&[&"run", &project, &"--json", &"--force", &"transcribe"]));
+    let finished: Vec<&str> =
+        forced.iter().filter(|e| e["event"] == "stage_finished").map(|e| e["stage"].as_str().unwrap()).collect();
+    assert_eq!(finished, ["transcribe", "segment"]);
 
     // An unknown stage name is a usage error that lists the real ones.
     let bad = run(&[&"run", &project, &"--force", &"standardise"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("unknown stage `standardise`; stages are: standardize"), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("unknown stage `standardise`; stages are: standardize, vad, transcribe, segment"), "{}", stderr(&bad));
 }
 
 #[test]

@@ -8,6 +8,9 @@ use voxmill_project::atomic::AtomicOutput;
 
 use crate::{Stage, StageContext, StageError, StageOutput};
 
+/// Sample rate of the working copy.
+pub const WORKING_RATE: u32 = 16_000;
+
 /// The standardize stage.
 pub struct Standardize;
 
@@ -24,8 +27,9 @@ impl Stage for Standardize {
         &[]
     }
 
-    fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
-        format!("sample_rate={}", settings.standardize.sample_rate)
+    fn settings_key(&self, _: &voxmill_project::Settings) -> String {
+        // The working copy is always 16 kHz mono: it is what Whisper and Silero VAD read.
+        format!("sample_rate={WORKING_RATE}")
     }
 
     fn outputs(&self, ctx: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
@@ -36,7 +40,7 @@ impl Stage for Standardize {
         let source = ctx.layout.resolve(&ctx.recording.stored_path);
         check_source_unchanged(&source, ctx.recording.size_bytes)?;
         let out = AtomicOutput::new(&ctx.layout.working_audio(&ctx.recording.name))?;
-        let opts = StandardizeOptions { target_rate: ctx.settings.standardize.sample_rate };
+        let opts = StandardizeOptions { target_rate: WORKING_RATE };
         let report = standardize(&source, out.temp_path(), &opts, &mut |secs| (ctx.progress)(secs))?;
         out.commit()?;
         for warning in &report.warnings {
