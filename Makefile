@@ -14,11 +14,13 @@ build: setup
 demo: build
 	@bash scripts/demo.sh
 
+# VOXMILL_REQUIRE_MODELS: tests that need the model bundle fail instead of skipping (setup installed it).
 test: setup
-	$(CARGO) test --workspace --locked
+	VOXMILL_REQUIRE_MODELS=1 $(CARGO) test --workspace --locked
 
-bench: setup
-	$(CARGO) bench --workspace --locked
+bench: build
+	$(CARGO) bench -p voxmill-audio --locked
+	VOXMILL_BIN=target/release/voxmill bash scripts/bench-asr.sh
 
 lint:
 	$(CARGO) fmt --all --check

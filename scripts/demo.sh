@@ -11,22 +11,27 @@ rm -rf "$OUT"
 mkdir -p "$OUT/parts"
 i=0
 while IFS='|' read -r voice text; do
-  espeak-ng -v "$voice" -s 160 -w "$OUT/parts/$i.wav" "$text"
-  sox "$OUT/parts/$i.wav" -r 44100 -c 2 "$OUT/parts/$i-44k.wav" pad 0 0.6
+  flite -voice "$voice" -t "$text" -o "$OUT/parts/$i.wav"
+  sox "$OUT/parts/$i.wav" -r 44100 -c 2 "$OUT/parts/$i-44k.wav" pad 0.3 0.5
   i=$((i + 1))
 done <<'LINES'
-en-us|Welcome to the voxmill demo. This sample was synthesised a moment ago.
-en-gb+m3|Every recording is decoded, mixed down to mono and resampled to sixteen kilohertz.
-en-us+f3|Its loudness is measured, and the result is committed atomically to the project.
-en-gb|Run the command again and nothing is redone, because every stage is fingerprinted.
+slt|Welcome to the voxmill demo. This short podcast was synthesised a moment ago.
+slt|Every recording is decoded, mixed down to mono, and resampled for the models.
+awb|Speech is found with a neural voice activity detector, then transcribed by Whisper.
+awb|Each sentence becomes its own clip, cut in a pause so that no word is split.
+slt|The clips and their transcripts are written as an LJSpeech dataset.
+awb|Run the command again, and nothing is redone, because every stage is fingerprinted.
 LINES
-sox "$OUT"/parts/*-44k.wav "$OUT/podcast.wav"
+sox $(ls "$OUT"/parts/*-44k.wav | sort -V) "$OUT/podcast.wav"
 ffmpeg -v error -y -i "$OUT/podcast.wav" -b:a 96k "$OUT/podcast.mp3"
 rm -rf "$OUT/parts" "$OUT/podcast.wav"
 
 echo "demo: running voxmill on $OUT/podcast.mp3"
-"$VOXMILL" run "$OUT/podcast.mp3" --out "$OUT/podcast-voxmill"
+"$VOXMILL" run --offline "$OUT/podcast.mp3" --out "$OUT/podcast-voxmill"
 echo
 "$VOXMILL" status "$OUT/podcast-voxmill"
 echo
-echo "demo: project at $OUT/podcast-voxmill (settings: voxmill.toml, catalog: voxmill.db, working audio: work/)"
+echo "demo: the dataset, $OUT/podcast-voxmill/exports/ljspeech/metadata.csv:"
+cat "$OUT/podcast-voxmill/exports/ljspeech/metadata.csv"
+echo
+echo "demo: dataset at $OUT/podcast-voxmill/exports/ljspeech (metadata.csv + wavs/, 22050 Hz mono 16-bit)"

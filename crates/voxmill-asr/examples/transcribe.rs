@@ -9,7 +9,7 @@ use voxmill_asr::{Whisper, WhisperConfig};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let wav = PathBuf::from(args.next().ok_or("usage: transcribe AUDIO.wav [MODEL_DIR] [REGIONS]")?);
-    let model = args.next().filter(|m| !m.is_empty()).map_or_else(voxmill_asr::default_model_dir, PathBuf::from);
+    let model = args.next().filter(|m| !m.is_empty()).map_or_else(tiny_en, PathBuf::from);
     let regions: Vec<(f64, f64)> = match args.next() {
         Some(r) => r
             .split(',')
@@ -30,4 +30,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("transcribed in {:.2} s", t0.elapsed().as_secs_f64());
     println!("{}", serde_json::to_string_pretty(&t)?);
     Ok(())
+}
+
+/// The Whisper tiny.en model `make setup` installs.
+fn tiny_en() -> std::path::PathBuf {
+    voxmill_models::Resolver::from_env(true)
+        .locate("whisper:tiny.en")
+        .expect("whisper:tiny.en is not installed; run `make setup`")
+        .path
 }

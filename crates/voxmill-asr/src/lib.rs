@@ -29,19 +29,6 @@ pub use config::{ComputeType, Device, WhisperConfig};
 pub use error::AsrError;
 pub use whisper::{Whisper, repetition_loop};
 
-/// `$VOXMILL_HOME`, defaulting to `~/.local/share/voxmill` like `scripts/setup.sh`.
-pub fn voxmill_home() -> std::path::PathBuf {
-    match std::env::var_os("VOXMILL_HOME") {
-        Some(h) if !h.is_empty() => h.into(),
-        _ => std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share/voxmill"),
-    }
-}
-
-/// The test model `scripts/setup.sh` installs: `$VOXMILL_HOME/models/whisper-tiny.en`.
-pub fn default_model_dir() -> std::path::PathBuf {
-    voxmill_home().join("models/whisper-tiny.en")
-}
-
 /// A recording's transcript. All times are seconds from the start of the recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transcript {

@@ -166,6 +166,11 @@ impl Whisper {
         } else {
             config.threads
         };
+        // CTranslate2 prints warnings straight to stderr (e.g. that a float16 model runs as float32 on this
+        // CPU); keep the terminal for voxmill's own output unless the user asked for them with CT2_VERBOSE.
+        if std::env::var_os("CT2_VERBOSE").is_none() {
+            sys::set_log_level(sys::LogLevel::Error);
+        }
         let ct2_config = sys::Config {
             device,
             compute_type: config.compute_type.to_ct2(),
@@ -330,26 +335,24 @@ impl Whisper {
         let mut tails = Vec::new();
         for (i, w) in batch.iter().enumerate() {
             let d = &decoded[i];
-            if std::env::var_os("VOXMILL_ASR_DEBUG").is_some() {
-                eprintln!(
-                    "window {i}: {:.2}s content, T={} lp={:.3} nsp={:.3} cr={:.2} tokens={:?} words={}",
-                    w.content_secs(),
-                    d.temperature,
-                    d.avg_logprob,
-                    d.no_speech_prob,
-                    d.compression_ratio,
-                    d.tokens
-                        .iter()
-                        .map(|&t| if self.vocab.is_timestamp(t) {
-                            format!("<{:.2}>", self.vocab.timestamp_secs(t))
-                        } else {
-                            self.vocab.decode(&[t])
-                        })
-                        .collect::<Vec<_>>()
-                        .join(""),
-                    alignments[i].len()
-                );
-            }
+            tracing::debug!(
+                "window {i}: {:.2}s content, T={} lp={:.3} nsp={:.3} cr={:.2} tokens={:?} words={}",
+                w.content_secs(),
+                d.temperature,
+                d.avg_logprob,
+                d.no_speech_prob,
+                d.compression_ratio,
+                d.tokens
+                    .iter()
+                    .map(|&t| if self.vocab.is_timestamp(t) {
+                        format!("<{:.2}>", self.vocab.timestamp_secs(t))
+                    } else {
+                        self.vocab.decode(&[t])
+                    })
+                    .collect::<Vec<_>>()
+                    .join(""),
+                alignments[i].len()
+            );
             if d.no_speech_prob > self.config.no_speech_threshold && d.avg_logprob < self.config.log_prob_threshold {
                 continue;
             }

@@ -54,11 +54,21 @@ pub enum Command {
         #[arg(long, short, default_value = "ljspeech")]
         format: String,
     },
+    /// Measure voxmill against the reference tools on the same input.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Known models: which are on this machine and where, and fetching them ahead of time.
     Models {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time voxmill's Whisper against faster-whisper on the same audio, model, beam size and compute type,
+    /// and compare their word error rates.
+    Asr(crate::commands::bench::BenchAsrArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,11 +7,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-fn voxmill_home() -> PathBuf {
-    std::env::var_os("VOXMILL_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".local/share/voxmill"))
-}
+use voxmill_models::voxmill_home;
 
 /// A project holding one short spoken recording, with `settings` appended to voxmill.toml sections.
 fn project_with(dir: &Path, replace: &[(&str, &str)]) -> PathBuf {

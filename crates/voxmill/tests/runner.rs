@@ -70,7 +70,11 @@ fn skip_stale_and_force() {
     // An unknown stage name is a usage error that lists the real ones.
     let bad = run(&[&"run", &project, &"--force", &"standardise"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("unknown stage `standardise`; stages are: standardize, vad, transcribe, segment"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("unknown stage `standardise`; stages are: standardize, vad, transcribe, segment"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]

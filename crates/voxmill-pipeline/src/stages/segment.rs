@@ -110,10 +110,11 @@ fn remove_stale_clips(clips_dir: &std::path::Path, prefix: &str, keep: &HashSet<
                 .strip_prefix(prefix)
                 .and_then(|rest| rest.strip_suffix(".wav"))
                 .is_some_and(|n| n.len() == 5 && n.bytes().all(|b| b.is_ascii_digit()));
-            if ours && !keep.contains(&path) {
-                if let Err(e) = std::fs::remove_file(&path) {
-                    tracing::warn!("{}: could not remove stale clip: {e}", path.display());
-                }
+            if ours
+                && !keep.contains(&path)
+                && let Err(e) = std::fs::remove_file(&path)
+            {
+                tracing::warn!("{}: could not remove stale clip: {e}", path.display());
             }
         }
     }

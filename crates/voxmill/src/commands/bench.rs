@@ -83,20 +83,19 @@ struct Side {
 }
 
 fn model_dir(args: &BenchAsrArgs) -> PathBuf {
-    args.model
-        .clone()
-        .unwrap_or_else(voxmill_asr::default_model_dir)
+    args.model.clone().unwrap_or_else(|| {
+        voxmill_models::Resolver::from_env(true)
+            .locate("whisper:tiny.en")
+            .map(|m| m.path)
+            .unwrap_or_else(|| voxmill_models::voxmill_home().join("models/whisper-tiny.en"))
+    })
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {what} (is it installed? scripts/setup.sh installs it)"))?;
+    let out =
+        cmd.output().with_context(|| format!("cannot run {what} (is it installed? scripts/setup.sh installs it)"))?;
     if !out.status.success() {
-        bail!(
-            "{what} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        bail!("{what} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(())
 }
@@ -121,17 +120,10 @@ fn prepare_audio(args: &BenchAsrArgs, dir: &Path) -> Result<(PathBuf, Option<Str
     let wav = dir.join("bench-16k.wav");
     match &args.audio {
         Some(audio) => {
-            run(
-                Command::new("sox")
-                    .arg(audio)
-                    .args(["-r", "16000", "-c", "1", "-b", "16"])
-                    .arg(&wav),
-                "sox",
-            )?;
+            run(Command::new("sox").arg(audio).args(["-r", "16000", "-c", "1", "-b", "16"]).arg(&wav), "sox")?;
             let script = match &args.script {
                 Some(p) => Some(
-                    std::fs::read_to_string(p)
-                        .with_context(|| format!("cannot read the script {}", p.display()))?,
+                    std::fs::read_to_string(p).with_context(|| format!("cannot read the script {}", p.display()))?,
                 ),
                 None => None,
             };
@@ -143,20 +135,10 @@ fn prepare_audio(args: &BenchAsrArgs, dir: &Path) -> Result<(PathBuf, Option<Str
             std::fs::write(&script, &text)?;
             let raw = dir.join("espeak.wav");
             run(
-                Command::new("espeak-ng")
-                    .args(["-v", "en-us", "-s", "165", "-w"])
-                    .arg(&raw)
-                    .arg("-f")
-                    .arg(&script),
+                Command::new("espeak-ng").args(["-v", "en-us", "-s", "165", "-w"]).arg(&raw).arg("-f").arg(&script),
                 "espeak-ng",
             )?;
-            run(
-                Command::new("sox")
-                    .arg(&raw)
-                    .args(["-r", "16000", "-c", "1", "-b", "16"])
-                    .arg(&wav),
-                "sox",
-            )?;
+            run(Command::new("sox").arg(&raw).args(["-r", "16000", "-c", "1", "-b", "16"]).arg(&wav), "sox")?;
             Ok((wav, Some(text)))
         }
     }
@@ -185,12 +167,7 @@ fn voxmill_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Result
     let transcript = model.transcribe_file(wav, &[(0.0, secs)], &mut |_| {})?;
     let seconds = t1.elapsed().as_secs_f64();
     let text = transcript.text();
-    Ok(Side {
-        seconds,
-        load_seconds,
-        wer: script.map(|s| word_error_rate(s, &text)),
-        text,
-    })
+    Ok(Side { seconds, load_seconds, wer: script.map(|s| word_error_rate(s, &text)), text })
 }
 
 fn reference_runner(args: &BenchAsrArgs) -> PathBuf {
@@ -206,11 +183,8 @@ fn reference_runner(args: &BenchAsrArgs) -> PathBuf {
 
 fn reference_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Result<Side> {
     let runner = reference_runner(args);
-    let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.threads
-    };
+    let threads =
+        if args.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { args.threads };
     let out = Command::new("bash")
         .arg(&runner)
         .arg("--reference")
@@ -222,11 +196,7 @@ fn reference_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Resu
         .output()
         .with_context(|| format!("cannot run {}", runner.display()))?;
     if !out.status.success() {
-        bail!(
-            "{} failed: {}",
-            runner.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        bail!("{} failed: {}", runner.display(), String::from_utf8_lossy(&out.stderr).trim());
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout
@@ -273,11 +243,7 @@ pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
         );
     }
     let ours = voxmill_side(args, &wav, script.as_deref())?;
-    let reference = if args.skip_reference {
-        None
-    } else {
-        Some(reference_side(args, &wav, script.as_deref())?)
-    };
+    let reference = if args.skip_reference { None } else { Some(reference_side(args, &wav, script.as_deref())?) };
     let ratio = reference.as_ref().map(|r| r.seconds / ours.seconds);
     match mode {
         Mode::Json => {

@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod add;
+pub mod bench;
 mod export;
 mod init;
 mod models;
@@ -28,6 +29,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Add { project, inputs } => add::add(&project, &inputs, mode),
         Command::Status { project } => status::status(&project, mode),
         Command::Run(args) => run::run(&args, mode),
+        Command::Bench(crate::cli::BenchCommand::Asr(args)) => bench::bench_asr(&args, mode),
         Command::Export { project, format } => export::export(&project, &format, mode),
         Command::Models { command: ModelsCommand::List } => models::list(mode),
         Command::Models { command: ModelsCommand::Fetch { id } } => models::fetch(&id, mode),
