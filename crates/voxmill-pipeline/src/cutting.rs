@@ -123,8 +123,6 @@ pub fn plan_clips(words: &[WordRow], silences: &[SilenceRow], total_secs: f64, o
         };
         let start = (before.end - opts.padding_secs).max(before.start + before.len() / 2.0).max(0.0);
         let end = (after.start + opts.padding_secs).min(after.end - after.len() / 2.0).min(total_secs);
-        let start = start.min(words[g.start].start);
-        let end = end.max(words[g.end - 1].end.min(total_secs));
         if end - start < opts.min_secs {
             report.dropped_too_short += 1;
             report.dropped_words += g.len();
@@ -178,24 +176,34 @@ fn split_long(
 }
 
 /// The real pause between two words: the longest measured silence that lies between them (allowing for
-/// word timestamps that run a little into the silence), else the gap between the timestamps themselves.
+/// word timestamps that run a little into the silence), else the gap between the timestamps themselves. After a
+/// sentence end, Whisper's alignment sometimes stretches the next word back over the pause; there a clear silence
+/// (at least [`SENTENCE_PAUSE_SECS`]) that starts before that word's timestamped end is taken as the pause.
 fn pause_between(a: &WordRow, b: &WordRow, silences: &[SilenceRow], min_pause: f64) -> Option<Pause> {
     const SLACK: f64 = 0.2;
-    let lo = a.end - SLACK;
-    let hi = b.start + SLACK;
-    let from = silences.partition_point(|s| s.end <= lo);
-    let measured = silences[from..]
-        .iter()
-        .take_while(|s| s.start < hi)
-        .map(|s| Pause { start: s.start.max(a.start), end: s.end.min(b.end) })
-        .filter(|p| p.len() > 0.0)
-        .max_by(|x, y| x.len().total_cmp(&y.len()));
-    match measured {
-        Some(p) if p.len() >= min_pause => Some(p),
-        _ if b.start - a.end >= min_pause => Some(Pause { start: a.end, end: b.start }),
-        _ => None,
+    let longest = |lo: f64, hi: f64, clip_end: f64| {
+        let from = silences.partition_point(|s| s.end <= lo);
+        silences[from..]
+            .iter()
+            .take_while(|s| s.start < hi)
+            .map(|s| Pause { start: s.start.max(a.start), end: s.end.min(clip_end) })
+            .filter(|p| p.len() > 0.0)
+            .max_by(|x, y| x.len().total_cmp(&y.len()))
+    };
+    match longest(a.end - SLACK, b.start + SLACK, b.end) {
+        Some(p) if p.len() >= min_pause => return Some(p),
+        _ if b.start - a.end >= min_pause => return Some(Pause { start: a.end, end: b.start }),
+        _ => {}
     }
+    if ends_sentence(&a.text) {
+        let p = longest(a.end - SLACK, b.end, f64::INFINITY)?;
+        return (p.len() >= SENTENCE_PAUSE_SECS.max(min_pause)).then_some(p);
+    }
+    None
 }
+
+/// A silence this long right after a sentence end is the pause between sentences, whatever the timestamps say.
+const SENTENCE_PAUSE_SECS: f64 = 0.3;
 
 /// The silence before the first word (or the start of the recording).
 fn leading_pause(w: &WordRow, silences: &[SilenceRow]) -> Pause {
@@ -276,6 +284,36 @@ mod tests {
         assert!(r.clips[0].end > w[3].end && r.clips[0].end < w[4].start);
         assert!(r.clips[1].start > w[3].end && r.clips[1].start < w[4].start);
         assert!((r.clips[0].start - 0.45).abs() < 1e-9, "50 ms of padding before the first word");
+    }
+
+    #[test]
+    fn a_sentence_pause_hidden_by_a_stretched_timestamp_is_found() {
+        // "split." ends at 2.0; Whisper says "The" spans 1.99–2.15, but the audio is silent from 2.05 to 2.85.
+        let w = |start: f64, end: f64, text: &str| WordRow {
+            segment_idx: 0,
+            start,
+            end,
+            text: text.into(),
+            probability: 1.0,
+        };
+        let words = vec![
+            w(0.5, 1.0, "No"),
+            w(1.0, 1.5, "word"),
+            w(1.5, 2.0, "split."),
+            w(1.99, 2.15, "The"),
+            w(2.9, 3.3, "clips"),
+            w(3.3, 3.8, "follow."),
+        ];
+        let silences = vec![
+            SilenceRow { start: 0.0, end: 0.5, rms_db: -70.0 },
+            SilenceRow { start: 2.05, end: 2.85, rms_db: -70.0 },
+            SilenceRow { start: 3.8, end: 4.5, rms_db: -70.0 },
+        ];
+        let r = plan_clips(&words, &silences, 4.5, &CutOptions { min_secs: 0.5, ..opts() });
+        let texts: Vec<&str> = r.clips.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["No word split.", "The clips follow."]);
+        assert!(r.clips[0].end > 2.05 && r.clips[0].end < 2.85, "{:?}", r.clips[0]);
+        assert!(r.clips[1].start > 2.05 && r.clips[1].start < 2.85, "{:?}", r.clips[1]);
     }
 
     #[test]

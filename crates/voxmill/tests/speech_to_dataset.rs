@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 
-
 #[test]
 fn synthesised_podcast_becomes_an_ljspeech_dataset_with_accurate_text_and_clean_cuts() {
     let dir = tempfile::tempdir().unwrap();

@@ -197,7 +197,6 @@ pub fn synthesise(dir: &Path, script: &[&str], voices: &[&str]) -> (PathBuf, Vec
     (mp3, spans)
 }
 
-
 /// Sentences of the script; commas give espeak-ng's own short pauses inside sentences.
 pub const SCRIPT: &[&str] = &[
     "The old lighthouse stood at the edge of the cliff, watching the grey sea.",
