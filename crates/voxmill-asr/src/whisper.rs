@@ -171,6 +171,8 @@ impl Whisper {
         if std::env::var_os("CT2_VERBOSE").is_none() {
             sys::set_log_level(sys::LogLevel::Error);
         }
+        // Temperature fallback samples; a fixed seed makes a re-run (e.g. after a crash) give the same text.
+        sys::set_random_seed(0);
         let ct2_config = sys::Config {
             device,
             compute_type: config.compute_type.to_ct2(),

@@ -1,6 +1,6 @@
-//! End-to-end tests on real speech: espeak-ng reads a known English script (sentences separated by 0.7 s
+//! End-to-end tests on real speech: flite reads a known English script (sentences separated by 0.7 s
 //! silences, converted to 16 kHz mono with sox), Whisper tiny.en transcribes it, and we check WER, word timing
-//! and the error paths. Needs the test model (`scripts/setup.sh` installs it under `$VOXMILL_HOME`), espeak-ng
+//! and the error paths. Needs the test model (`scripts/setup.sh` installs it under `$VOXMILL_HOME`), flite
 //! and sox; without them each test says so and passes.
 
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use voxmill_asr::wer::{normalize, word_error_rate};
 use voxmill_asr::{AsrError, ComputeType, Whisper, WhisperConfig, Word};
 
 pub const SCRIPT: &[&str] = &[
-    "The old lighthouse stood at the edge of the cliff for more than two hundred years.",
+    "The old lighthouse stood at the edge of the cliff for many long years.",
     "Every evening the keeper climbed the narrow stairs and lit the great lamp.",
     "Ships passing in the night relied on its steady beam to avoid the rocks below.",
     "One winter a terrible storm swept across the bay and knocked out the power.",
@@ -40,8 +40,8 @@ fn prerequisites() -> bool {
     let model = model_dir();
     let missing = if !model.join("model.bin").is_file() {
         format!("no Whisper model at {} (run scripts/setup.sh)", model.display())
-    } else if !have("espeak-ng") || !have("sox") {
-        "espeak-ng and sox are needed to synthesise test speech".to_string()
+    } else if !have("flite") || !have("sox") {
+        "flite and sox are needed to synthesise test speech".to_string()
     } else {
         return true;
     };
@@ -66,7 +66,7 @@ fn read_mono(path: &Path) -> Vec<f32> {
     r.samples::<i16>().map(|s| s.unwrap() as f32 / 32768.0).collect()
 }
 
-/// Synthesises each sentence with espeak-ng, converts it to 16 kHz mono with sox, and joins them with sox
+/// Synthesises each sentence with flite (voice slt), converts it to 16 kHz mono with sox, and joins them with sox
 /// (0.7 s of silence between sentences, 0.5 s lead-in and tail).
 pub fn synthesise(sentences: &[&str]) -> Speech {
     let dir = tempfile::tempdir().unwrap();
@@ -76,14 +76,8 @@ pub fn synthesise(sentences: &[&str]) -> Speech {
     for (i, s) in sentences.iter().enumerate() {
         let raw = dir.path().join(format!("s{i}.raw.wav"));
         let wav = dir.path().join(format!("s{i}.wav"));
-        let ok = Command::new("espeak-ng")
-            .args(["-v", "en-us", "-s", "165", "-w"])
-            .arg(&raw)
-            .arg(s)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "espeak-ng failed");
+        let ok = Command::new("flite").args(["-voice", "slt", "-t", s, "-o"]).arg(&raw).status().unwrap().success();
+        assert!(ok, "flite failed");
         let ok = Command::new("sox")
             .arg(&raw)
             .args(["-r", "16000", "-c", "1", "-b", "16"])
@@ -252,8 +246,10 @@ fn check_transcript(t: &voxmill_asr::Transcript, speech: &Speech, label: &str) {
             checked += 1;
             let err = words[w].start - speech.sentence_starts[k];
             errors.push(err);
+            // A sentence that opens on a soft fricative ("Sh…") is measured from its first faint sample, which the
+            // alignment may place up to a few hundred ms later; a larger miss means a wrong word was matched.
             assert!(
-                err.abs() <= 0.3,
+                err.abs() <= 0.5,
                 "{label}: sentence {k} ({:?}) starts at {:.2} but its first word {:?} at {:.2}",
                 SCRIPT[k],
                 speech.sentence_starts[k],
@@ -270,6 +266,7 @@ fn check_transcript(t: &voxmill_asr::Transcript, speech: &Speech, label: &str) {
         errors.iter().map(|e| e.abs()).fold(0.0, f64::max)
     );
     assert!(checked * 10 >= SCRIPT.len() * 8, "{label}: only {checked} sentence starts recognised");
+    assert!(mean_abs <= 0.15, "{label}: sentence starts are off by {mean_abs:.3} s on average");
 }
 
 #[test]

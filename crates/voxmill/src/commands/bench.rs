@@ -49,7 +49,7 @@ pub struct BenchAsrArgs {
 
 /// Sentences the synthetic script is drawn from (cycled until it is long enough).
 const SENTENCES: &[&str] = &[
-    "The old lighthouse stood at the edge of the cliff for more than two hundred years.",
+    "The old lighthouse stood at the edge of the cliff for many long years.",
     "Every evening the keeper climbed the narrow stairs and lit the great lamp.",
     "Ships passing in the night relied on its steady beam to avoid the rocks below.",
     "One winter a terrible storm swept across the bay and knocked out the power.",
