@@ -41,6 +41,8 @@ pub struct CutReport {
 struct Pause {
     start: f64,
     end: f64,
+    /// Found by looking past a word timestamp that ran over the pause: the silence overrides that timestamp.
+    overrides_timestamps: bool,
 }
 
 impl Pause {
@@ -123,6 +125,11 @@ pub fn plan_clips(words: &[WordRow], silences: &[SilenceRow], total_secs: f64, o
         };
         let start = (before.end - opts.padding_secs).max(before.start + before.len() / 2.0).max(0.0);
         let end = (after.start + opts.padding_secs).min(after.end - after.len() / 2.0).min(total_secs);
+        // Energy and timestamps can disagree about where a soft onset or ending is; keep the earlier start and the
+        // later end, so no sound of the clip's own words is cut off. (Not where the silence was found to override a
+        // timestamp that ran over it.)
+        let start = if before.overrides_timestamps { start } else { start.min(words[g.start].start) };
+        let end = if after.overrides_timestamps { end } else { end.max(words[g.end - 1].end.min(total_secs)) };
         if end - start < opts.min_secs {
             report.dropped_too_short += 1;
             report.dropped_words += g.len();
@@ -181,22 +188,36 @@ fn split_long(
 /// (at least [`SENTENCE_PAUSE_SECS`]) that starts before that word's timestamped end is taken as the pause.
 fn pause_between(a: &WordRow, b: &WordRow, silences: &[SilenceRow], min_pause: f64) -> Option<Pause> {
     const SLACK: f64 = 0.2;
-    let longest = |lo: f64, hi: f64, clip_end: f64| {
+    // The longest silence starting in (lo, hi), as a pause clipped to the two words' timestamps, unless the
+    // silence overlaps one of those words and runs well past it, which a correctly timed word cannot do: then
+    // the timestamp is what is wrong and the silence wins. (A silence that ends just after a short, soft word only
+    // says the word was quiet.)
+    let longest = |lo: f64, hi: f64| {
         let from = silences.partition_point(|s| s.end <= lo);
         silences[from..]
             .iter()
             .take_while(|s| s.start < hi)
-            .map(|s| Pause { start: s.start.max(a.start), end: s.end.min(clip_end) })
+            .map(|s| {
+                let a_mistimed = s.start <= a.start - SENTENCE_PAUSE_SECS && s.end >= a.start;
+                let b_mistimed = s.end >= b.end + SENTENCE_PAUSE_SECS && s.start <= b.end;
+                Pause {
+                    start: if a_mistimed { s.start } else { s.start.max(a.start) },
+                    end: if b_mistimed { s.end } else { s.end.min(b.end) },
+                    overrides_timestamps: a_mistimed || b_mistimed,
+                }
+            })
             .filter(|p| p.len() > 0.0)
             .max_by(|x, y| x.len().total_cmp(&y.len()))
     };
-    match longest(a.end - SLACK, b.start + SLACK, b.end) {
+    match longest(a.end - SLACK, b.start + SLACK) {
         Some(p) if p.len() >= min_pause => return Some(p),
-        _ if b.start - a.end >= min_pause => return Some(Pause { start: a.end, end: b.start }),
+        _ if b.start - a.end >= min_pause => {
+            return Some(Pause { start: a.end, end: b.start, overrides_timestamps: false });
+        }
         _ => {}
     }
     if ends_sentence(&a.text) {
-        let p = longest(a.end - SLACK, b.end, f64::INFINITY)?;
+        let p = longest(a.end - SLACK, b.end)?;
         return (p.len() >= SENTENCE_PAUSE_SECS.max(min_pause)).then_some(p);
     }
     None
@@ -211,8 +232,8 @@ fn leading_pause(w: &WordRow, silences: &[SilenceRow]) -> Pause {
         .iter()
         .rev()
         .find(|s| s.start < w.start && s.end > w.start - 0.2)
-        .map(|s| Pause { start: s.start, end: s.end.min(w.end) })
-        .unwrap_or(Pause { start: 0.0, end: w.start })
+        .map(|s| Pause { start: s.start, end: s.end.min(w.end), overrides_timestamps: false })
+        .unwrap_or(Pause { start: 0.0, end: w.start, overrides_timestamps: false })
 }
 
 /// The silence after the last word (or the end of the recording).
@@ -220,8 +241,8 @@ fn trailing_pause(w: &WordRow, silences: &[SilenceRow], total: f64) -> Pause {
     silences
         .iter()
         .find(|s| s.end > w.end && s.start < w.end + 0.2)
-        .map(|s| Pause { start: s.start.max(w.start), end: s.end })
-        .unwrap_or(Pause { start: w.end, end: total.max(w.end) })
+        .map(|s| Pause { start: s.start.max(w.start), end: s.end, overrides_timestamps: false })
+        .unwrap_or(Pause { start: w.end, end: total.max(w.end), overrides_timestamps: false })
 }
 
 fn strip_closers(text: &str) -> &str {
@@ -314,6 +335,34 @@ mod tests {
         assert_eq!(texts, ["No word split.", "The clips follow."]);
         assert!(r.clips[0].end > 2.05 && r.clips[0].end < 2.85, "{:?}", r.clips[0]);
         assert!(r.clips[1].start > 2.05 && r.clips[1].start < 2.85, "{:?}", r.clips[1]);
+    }
+
+    #[test]
+    fn a_sentence_end_word_timestamped_at_the_end_of_the_pause_is_found() {
+        // "water." is really spoken before 2.0, but Whisper stamps it 2.69–2.69, at the end of the 2.0–2.7 silence.
+        let w = |start: f64, end: f64, text: &str| WordRow {
+            segment_idx: 0,
+            start,
+            end,
+            text: text.into(),
+            probability: 1.0,
+        };
+        let words = vec![
+            w(0.5, 1.0, "On"),
+            w(1.0, 1.5, "the"),
+            w(2.69, 2.69, "water."),
+            w(2.81, 3.2, "A"),
+            w(3.2, 3.9, "guide."),
+        ];
+        let silences = vec![
+            SilenceRow { start: 0.0, end: 0.5, rms_db: -70.0 },
+            SilenceRow { start: 2.0, end: 2.7, rms_db: -70.0 },
+            SilenceRow { start: 3.9, end: 4.5, rms_db: -70.0 },
+        ];
+        let r = plan_clips(&words, &silences, 4.5, &CutOptions { min_secs: 0.5, ..opts() });
+        assert_eq!(r.clips.len(), 2, "{:?}", r.clips);
+        assert!(r.clips[0].end >= 2.0 && r.clips[0].end <= 2.1, "{:?}", r.clips[0]);
+        assert!(r.clips[1].start >= 2.6 && r.clips[1].start <= 2.7, "{:?}", r.clips[1]);
     }
 
     #[test]

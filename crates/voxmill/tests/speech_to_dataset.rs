@@ -51,7 +51,28 @@ fn synthesised_podcast_becomes_an_ljspeech_dataset_with_accurate_text_and_clean_
     for (name, start, end) in &clips {
         for t in [start, end] {
             if let Some((s, e)) = spans.iter().find(|(s, e)| t > s && t < e) {
-                panic!("clip {name} boundary {t:.3} s cuts the speech spoken {s:.3}–{e:.3} s");
+                let mut near = conn
+                    .prepare(
+                        "SELECT start, end, text FROM words WHERE end > ?1 - 1.5 AND start < ?1 + 1.5 ORDER BY idx",
+                    )
+                    .unwrap();
+                let words: Vec<String> = near
+                    .query_map([t], |r| {
+                        Ok(format!("{:.3}-{:.3} {}", r.get::<_, f64>(0)?, r.get::<_, f64>(1)?, r.get::<_, String>(2)?))
+                    })
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                let mut quiet =
+                    conn.prepare("SELECT start, end FROM silences WHERE end > ?1 - 1.5 AND start < ?1 + 1.5").unwrap();
+                let silences: Vec<String> = quiet
+                    .query_map([t], |r| Ok(format!("{:.3}-{:.3}", r.get::<_, f64>(0)?, r.get::<_, f64>(1)?)))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                panic!(
+                    "clip {name} boundary {t:.3} s cuts the speech spoken {s:.3}–{e:.3} s\nwords: {words:?}\nsilences: {silences:?}"
+                );
             }
         }
     }
