@@ -269,6 +269,11 @@ mod tests {
         CutOptions { min_secs: 1.0, max_secs: 25.0, padding_secs: 0.05, min_pause_secs: 0.1, max_inner_pause_secs: 1.5 }
     }
 
+    /// One word of the first segment, certain.
+    fn w(start: f64, end: f64, text: &str) -> WordRow {
+        WordRow { segment_idx: 0, start, end, text: text.into(), probability: 1.0 }
+    }
+
     /// Words of `secs_each` seconds separated by `gap`, with silences exactly in the gaps.
     fn sentence_words(texts: &[&str], t0: f64, secs_each: f64, gap: f64) -> (Vec<WordRow>, Vec<SilenceRow>) {
         let mut words = Vec::new();
@@ -317,13 +322,6 @@ mod tests {
     #[test]
     fn a_sentence_pause_hidden_by_a_stretched_timestamp_is_found() {
         // "split." ends at 2.0; Whisper says "The" spans 1.99–2.15, but the audio is silent from 2.05 to 2.85.
-        let w = |start: f64, end: f64, text: &str| WordRow {
-            segment_idx: 0,
-            start,
-            end,
-            text: text.into(),
-            probability: 1.0,
-        };
         let words = vec![
             w(0.5, 1.0, "No"),
             w(1.0, 1.5, "word"),
@@ -347,13 +345,6 @@ mod tests {
     #[test]
     fn a_sentence_end_word_timestamped_at_the_end_of_the_pause_is_found() {
         // "water." is really spoken before 2.0, but Whisper stamps it 2.69–2.69, at the end of the 2.0–2.7 silence.
-        let w = |start: f64, end: f64, text: &str| WordRow {
-            segment_idx: 0,
-            start,
-            end,
-            text: text.into(),
-            probability: 1.0,
-        };
         let words = vec![
             w(0.5, 1.0, "On"),
             w(1.0, 1.5, "the"),
