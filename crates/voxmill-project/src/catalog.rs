@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::ProjectError;
 
@@ -87,14 +87,68 @@ CREATE TABLE clips (
     path         TEXT NOT NULL,
     PRIMARY KEY (recording_id, idx)
 );
+"#,    r#"
+CREATE TABLE turns (
+    recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    idx          INTEGER NOT NULL,
+    start        REAL NOT NULL,
+    end          REAL NOT NULL,
+    speaker      INTEGER NOT NULL,
+    PRIMARY KEY (recording_id, idx)
+);
+CREATE TABLE overlaps (
+    recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    idx          INTEGER NOT NULL,
+    start        REAL NOT NULL,
+    end          REAL NOT NULL,
+    PRIMARY KEY (recording_id, idx)
+);
+CREATE TABLE local_speakers (
+    recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    speaker      INTEGER NOT NULL,
+    seconds      REAL NOT NULL,
+    centroid     BLOB NOT NULL,
+    PRIMARY KEY (recording_id, speaker)
+);
+CREATE TABLE speaker_windows (
+    recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    idx          INTEGER NOT NULL,
+    start        REAL NOT NULL,
+    end          REAL NOT NULL,
+    speaker      INTEGER NOT NULL,
+    embedding    BLOB NOT NULL,
+    PRIMARY KEY (recording_id, idx)
+);
+CREATE TABLE speakers (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    label        TEXT NOT NULL UNIQUE,
+    name         TEXT NOT NULL UNIQUE,
+    merged_into  INTEGER REFERENCES speakers(id),
+    created_at   REAL NOT NULL
+);
+CREATE TABLE speaker_members (
+    recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    speaker      INTEGER NOT NULL,
+    speaker_id   INTEGER NOT NULL REFERENCES speakers(id),
+    merged_from  INTEGER REFERENCES speakers(id),
+    similarity   REAL,
+    assigned_by  TEXT NOT NULL,
+    PRIMARY KEY (recording_id, speaker)
+);
+CREATE TABLE file_moves (
+    idx          INTEGER PRIMARY KEY,
+    from_path    TEXT NOT NULL,
+    to_path      TEXT NOT NULL
+);
+ALTER TABLE clips ADD COLUMN flag TEXT;
 "#,
 ];
 
 /// An open catalog connection. One per thread; SQLite serialises the writers.
 #[derive(Debug)]
 pub struct Catalog {
-    conn: Connection,
-    path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
 }
 
 /// A registered input.
@@ -199,12 +253,55 @@ pub struct ClipRow {
     pub path: String,
 }
 
+/// A stretch of one local speaker's speech (seconds); `speaker` numbers the recording's own speakers from 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TurnRow {
+    pub start: f64,
+    pub end: f64,
+    pub speaker: u32,
+}
+
+/// A speaker of one recording: how long they speak and their voice (an L2-normalised embedding).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalSpeakerRow {
+    pub speaker: u32,
+    pub seconds: f64,
+    pub centroid: Vec<f32>,
+}
+
+/// One embedding window of the diarization, kept so clips can be re-scored against their speaker later.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeakerWindowRow {
+    pub start: f64,
+    pub end: f64,
+    pub speaker: u32,
+    pub embedding: Vec<f32>,
+}
+
+/// What the diarize stage finds in one recording.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Diarization {
+    pub turns: Vec<TurnRow>,
+    /// Where two or more speakers talk at once (seconds).
+    pub overlaps: Vec<(f64, f64)>,
+    pub speakers: Vec<LocalSpeakerRow>,
+    pub windows: Vec<SpeakerWindowRow>,
+}
+
 /// The rows a stage produces, replaced as a whole when the stage re-runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StageRows {
     None,
-    Vad { regions: Vec<SpeechRegionRow>, silences: Vec<SilenceRow> },
-    Transcript { segments: Vec<SegmentRow>, words: Vec<WordRow> },
+    /// Replacing a diarization also forgets which project speakers its local speakers were (identify re-runs).
+    Diarization(Diarization),
+    Vad {
+        regions: Vec<SpeechRegionRow>,
+        silences: Vec<SilenceRow>,
+    },
+    Transcript {
+        segments: Vec<SegmentRow>,
+        words: Vec<WordRow>,
+    },
     Clips(Vec<ClipRow>),
 }
 
@@ -221,7 +318,7 @@ impl Catalog {
         Ok(catalog)
     }
 
-    fn err(&self, source: rusqlite::Error) -> ProjectError {
+    pub(crate) fn err(&self, source: rusqlite::Error) -> ProjectError {
         ProjectError::Catalog { path: self.path.clone(), source }
     }
 
@@ -370,7 +467,7 @@ impl Catalog {
     ) -> Result<(), ProjectError> {
         let path = self.path.clone();
         let wrap = |source| ProjectError::Catalog { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(wrap)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
         write_rows(&tx, recording_id, rows).map_err(wrap)?;
         upsert_run(&tx, recording_id, stage, "done", fingerprint, outputs_json, None, elapsed_secs).map_err(wrap)?;
         tx.commit().map_err(wrap)
@@ -446,6 +543,51 @@ impl Catalog {
             "SELECT name, start, end, text, speaker, path FROM clips WHERE recording_id = ?1 ORDER BY idx",
             recording_id,
             clip_from_row,
+        )
+    }
+
+    /// Speaker turns of a recording, in time order.
+    pub fn turns(&self, recording_id: i64) -> Result<Vec<TurnRow>, ProjectError> {
+        self.query("SELECT start, end, speaker FROM turns WHERE recording_id = ?1 ORDER BY idx", recording_id, |r| {
+            Ok(TurnRow { start: r.get(0)?, end: r.get(1)?, speaker: r.get(2)? })
+        })
+    }
+
+    /// Overlapped speech of a recording, in time order.
+    pub fn overlaps(&self, recording_id: i64) -> Result<Vec<(f64, f64)>, ProjectError> {
+        self.query("SELECT start, end FROM overlaps WHERE recording_id = ?1 ORDER BY idx", recording_id, |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+    }
+
+    /// The speakers the diarization found in a recording.
+    pub fn local_speakers(&self, recording_id: i64) -> Result<Vec<LocalSpeakerRow>, ProjectError> {
+        self.query(
+            "SELECT speaker, seconds, centroid FROM local_speakers WHERE recording_id = ?1 ORDER BY speaker",
+            recording_id,
+            |r| {
+                Ok(LocalSpeakerRow {
+                    speaker: r.get(0)?,
+                    seconds: r.get(1)?,
+                    centroid: blob_embedding(&r.get::<_, Vec<u8>>(2)?),
+                })
+            },
+        )
+    }
+
+    /// The diarization's embedding windows of a recording, in time order.
+    pub fn speaker_windows(&self, recording_id: i64) -> Result<Vec<SpeakerWindowRow>, ProjectError> {
+        self.query(
+            "SELECT start, end, speaker, embedding FROM speaker_windows WHERE recording_id = ?1 ORDER BY idx",
+            recording_id,
+            |r| {
+                Ok(SpeakerWindowRow {
+                    start: r.get(0)?,
+                    end: r.get(1)?,
+                    speaker: r.get(2)?,
+                    embedding: blob_embedding(&r.get::<_, Vec<u8>>(3)?),
+                })
+            },
         )
     }
 
@@ -542,9 +684,30 @@ fn write_rows(tx: &Connection, rec: i64, rows: &StageRows) -> rusqlite::Result<(
                 ins.execute(params![rec, i as i64, w.segment_idx as i64, w.start, w.end, w.text, w.probability])?;
             }
         }
+        StageRows::Diarization(d) => {
+            for table in ["turns", "overlaps", "local_speakers", "speaker_windows", "speaker_members"] {
+                tx.execute(&format!("DELETE FROM {table} WHERE recording_id = ?1"), [rec])?;
+            }
+            let mut ins = tx.prepare("INSERT INTO turns VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            for (i, t) in d.turns.iter().enumerate() {
+                ins.execute(params![rec, i as i64, t.start, t.end, t.speaker])?;
+            }
+            let mut ins = tx.prepare("INSERT INTO overlaps VALUES (?1, ?2, ?3, ?4)")?;
+            for (i, (start, end)) in d.overlaps.iter().enumerate() {
+                ins.execute(params![rec, i as i64, start, end])?;
+            }
+            let mut ins = tx.prepare("INSERT INTO local_speakers VALUES (?1, ?2, ?3, ?4)")?;
+            for s in &d.speakers {
+                ins.execute(params![rec, s.speaker, s.seconds, embedding_blob(&s.centroid)])?;
+            }
+            let mut ins = tx.prepare("INSERT INTO speaker_windows VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+            for (i, w) in d.windows.iter().enumerate() {
+                ins.execute(params![rec, i as i64, w.start, w.end, w.speaker, embedding_blob(&w.embedding)])?;
+            }
+        }
         StageRows::Clips(clips) => {
             tx.execute("DELETE FROM clips WHERE recording_id = ?1", [rec])?;
-            let mut ins = tx.prepare("INSERT INTO clips VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+            let mut ins = tx.prepare("INSERT INTO clips VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)")?;
             for (i, c) in clips.iter().enumerate() {
                 ins.execute(params![rec, i as i64, c.name, c.start, c.end, c.text, c.speaker, c.path])?;
             }
@@ -553,7 +716,17 @@ fn write_rows(tx: &Connection, rec: i64, rows: &StageRows) -> rusqlite::Result<(
     Ok(())
 }
 
-fn now() -> f64 {
+/// An embedding as stored: little-endian f32s.
+pub(crate) fn embedding_blob(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// The inverse of [`embedding_blob`].
+pub(crate) fn blob_embedding(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+pub(crate) fn now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 

@@ -25,6 +25,9 @@ pub enum ProjectError {
         "{path}: catalog was written by a newer voxmill (schema {found}, this build knows up to {known}); upgrade voxmill"
     )]
     SchemaTooNew { path: PathBuf, found: i64, known: i64 },
+    /// A speaker command cannot do what was asked; the message says why and what to do.
+    #[error("{0}")]
+    Speaker(String),
     #[error("{0}: another voxmill process is working on this project; wait for it to finish")]
     Locked(PathBuf),
 }

@@ -10,10 +10,11 @@ pub mod layout;
 mod lock;
 mod project;
 pub mod settings;
+pub mod speakers;
 
 pub use catalog::{
-    Catalog, ClipRow, NewRecording, Recording, SegmentRow, SilenceRow, SpeechRegionRow, StageRows, StageRun,
-    StageState, WordRow,
+    Catalog, ClipRow, Diarization, LocalSpeakerRow, NewRecording, Recording, SegmentRow, SilenceRow, SpeakerWindowRow,
+    SpeechRegionRow, StageRows, StageRun, StageState, TurnRow, WordRow,
 };
 pub use error::ProjectError;
 pub use layout::Layout;

@@ -16,6 +16,8 @@ pub struct Settings {
     pub vad: VadSettings,
     pub silence: SilenceSettings,
     pub asr: AsrSettings,
+    pub diarize: DiarizeSettings,
+    pub speakers: SpeakersSettings,
     pub segment: SegmentSettings,
     pub export: ExportSettings,
     pub run: RunSettings,
@@ -97,6 +99,54 @@ pub struct AsrSettings {
 }
 
 /// Cutting clips.
+/// How each recording is split into speaker turns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiarizeSettings {
+    /// Speaker embedding model: an id (`speaker:resemblyzer`, `speaker:wespeaker-resnet34`) or a path to an ONNX file.
+    pub embedding_model: String,
+    /// The embedding model's front end: "" (read from the model), "ge2e" or "fbank".
+    pub embedding_kind: String,
+    /// Optional pyannote segmentation-3.0 style ONNX model (path or id); empty uses embeddings alone.
+    pub segmentation_model: String,
+    /// Length and step of the embedding windows (seconds).
+    pub window_secs: f64,
+    pub hop_secs: f64,
+    /// Clustering: "auto", "agglomerative" or "spectral".
+    pub method: String,
+    /// Cosine distance below which agglomerative clustering joins two groups of windows.
+    pub threshold: f32,
+    /// Speakers per recording: 0 estimates the number; min/max bound the estimate (max 0 = no bound).
+    pub num_speakers: usize,
+    pub min_speakers: usize,
+    pub max_speakers: usize,
+    /// Turns shorter than this between two turns of one speaker are given to that speaker (seconds).
+    pub min_turn_secs: f64,
+    /// Leave regions where two speakers talk at once out of clips.
+    pub exclude_overlaps: bool,
+    /// Per-recording overrides of the speaker count, keyed by recording name.
+    pub recordings: std::collections::BTreeMap<String, SpeakerCount>,
+}
+
+/// A known or bounded number of speakers for one recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpeakerCount {
+    pub num_speakers: usize,
+    pub min_speakers: usize,
+    pub max_speakers: usize,
+}
+
+/// How recordings' speakers become project-wide speakers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpeakersSettings {
+    /// Cosine similarity to a project speaker's centroid at or above which a recording's speaker is that speaker.
+    pub match_threshold: f32,
+    /// `speakers recheck` flags clips whose similarity to their speaker's centroid is below this.
+    pub recheck_threshold: f32,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SegmentSettings {
@@ -167,6 +217,32 @@ impl Default for AsrSettings {
             batch_size: 4,
             threads: 0,
         }
+    }
+}
+
+impl Default for DiarizeSettings {
+    fn default() -> Self {
+        DiarizeSettings {
+            embedding_model: "speaker:resemblyzer".into(),
+            embedding_kind: String::new(),
+            segmentation_model: String::new(),
+            window_secs: 1.5,
+            hop_secs: 0.75,
+            method: "auto".into(),
+            threshold: 0.5,
+            num_speakers: 0,
+            min_speakers: 1,
+            max_speakers: 0,
+            min_turn_secs: 0.5,
+            exclude_overlaps: true,
+            recordings: Default::default(),
+        }
+    }
+}
+
+impl Default for SpeakersSettings {
+    fn default() -> Self {
+        SpeakersSettings { match_threshold: 0.75, recheck_threshold: 0.6 }
     }
 }
 
@@ -251,6 +327,43 @@ batch_size = 4
 # Threads for one transcription; 0 means all cores.
 threads = 0
 
+[diarize]
+# Speaker embedding model: an id (speaker:resemblyzer, speaker:wespeaker-resnet34; see `voxmill models list`) or a
+# path to an ONNX file.
+embedding_model = "speaker:resemblyzer"
+# Its front end: "" reads it from the model, "ge2e" (Resemblyzer: 40-band mel) or "fbank" (80-dim Kaldi fbank:
+# WeSpeaker, 3D-Speaker, NeMo TitaNet as exported for sherpa-onnx).
+embedding_kind = ""
+# Optional neural segmentation model with the pyannote segmentation-3.0 ONNX signature (a path or id). With it,
+# overlapping speech is found by the model; without it, turns come from embeddings alone.
+segmentation_model = ""
+# Speech is embedded in windows of window_secs every hop_secs (seconds).
+window_secs = 1.5
+hop_secs = 0.75
+# Clustering of the windows: "auto", "agglomerative" or "spectral".
+method = "auto"
+# Cosine distance under which agglomerative clustering joins two groups of windows (0..2). Lower finds more speakers.
+threshold = 0.5
+# Speakers per recording: 0 estimates it; the estimate is kept within min_speakers..max_speakers (0 = no upper bound).
+num_speakers = 0
+min_speakers = 1
+max_speakers = 0
+# A turn shorter than this between two turns of the same speaker is given to that speaker (seconds).
+min_turn_secs = 0.5
+# Leave speech where two speakers talk at once out of the clips.
+exclude_overlaps = true
+
+# Per-recording speaker counts, keyed by recording name (see `voxmill status`), for example:
+# [diarize.recordings."interview-1"]
+# num_speakers = 2
+
+[speakers]
+# A recording's speaker joins a project speaker when the cosine similarity of their voices is at least this (0..1);
+# otherwise it becomes a new project speaker.
+match_threshold = 0.75
+# `voxmill speakers recheck` flags clips less similar than this to their speaker.
+recheck_threshold = 0.6
+
 [segment]
 # Clip length bounds (seconds). Shorter pieces are merged with a neighbour when they can be, else dropped.
 min_secs = 1.0
@@ -298,6 +411,46 @@ impl Settings {
         }
         if !(0.0..=1.0).contains(&self.vad.threshold) {
             return Err(format!("vad.threshold = {} must be between 0 and 1", self.vad.threshold));
+        }
+        let d = &self.diarize;
+        if !(d.window_secs >= 0.5 && d.hop_secs > 0.0 && d.hop_secs <= d.window_secs) {
+            return Err(format!(
+                "diarize.window_secs = {} and diarize.hop_secs = {} must satisfy window_secs >= 0.5 and 0 < hop_secs <= window_secs",
+                d.window_secs, d.hop_secs
+            ));
+        }
+        if !["auto", "agglomerative", "spectral"].contains(&d.method.as_str()) {
+            return Err(format!(
+                "diarize.method = \"{}\" is not one of \"auto\", \"agglomerative\", \"spectral\"",
+                d.method
+            ));
+        }
+        if !["", "ge2e", "fbank"].contains(&d.embedding_kind.as_str()) {
+            return Err(format!(
+                "diarize.embedding_kind = \"{}\" is not one of \"\" (from the model), \"ge2e\", \"fbank\"",
+                d.embedding_kind
+            ));
+        }
+        let counts = std::iter::once((
+            "diarize".to_string(),
+            SpeakerCount { num_speakers: d.num_speakers, min_speakers: d.min_speakers, max_speakers: d.max_speakers },
+        ))
+        .chain(d.recordings.iter().map(|(name, c)| (format!("diarize.recordings.\"{name}\""), c.clone())));
+        for (key, c) in counts {
+            if c.max_speakers != 0 && c.min_speakers > c.max_speakers {
+                return Err(format!(
+                    "{key}: min_speakers = {} is more than max_speakers = {}",
+                    c.min_speakers, c.max_speakers
+                ));
+            }
+        }
+        for (key, v) in [
+            ("speakers.match_threshold", self.speakers.match_threshold),
+            ("speakers.recheck_threshold", self.speakers.recheck_threshold),
+        ] {
+            if !(-1.0..=1.0).contains(&v) {
+                return Err(format!("{key} = {v} must be a cosine similarity between -1 and 1"));
+            }
         }
         if self.asr.beam_size == 0 {
             return Err("asr.beam_size must be at least 1".into());
