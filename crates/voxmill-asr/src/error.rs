@@ -41,8 +41,9 @@ pub enum AsrError {
     UnknownLanguage { dir: PathBuf, language: String },
     #[error("invalid Whisper setting: {0}")]
     InvalidConfig(String),
-    #[error("cannot read {path}: {reason}")]
-    Audio { path: PathBuf, reason: String },
+    /// Reading the working audio failed (the message names the file).
+    #[error("{0}")]
+    Read(String),
     #[error(
         "{path} is {found}, but Whisper needs 16 kHz mono: run the standardize stage (or `sox in.wav -r 16000 -c 1 out.wav`) first"
     )]

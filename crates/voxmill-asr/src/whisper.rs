@@ -10,13 +10,14 @@ use ct2rs::sys::{self, StorageView, WhisperOptions};
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
 
-use crate::audio::WavSource;
+use crate::audio::open_16k;
 use crate::config::{ComputeType, Device, WhisperConfig};
 use crate::mel::{HOP, LogMel, N_FRAMES, SAMPLE_RATE};
 use crate::pack::{Edge, PackOptions, Window, pack};
 use crate::vocab::Vocabulary;
 use crate::words::{self, WordTiming};
 use crate::{AsrError, Segment, Transcript, Word};
+use voxmill_audio::WavSpans;
 
 /// Candidates sampled per window at a fallback temperature (openai/faster-whisper `best_of`).
 const BEST_OF: usize = 5;
@@ -206,7 +207,7 @@ impl Whisper {
         regions: &[(f64, f64)],
         progress: &mut dyn FnMut(f64),
     ) -> Result<Transcript, AsrError> {
-        let mut source = WavSource::open(wav_16k)?;
+        let mut source = open_16k(wav_16k)?;
         let samples = to_sample_regions(wav_16k, regions, source.len())?;
         let mut split_error = None;
         let windows =
@@ -220,7 +221,7 @@ impl Whisper {
                 }
             });
         if let Some(e) = split_error {
-            return Err(e);
+            return Err(e.into());
         }
         let mut transcript = Transcript {
             language: self.language.clone().unwrap_or_default(),
@@ -756,7 +757,7 @@ fn to_sample_regions(path: &Path, regions: &[(f64, f64)], len: u64) -> Result<Ve
 }
 
 /// Lays a window's pieces out in `buf` (silence between them).
-fn read_window(source: &mut WavSource, w: &Window, buf: &mut Vec<f32>) -> Result<(), AsrError> {
+fn read_window(source: &mut WavSpans, w: &Window, buf: &mut Vec<f32>) -> Result<(), AsrError> {
     buf.clear();
     buf.resize(w.content_len(), 0.0);
     for p in &w.pieces {

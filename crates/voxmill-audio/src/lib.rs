@@ -11,6 +11,7 @@ mod probe;
 mod pump;
 mod resample;
 mod silence;
+mod spans;
 mod standardize;
 #[cfg(test)]
 mod test_support;
@@ -20,5 +21,6 @@ pub use clips::{ClipSpec, write_clips};
 pub use error::AudioError;
 pub use probe::{Probe, probe};
 pub use silence::{DIGITAL_SILENCE_DB, Silence, SilenceOptions, detect_silences, noise_floor_db, speech_from_silences};
+pub use spans::WavSpans;
 pub use standardize::{StandardizeOptions, StandardizeReport, standardize};
 pub use wav::read_wav_mono;

@@ -98,6 +98,14 @@ pub enum ModelError {
         /// One-line reason.
         reason: String,
     },
+    /// The file is a valid ONNX model, but not one this runner can feed, or not the kind the settings say.
+    #[error("{}: {reason}", path.display())]
+    Unsupported {
+        /// The model file.
+        path: PathBuf,
+        /// One-line reason, with the fix (which setting to change).
+        reason: String,
+    },
     /// Running a model failed.
     #[error("{}: inference failed: {reason}", path.display())]
     Inference {
@@ -123,6 +131,10 @@ impl ModelError {
 
     pub(crate) fn invalid_model(path: &Path, reason: impl std::fmt::Display) -> Self {
         ModelError::InvalidModel { path: path.to_path_buf(), reason: one_line(&reason.to_string()) }
+    }
+
+    pub(crate) fn unsupported(path: &Path, reason: impl std::fmt::Display) -> Self {
+        ModelError::Unsupported { path: path.to_path_buf(), reason: one_line(&reason.to_string()) }
     }
 
     pub(crate) fn inference(path: &Path, reason: impl std::fmt::Display) -> Self {

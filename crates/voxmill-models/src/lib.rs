@@ -6,15 +6,23 @@
 //! - [`onnx_runtime`] loads the ONNX Runtime shared library once, with a clear error when it
 //!   is missing.
 //! - [`SileroVad`] finds speech in 16 kHz audio with Silero VAD, streaming.
+//! - [`SpeakerEmbedder`] turns short 16 kHz windows into L2-normalised speaker embeddings (GE2E / Resemblyzer, or
+//!   Kaldi-fbank models such as WeSpeaker), for diarization and speaker matching.
+//! - [`SpeakerSegmentation`] scores who speaks when (with overlap) in 10 s chunks with a pyannote
+//!   segmentation-3.0 style model, for diarization.
 
 mod error;
 mod registry;
 mod resolve;
 mod runtime;
+pub mod segmentation;
+pub mod speaker;
 pub mod vad;
 
 pub use error::ModelError;
 pub use registry::{ModelFile, ModelSpec, Need, known_models, spec};
 pub use resolve::{ModelSource, ResolvedModel, Resolver};
 pub use runtime::{ORT_VERSION, onnx_runtime, onnx_runtime_path, ort_library_candidates, voxmill_home};
+pub use segmentation::{FrameScores, POWERSET_CLASSES, SpeakerSegmentation};
+pub use speaker::{SPEAKER_SAMPLE_RATE, SpeakerEmbedder, SpeakerFrontEnd};
 pub use vad::{SileroVad, SpeechRegion, VadOptions};

@@ -104,6 +104,51 @@ static MODELS: &[ModelSpec] = &[
         setting: "vad.model",
         size_mb: 2,
     },
+    ModelSpec {
+        id: "speaker:resemblyzer",
+        family: "speaker",
+        description: concat!(
+            "Resemblyzer GE2E speaker embeddings (256-d, 40-band mel); not on Hugging Face: ",
+            "scripts/setup.sh converts it from PyPI resemblyzer==0.1.4"
+        ),
+        // No ONNX of this model is published; this is where one would live, and the place the
+        // error messages point to. scripts/setup.sh installs the converted file locally.
+        repo: "voxmill/resemblyzer-ge2e-onnx",
+        revision: "main",
+        files: &[ModelFile { remote: "ge2e.onnx", local: "ge2e.onnx", need: Need::Required }],
+        dir: "speaker-resemblyzer",
+        single_file: true,
+        setting: "diarize.embedding_model",
+        size_mb: 6,
+    },
+    ModelSpec {
+        id: "speaker:wespeaker-resnet34",
+        family: "speaker",
+        description: "WeSpeaker ResNet34-LM speaker embeddings (VoxCeleb, 256-d, 80-bin Kaldi fbank)",
+        repo: "Wespeaker/wespeaker-voxceleb-resnet34-LM",
+        revision: "main",
+        files: &[ModelFile {
+            remote: "voxceleb_resnet34_LM.onnx",
+            local: "voxceleb_resnet34_LM.onnx",
+            need: Need::Required,
+        }],
+        dir: "speaker-wespeaker-resnet34",
+        single_file: true,
+        setting: "diarize.embedding_model",
+        size_mb: 27,
+    },
+    ModelSpec {
+        id: "segmentation:pyannote-3.0",
+        family: "segmentation",
+        description: "pyannote segmentation-3.0 (ONNX, sherpa-onnx export): who speaks when, with overlap, in 10 s chunks",
+        repo: "csukuangfj/sherpa-onnx-pyannote-segmentation-3-0",
+        revision: "main",
+        files: &[ModelFile { remote: "model.onnx", local: "segmentation-3.0.onnx", need: Need::Required }],
+        dir: "segmentation-pyannote-3.0",
+        single_file: true,
+        setting: "diarize.segmentation_model",
+        size_mb: 6,
+    },
     whisper!("tiny.en", "Systran/faster-whisper-tiny.en", 75, "Whisper tiny, English only (CTranslate2)"),
     whisper!("tiny", "Systran/faster-whisper-tiny", 75, "Whisper tiny, multilingual (CTranslate2)"),
     whisper!("base.en", "Systran/faster-whisper-base.en", 145, "Whisper base, English only (CTranslate2)"),
@@ -159,5 +204,16 @@ mod tests {
         assert_eq!(spec("whisper:small").unwrap().repo, "Systran/faster-whisper-small");
         assert_eq!(spec("vad:silero").unwrap().hf_cache_dir(), "models--onnx-community--silero-vad");
         assert!(spec("whisper:enormous").is_none());
+        let ge2e = spec("speaker:resemblyzer").unwrap();
+        assert!(ge2e.single_file && ge2e.main_file().local == "ge2e.onnx");
+        assert!(ge2e.description.contains("scripts/setup.sh"));
+        assert_eq!(spec("speaker:wespeaker-resnet34").unwrap().main_file().remote, "voxceleb_resnet34_LM.onnx");
+        assert!(
+            known_models().iter().filter(|m| m.family == "speaker").all(|m| m.setting == "diarize.embedding_model")
+        );
+        let seg = spec("segmentation:pyannote-3.0").unwrap();
+        assert!(seg.single_file && seg.main_file().remote == "model.onnx");
+        assert_eq!(seg.repo, "csukuangfj/sherpa-onnx-pyannote-segmentation-3-0");
+        assert_eq!(seg.setting, "diarize.segmentation_model");
     }
 }

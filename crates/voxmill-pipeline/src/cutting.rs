@@ -2,7 +2,8 @@
 //! split at a comma, else at its longest pause; pieces shorter than the minimum are merged with a neighbour
 //! or dropped. A cut is only ever made inside a real pause (a measured silence, or a gap between word
 //! timestamps), never inside a word, and each clip keeps a margin of real audio that never reaches into the
-//! neighbouring speech.
+//! neighbouring speech. A change of speaker always ends a clip, and words spoken over another speaker are left
+//! out.
 
 use voxmill_project::{SilenceRow, WordRow};
 
@@ -24,6 +25,8 @@ pub struct PlannedClip {
     /// Index range into the words.
     pub words: std::ops::Range<usize>,
     pub text: String,
+    /// The recording's own speaker number of every word in it.
+    pub speaker: u32,
 }
 
 /// What cutting did, for the stage summary.
@@ -34,6 +37,8 @@ pub struct CutReport {
     pub dropped_words: usize,
     pub dropped_too_short: usize,
     pub dropped_uncuttable: usize,
+    /// Pieces left out because two speakers talk at once in them.
+    pub dropped_overlap: usize,
 }
 
 /// A pause between two words: where silence really is.
@@ -60,15 +65,40 @@ enum Break {
     Sentence,
 }
 
-/// Plans the clips of one recording from its words (time order) and silences (time order).
+/// Plans the clips of one recording from its words (time order) and silences (time order), all of one speaker.
 pub fn plan_clips(words: &[WordRow], silences: &[SilenceRow], total_secs: f64, opts: &CutOptions) -> CutReport {
+    plan_speaker_clips(words, &vec![Some(0); words.len()], silences, total_secs, opts)
+}
+
+/// Plans the clips of one recording from its words (time order), who speaks each word (`None`: spoken over
+/// another speaker, left out) and the silences (time order).
+pub fn plan_speaker_clips(
+    words: &[WordRow],
+    speakers: &[Option<u32>],
+    silences: &[SilenceRow],
+    total_secs: f64,
+    opts: &CutOptions,
+) -> CutReport {
+    assert_eq!(words.len(), speakers.len(), "one speaker per word");
     let mut report = CutReport::default();
     if words.is_empty() {
         return report;
     }
-    // pauses[i] is the pause between word i and word i + 1, if there is a real one.
-    let pauses: Vec<Option<Pause>> =
-        words.windows(2).map(|w| pause_between(&w[0], &w[1], silences, opts.min_pause_secs)).collect();
+    let change = |i: usize| speakers[i] != speakers[i + 1];
+    // pauses[i] is the pause between word i and word i + 1, if there is a real one. Where the speaker changes
+    // without one (an interruption), the cut goes half-way between the two words.
+    let pauses: Vec<Option<Pause>> = words
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            pause_between(&w[0], &w[1], silences, opts.min_pause_secs).or_else(|| {
+                change(i).then(|| {
+                    let mid = (w[0].end + w[1].start) / 2.0;
+                    Pause { start: mid, end: mid, overrides_timestamps: false }
+                })
+            })
+        })
+        .collect();
     let breaks: Vec<Break> = (0..pauses.len())
         .map(|i| match pauses[i] {
             None => Break::None,
@@ -83,7 +113,7 @@ pub fn plan_clips(words: &[WordRow], silences: &[SilenceRow], total_secs: f64, o
     let mut first = 0;
     for i in 0..pauses.len() {
         let long = pauses[i].is_some_and(|p| p.len() >= opts.max_inner_pause_secs);
-        if breaks[i] == Break::Sentence || long {
+        if breaks[i] == Break::Sentence || long || change(i) {
             groups.push(first..i + 1);
             first = i + 1;
         }
@@ -102,7 +132,8 @@ pub fn plan_clips(words: &[WordRow], silences: &[SilenceRow], total_secs: f64, o
     for g in sized {
         if let Some(last) = merged.last_mut() {
             let joined = last.start..g.end;
-            let joinable = pauses[last.end - 1].is_some_and(|p| p.len() < opts.max_inner_pause_secs);
+            let joinable =
+                !change(last.end - 1) && pauses[last.end - 1].is_some_and(|p| p.len() < opts.max_inner_pause_secs);
             if joinable && (span(last) < opts.min_secs || span(&g) < opts.min_secs) && span(&joined) <= opts.max_secs {
                 *last = joined;
                 continue;
@@ -113,6 +144,11 @@ pub fn plan_clips(words: &[WordRow], silences: &[SilenceRow], total_secs: f64, o
 
     // 4. Place the cuts inside the pauses, with padding that stays out of neighbouring speech.
     for g in merged {
+        let Some(speaker) = speakers[g.start] else {
+            report.dropped_overlap += 1;
+            report.dropped_words += g.len();
+            continue;
+        };
         let before = if g.start == 0 {
             leading_pause(&words[0], silences)
         } else {
@@ -136,7 +172,7 @@ pub fn plan_clips(words: &[WordRow], silences: &[SilenceRow], total_secs: f64, o
             continue;
         }
         let text = words[g.clone()].iter().map(|w| w.text.trim()).collect::<Vec<_>>().join(" ");
-        report.clips.push(PlannedClip { start, end, words: g, text });
+        report.clips.push(PlannedClip { start, end, words: g, text, speaker });
     }
     report
 }
@@ -427,5 +463,36 @@ mod tests {
         assert_eq!(r.clips.len(), 2);
         assert!(r.clips[0].end <= r.clips[1].start + 1e-12);
         assert!(r.clips[0].end >= w[2].end && r.clips[1].start <= w[3].start);
+    }
+
+    #[test]
+    fn a_change_of_speaker_always_ends_a_clip() {
+        // No sentence end between the two speakers, and the second interrupts with no pause at all.
+        let (mut w, s) = sentence_words(&["one", "two", "three", "four", "five", "six"], 0.0, 0.4, 0.2);
+        let speakers = [Some(0), Some(0), Some(0), Some(1), Some(1), Some(1)];
+        let r = plan_speaker_clips(&w, &speakers, &s, 5.0, &opts());
+        assert_eq!(r.clips.iter().map(|c| (c.words.clone(), c.speaker)).collect::<Vec<_>>(), [(0..3, 0), (3..6, 1)]);
+        // The same with the second speaker starting right on the first's last word.
+        let shift = w[3].start - w[2].end;
+        for x in &mut w[3..] {
+            x.start -= shift;
+            x.end -= shift;
+        }
+        let r = plan_speaker_clips(&w, &speakers, &[], 5.0, &opts());
+        assert_eq!(r.clips.len(), 2);
+        assert!((r.clips[0].end - w[2].end).abs() < 1e-9 && (r.clips[1].start - w[3].start).abs() < 1e-9);
+    }
+
+    #[test]
+    fn speech_over_another_speaker_is_left_out() {
+        let (w, s) =
+            sentence_words(&["First", "sentence", "here.", "Both", "talk.", "Third", "one", "now."], 0.0, 0.4, 0.5);
+        let speakers = [Some(0), Some(0), Some(0), None, None, Some(1), Some(1), Some(1)];
+        let r = plan_speaker_clips(&w, &speakers, &s, 10.0, &CutOptions { min_secs: 0.5, ..opts() });
+        assert_eq!(
+            r.clips.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(),
+            ["First sentence here.", "Third one now."]
+        );
+        assert_eq!((r.dropped_overlap, r.dropped_words), (1, 2));
     }
 }

@@ -1,6 +1,8 @@
 //! Project-level export: gather every clip of the project with its text and language and write a dataset
 //! format under `exports/<format>/`, replacing the previous export atomically.
 
+use std::collections::HashMap;
+
 use voxmill_export::{ExportClip, ExportOptions, ExportReport};
 use voxmill_project::{Project, ProjectLock};
 
@@ -39,16 +41,22 @@ pub fn export_project(
     }
     let _lock = ProjectLock::acquire(project.layout.root())?;
     let catalog = &project.catalog;
+    catalog.finish_file_moves(&project.layout)?;
+    let names: HashMap<String, String> = catalog.speaker_summaries()?.into_iter().map(|s| (s.label, s.name)).collect();
     let mut clips = Vec::new();
     for rec in catalog.recordings()? {
         let language = recording_language(project, rec.id)?;
         for c in catalog.clips(rec.id)? {
+            if c.flag.is_some() {
+                continue;
+            }
+            let speaker = names.get(&c.speaker).cloned().unwrap_or(c.speaker);
             clips.push(ExportClip {
                 wav: project.layout.resolve(&c.path),
                 duration_secs: c.end - c.start,
                 id: c.name,
                 text: c.text,
-                speaker: c.speaker,
+                speaker,
                 language: language.clone(),
             });
         }

@@ -11,6 +11,7 @@ pub mod fingerprint;
 pub mod ingest;
 mod resources;
 pub mod runner;
+pub mod speakers;
 pub mod stage;
 pub mod stages;
 pub mod status;

@@ -55,6 +55,7 @@ pub fn run(
 ) -> Result<RunSummary, PipelineError> {
     let _lock = ProjectLock::acquire(project.layout.root())?;
     let partials_removed = sweep_partials(project.layout.root())?;
+    project.catalog.finish_file_moves(&project.layout)?;
     let forced = forced_closure(stages, &opts.force)?;
     let recordings = project.catalog.recordings()?;
     let audio_secs = recordings.iter().map(|r| r.duration_secs).sum();

@@ -87,7 +87,8 @@ CREATE TABLE clips (
     path         TEXT NOT NULL,
     PRIMARY KEY (recording_id, idx)
 );
-"#,    r#"
+"#,
+    r#"
 CREATE TABLE turns (
     recording_id INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
     idx          INTEGER NOT NULL,
@@ -251,6 +252,8 @@ pub struct ClipRow {
     pub text: String,
     pub speaker: String,
     pub path: String,
+    /// Why the clip is held back from exports (e.g. `speakers recheck` found it unlike its speaker), if it is.
+    pub flag: Option<String>,
 }
 
 /// A stretch of one local speaker's speech (seconds); `speaker` numbers the recording's own speakers from 0.
@@ -540,7 +543,7 @@ impl Catalog {
     /// Clips of a recording, in time order.
     pub fn clips(&self, recording_id: i64) -> Result<Vec<ClipRow>, ProjectError> {
         self.query(
-            "SELECT name, start, end, text, speaker, path FROM clips WHERE recording_id = ?1 ORDER BY idx",
+            "SELECT name, start, end, text, speaker, path, flag FROM clips WHERE recording_id = ?1 ORDER BY idx",
             recording_id,
             clip_from_row,
         )
@@ -595,7 +598,7 @@ impl Catalog {
     pub fn all_clips(&self) -> Result<Vec<ClipRow>, ProjectError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT name, start, end, text, speaker, path FROM clips ORDER BY recording_id, idx")
+            .prepare("SELECT name, start, end, text, speaker, path, flag FROM clips ORDER BY recording_id, idx")
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], clip_from_row).map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
@@ -621,6 +624,7 @@ fn clip_from_row(r: &Row<'_>) -> rusqlite::Result<ClipRow> {
         text: r.get(3)?,
         speaker: r.get(4)?,
         path: r.get(5)?,
+        flag: r.get(6)?,
     })
 }
 
@@ -707,9 +711,9 @@ fn write_rows(tx: &Connection, rec: i64, rows: &StageRows) -> rusqlite::Result<(
         }
         StageRows::Clips(clips) => {
             tx.execute("DELETE FROM clips WHERE recording_id = ?1", [rec])?;
-            let mut ins = tx.prepare("INSERT INTO clips VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)")?;
+            let mut ins = tx.prepare("INSERT INTO clips VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
             for (i, c) in clips.iter().enumerate() {
-                ins.execute(params![rec, i as i64, c.name, c.start, c.end, c.text, c.speaker, c.path])?;
+                ins.execute(params![rec, i as i64, c.name, c.start, c.end, c.text, c.speaker, c.path, c.flag])?;
             }
         }
     }

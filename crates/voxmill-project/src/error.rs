@@ -33,7 +33,7 @@ pub enum ProjectError {
 }
 
 impl ProjectError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         ProjectError::Io { path: path.into(), source }
     }
 }

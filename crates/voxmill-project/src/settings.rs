@@ -229,7 +229,7 @@ impl Default for DiarizeSettings {
             window_secs: 1.5,
             hop_secs: 0.75,
             method: "auto".into(),
-            threshold: 0.5,
+            threshold: 0.3,
             num_speakers: 0,
             min_speakers: 1,
             max_speakers: 0,
@@ -242,7 +242,7 @@ impl Default for DiarizeSettings {
 
 impl Default for SpeakersSettings {
     fn default() -> Self {
-        SpeakersSettings { match_threshold: 0.75, recheck_threshold: 0.6 }
+        SpeakersSettings { match_threshold: 0.95, recheck_threshold: 0.8 }
     }
 }
 
@@ -342,8 +342,10 @@ window_secs = 1.5
 hop_secs = 0.75
 # Clustering of the windows: "auto", "agglomerative" or "spectral".
 method = "auto"
-# Cosine distance under which agglomerative clustering joins two groups of windows (0..2). Lower finds more speakers.
-threshold = 0.5
+# Cosine distance under which two groups of windows are one speaker (0..2); lower finds more speakers. 0.3 suits
+# speaker:resemblyzer (measured: 0.2-0.4 all find the right count on the test conversations); fbank models such as
+# WeSpeaker spread voices further apart and want about 0.5-0.7.
+threshold = 0.3
 # Speakers per recording: 0 estimates it; the estimate is kept within min_speakers..max_speakers (0 = no upper bound).
 num_speakers = 0
 min_speakers = 1
@@ -359,10 +361,12 @@ exclude_overlaps = true
 
 [speakers]
 # A recording's speaker joins a project speaker when the cosine similarity of their voices is at least this (0..1);
-# otherwise it becomes a new project speaker.
-match_threshold = 0.75
-# `voxmill speakers recheck` flags clips less similar than this to their speaker.
-recheck_threshold = 0.6
+# otherwise it becomes a new project speaker. Resemblyzer's embeddings are all fairly alike: one voice in two
+# recordings measured 0.99, two different voices 0.87-0.92, hence 0.95. For WeSpeaker-like models use about 0.6.
+match_threshold = 0.95
+# `voxmill speakers recheck` flags clips less similar than this to their speaker (Resemblyzer: same voice about
+# 0.9, other voices 0.6-0.85).
+recheck_threshold = 0.8
 
 [segment]
 # Clip length bounds (seconds). Shorter pieces are merged with a neighbour when they can be, else dropped.

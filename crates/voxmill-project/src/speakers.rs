@@ -650,6 +650,7 @@ mod tests {
                 text: "x".into(),
                 speaker: spk.to_string(),
                 path: Layout::clip_relative(spk, name),
+                flag: None,
             })
             .collect();
         for clip in &clips {

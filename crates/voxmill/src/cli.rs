@@ -50,10 +50,21 @@ pub enum Command {
     /// Write the project's clips as a dataset (also done at the end of `voxmill run` for export.formats).
     Export {
         project: PathBuf,
-        /// Dataset format.
+        /// Dataset format (ljspeech), or rttm for each recording's speaker turns.
         #[arg(long, short, default_value = "ljspeech")]
         format: String,
     },
+    /// Project-wide speakers: list them, merge, unmerge, rename, and recheck clips against their speaker.
+    Speakers {
+        project: PathBuf,
+        #[command(subcommand)]
+        command: SpeakersCommand,
+    },
+    /// Totals of the project: per-speaker durations, clip length histogram, totals.
+    Stats { project: PathBuf },
+    /// Measure the quality of results against a reference.
+    #[command(subcommand)]
+    Eval(EvalCommand),
     /// Measure voxmill against the reference tools on the same input.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -61,6 +72,51 @@ pub enum Command {
     Models {
         #[command(subcommand)]
         command: ModelsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpeakersCommand {
+    /// Every speaker: label, name, clips, durations and the recordings they speak in.
+    List,
+    /// Merge speakers into the first one: their clips move to its folder (undo with `unmerge`).
+    Merge {
+        /// The speaker that stays (label or name).
+        into: String,
+        /// The speakers merged into it.
+        #[arg(required = true)]
+        others: Vec<String>,
+    },
+    /// Undo a merge: the speaker gets its recordings and clips back.
+    Unmerge {
+        /// The merged speaker (label or name).
+        speaker: String,
+    },
+    /// Give a speaker a name; exports use it. Labels and clip folders do not change.
+    Rename { speaker: String, name: String },
+    /// Score every clip against its speaker's voice; flag (and leave out of exports) clips unlike it.
+    Recheck {
+        /// Similarity below which a clip is flagged (default: speakers.recheck_threshold).
+        #[arg(long)]
+        threshold: Option<f32>,
+        /// Move a flagged clip to the speaker it matches best, when that match reaches speakers.match_threshold.
+        #[arg(long = "move")]
+        move_to_best: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Diarization error rate of a hypothesis RTTM against a reference RTTM (missed speech, false alarm, confusion).
+    Der {
+        reference: PathBuf,
+        hypothesis: PathBuf,
+        /// Seconds around each reference boundary left out of scoring.
+        #[arg(long, default_value_t = 0.25)]
+        collar: f64,
+        /// Leave out regions where reference speakers overlap.
+        #[arg(long)]
+        skip_overlap: bool,
     },
 }
 
@@ -99,4 +155,7 @@ pub struct RunArgs {
     /// Never download models; fail with a message saying which model is missing and how to get it.
     #[arg(long, env = "VOXMILL_OFFLINE")]
     pub offline: bool,
+    /// Stop after this stage (and the stages it needs); no export. E.g. `--until identify` to diarize only.
+    #[arg(long, value_name = "STAGE")]
+    pub until: Option<String>,
 }

@@ -1,18 +1,58 @@
 //! One module per stage, named after it.
 
+mod diarize;
+mod identify;
 mod segment;
 mod standardize;
 mod transcribe;
 mod vad;
 
-pub use segment::{Segment, UNASSIGNED_SPEAKER};
+pub use diarize::Diarize;
+pub use identify::Identify;
+pub use segment::Segment;
 pub use standardize::Standardize;
 pub use transcribe::Transcribe;
 pub use vad::Vad;
 
-use crate::Stage;
+use crate::{PipelineError, Stage};
 
 /// Every stage, in dependency order.
 pub fn all_stages() -> Vec<Box<dyn Stage>> {
-    vec![Box::new(Standardize), Box::new(Vad), Box::new(Transcribe), Box::new(Segment)]
+    vec![
+        Box::new(Standardize),
+        Box::new(Vad),
+        Box::new(Transcribe),
+        Box::new(Diarize),
+        Box::new(Identify),
+        Box::new(Segment),
+    ]
+}
+
+/// `stage` and every stage it needs, in dependency order: what `voxmill run --until <stage>` runs.
+pub fn stages_until(stage: &str) -> Result<Vec<Box<dyn Stage>>, PipelineError> {
+    let all = all_stages();
+    if !all.iter().any(|s| s.name() == stage) {
+        let known: Vec<_> = all.iter().map(|s| s.name()).collect();
+        return Err(PipelineError::UnknownStage(stage.to_string(), known.join(", ")));
+    }
+    let mut needed = vec![stage.to_string()];
+    for s in all.iter().rev() {
+        if needed.iter().any(|n| n == s.name()) {
+            needed.extend(s.depends_on().iter().map(|d| d.to_string()));
+        }
+    }
+    Ok(all.into_iter().filter(|s| needed.iter().any(|n| n == s.name())).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn until_takes_the_stage_and_what_it_needs() {
+        let names = |v: Vec<Box<dyn Stage>>| v.iter().map(|s| s.name()).collect::<Vec<_>>();
+        assert_eq!(names(stages_until("identify").unwrap()), ["standardize", "vad", "diarize", "identify"]);
+        assert_eq!(names(stages_until("segment").unwrap()).len(), all_stages().len());
+        assert!(stages_until("nope").is_err());
+    }
 }

@@ -1,18 +1,16 @@
-//! Segment: plan single-utterance clips from the words and the silences, then cut them from the
-//! original-quality source at the dataset sample rate, in one streaming pass.
+//! Segment: plan single-utterance, single-speaker clips from the words, the speaker turns and the silences, then cut
+//! them from the original-quality source at the dataset sample rate, in one streaming pass, into the folder of each
+//! clip's project speaker.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 
 use voxmill_audio::{ClipSpec, write_clips};
 use voxmill_project::atomic::AtomicOutput;
-use voxmill_project::{ClipRow, Layout, StageRows};
+use voxmill_project::{ClipRow, Layout, StageRows, TurnRow, WordRow};
 
-use crate::cutting::{CutOptions, plan_clips};
+use crate::cutting::{CutOptions, plan_speaker_clips};
 use crate::{Stage, StageContext, StageError, StageOutput};
-
-/// Until speakers are identified, every clip belongs to this speaker folder.
-pub const UNASSIGNED_SPEAKER: &str = "unassigned";
 
 /// The segment stage.
 pub struct Segment;
@@ -23,15 +21,15 @@ impl Stage for Segment {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
-        &["vad", "transcribe"]
+        &["vad", "transcribe", "diarize", "identify"]
     }
 
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
-        format!("{:?}", settings.segment)
+        format!("{:?} exclude_overlaps={}", settings.segment, settings.diarize.exclude_overlaps)
     }
 
     fn outputs(&self, ctx: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
@@ -50,7 +48,11 @@ impl Stage for Segment {
             min_pause_secs: f64::from(seg.min_pause_ms) / 1000.0,
             max_inner_pause_secs: f64::from(seg.max_inner_pause_ms) / 1000.0,
         };
-        let plan = plan_clips(&words, &silences, rec.duration_secs, &opts);
+        let turns = ctx.catalog.turns(rec.id)?;
+        let overlaps = if ctx.settings.diarize.exclude_overlaps { ctx.catalog.overlaps(rec.id)? } else { Vec::new() };
+        let speakers = word_speakers(&words, &turns, &overlaps);
+        let plan = plan_speaker_clips(&words, &speakers, &silences, rec.duration_secs, &opts);
+        let project_speakers = ctx.catalog.recording_speakers(rec.id)?;
 
         let rows: Vec<ClipRow> = plan
             .clips
@@ -58,16 +60,23 @@ impl Stage for Segment {
             .enumerate()
             .map(|(i, c)| {
                 let name = format!("{}-{:05}", rec.name, i + 1);
-                ClipRow {
-                    path: Layout::clip_relative(UNASSIGNED_SPEAKER, &name),
+                let Some((_, label)) = project_speakers.get(&c.speaker) else {
+                    return Err(StageError(format!(
+                        "{}: speaker {} of the diarization has no project speaker; run again with `--force identify`",
+                        rec.name, c.speaker
+                    )));
+                };
+                Ok(ClipRow {
+                    path: Layout::clip_relative(label, &name),
                     name,
                     start: c.start,
                     end: c.end,
                     text: c.text.clone(),
-                    speaker: UNASSIGNED_SPEAKER.to_string(),
-                }
+                    speaker: label.clone(),
+                    flag: None,
+                })
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let outputs: Vec<AtomicOutput> =
             rows.iter().map(|r| AtomicOutput::new(&ctx.layout.resolve(&r.path))).collect::<Result<_, _>>()?;
         let specs: Vec<ClipSpec> = rows
@@ -87,6 +96,7 @@ impl Stage for Segment {
             "clip_secs": clip_secs,
             "dropped_too_short": plan.dropped_too_short,
             "dropped_uncuttable": plan.dropped_uncuttable,
+            "dropped_overlap": plan.dropped_overlap,
             "dropped_words": plan.dropped_words,
         });
         let keep: HashSet<PathBuf> = rows.iter().map(|r| ctx.layout.resolve(&r.path)).collect();
@@ -95,6 +105,38 @@ impl Stage for Segment {
         let after_commit = Box::new(move || remove_stale_clips(&clips_dir, &prefix, &keep));
         Ok(StageOutput { summary, rows: StageRows::Clips(rows), after_commit: Some(after_commit) })
     }
+}
+
+/// Who speaks each word: the turn it overlaps most (the nearest turn when it overlaps none), or `None` when most of
+/// it lies where speakers overlap.
+fn word_speakers(words: &[WordRow], turns: &[TurnRow], overlaps: &[(f64, f64)]) -> Vec<Option<u32>> {
+    let overlap_with = |a: f64, b: f64, s: f64, e: f64| (b.min(e) - a.max(s)).max(0.0);
+    words
+        .iter()
+        .map(|w| {
+            let len = (w.end - w.start).max(1e-3);
+            let from = overlaps.partition_point(|o| o.1 <= w.start);
+            let overlapped: f64 = overlaps[from..]
+                .iter()
+                .take_while(|o| o.0 < w.end)
+                .map(|o| overlap_with(w.start, w.end, o.0, o.1))
+                .sum();
+            if overlapped > len / 2.0 {
+                return None;
+            }
+            let from = turns.partition_point(|t| t.end <= w.start).saturating_sub(1);
+            let best = turns[from..]
+                .iter()
+                .take_while(|t| t.start < w.end + 30.0)
+                .map(|t| {
+                    let o = overlap_with(w.start, w.end, t.start, t.end);
+                    let distance = if o > 0.0 { 0.0 } else { (t.start - w.end).max(w.start - t.end).max(0.0) };
+                    (t.speaker, o, distance)
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.2.total_cmp(&a.2)));
+            Some(best.map_or(0, |b| b.0))
+        })
+        .collect()
 }
 
 /// Removes clip files of one recording that the committed result no longer lists (left by an earlier run
@@ -117,5 +159,26 @@ fn remove_stale_clips(clips_dir: &std::path::Path, prefix: &str, keep: &HashSet<
                 tracing::warn!("{}: could not remove stale clip: {e}", path.display());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(start: f64, end: f64) -> WordRow {
+        WordRow { segment_idx: 0, start, end, text: "w".into(), probability: 1.0 }
+    }
+
+    #[test]
+    fn words_take_the_speaker_of_their_turn() {
+        let turns = [
+            TurnRow { start: 0.0, end: 2.0, speaker: 1 },
+            TurnRow { start: 2.5, end: 5.0, speaker: 0 },
+            TurnRow { start: 8.0, end: 9.0, speaker: 2 },
+        ];
+        let words = [word(0.1, 0.5), word(1.8, 2.6), word(2.4, 2.9), word(5.5, 6.0), word(7.0, 7.6), word(4.0, 4.4)];
+        let got = word_speakers(&words, &turns, &[(3.9, 4.3)]);
+        assert_eq!(got, [Some(1), Some(1), Some(0), Some(0), Some(2), None]);
     }
 }

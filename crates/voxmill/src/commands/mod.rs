@@ -2,15 +2,18 @@
 
 mod add;
 pub mod bench;
+mod eval;
 mod export;
 mod init;
 mod models;
 mod run;
+mod speakers;
+mod stats;
 mod status;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ModelsCommand};
+use crate::cli::{Cli, Command, EvalCommand, ModelsCommand};
 use crate::ui::Mode;
 
 /// How a command that ran ended; the process exit status.
@@ -31,6 +34,11 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Run(args) => run::run(&args, mode),
         Command::Bench(crate::cli::BenchCommand::Asr(args)) => bench::bench_asr(&args, mode),
         Command::Export { project, format } => export::export(&project, &format, mode),
+        Command::Speakers { project, command } => speakers::speakers(&project, command, mode),
+        Command::Stats { project } => stats::stats(&project, mode),
+        Command::Eval(EvalCommand::Der { reference, hypothesis, collar, skip_overlap }) => {
+            eval::der(&reference, &hypothesis, collar, skip_overlap, mode)
+        }
         Command::Models { command: ModelsCommand::List } => models::list(mode),
         Command::Models { command: ModelsCommand::Fetch { id } } => models::fetch(&id, mode),
     }

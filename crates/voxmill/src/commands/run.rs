@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use voxmill_pipeline::export::{ExportFailure, export_project};
 use voxmill_pipeline::ingest::add_inputs;
+use voxmill_pipeline::stages::stages_until;
 use voxmill_pipeline::{Resources, RunOptions, RunSummary, all_stages};
 use voxmill_project::Project;
 
@@ -31,8 +32,12 @@ pub fn run(args: &RunArgs, mode: Mode) -> Result<Outcome> {
     };
     let opts = RunOptions { jobs: args.jobs, force: args.force.clone() };
     let resources = Resources::new(args.offline);
-    let summary = voxmill_pipeline::run(&project, &all_stages(), &opts, &resources, report.as_ref())?;
-    let exports = export_all(&project, mode);
+    let stages = match &args.until {
+        Some(stage) => stages_until(stage)?,
+        None => all_stages(),
+    };
+    let summary = voxmill_pipeline::run(&project, &stages, &opts, &resources, report.as_ref())?;
+    let exports = if args.until.is_some() { Vec::new() } else { export_all(&project, mode) };
     print_summary(&project, &summary, &exports, mode)?;
     let export_failed = exports.iter().any(|e| matches!(e, ExportOutcome::Failed(..)));
     Ok(if summary.failures.is_empty() && added_failures == 0 && !export_failed {

@@ -1,6 +1,9 @@
 //! Shared helpers for the binary's integration tests: run `voxmill`, synthesise audio with sox/ffmpeg/espeak-ng
-//! (installed by scripts/setup.sh), read what a project holds.
+//! (installed by scripts/setup.sh), read what a project holds. Multi-speaker conversations with a ground-truth RTTM:
+//! [`conversation`].
 #![allow(dead_code)]
+
+pub mod conversation;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

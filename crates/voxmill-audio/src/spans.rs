@@ -1,0 +1,141 @@
+//! Random access to a mono WAV (the 16 kHz working copy): only the samples a window needs are read, so stages that
+//! look at parts of a ten-hour file keep their memory bounded.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use hound::{SampleFormat, WavReader};
+
+use crate::AudioError;
+
+/// A mono WAV opened for reading spans of samples.
+pub struct WavSpans {
+    path: PathBuf,
+    reader: WavReader<BufReader<File>>,
+    format: SampleFormat,
+    bits: u16,
+    rate: u32,
+    len: u64,
+}
+
+impl WavSpans {
+    /// Opens a mono WAV; `rate` is the sample rate the caller needs (a different one is an error naming the file).
+    pub fn open(path: &Path, rate: u32) -> Result<WavSpans, AudioError> {
+        let reader = WavReader::open(path).map_err(|e| match e {
+            hound::Error::IoError(e) => AudioError::io(path, "read the file", e),
+            other => AudioError::decode(path, format!("not a WAV file this reader supports ({other})")),
+        })?;
+        let spec = reader.spec();
+        if spec.channels != 1 {
+            return Err(AudioError::NotMono { path: path.to_path_buf(), channels: spec.channels });
+        }
+        if spec.sample_rate != rate {
+            return Err(AudioError::decode(
+                path,
+                format!(
+                    "is {} Hz where {rate} Hz is needed; run the standardize stage again (`--force standardize`)",
+                    spec.sample_rate
+                ),
+            ));
+        }
+        let len = u64::from(reader.duration());
+        Ok(WavSpans {
+            path: path.to_path_buf(),
+            format: spec.sample_format,
+            bits: spec.bits_per_sample,
+            rate,
+            reader,
+            len,
+        })
+    }
+
+    /// Length in samples.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the file holds no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Sample rate (Hz).
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// Reads samples `[start, start + out.len())` (as floats in −1..1) into `out`; past the end is silence.
+    pub fn read_into(&mut self, start: u64, out: &mut [f32]) -> Result<(), AudioError> {
+        out.fill(0.0);
+        if start >= self.len {
+            return Ok(());
+        }
+        let n = (out.len() as u64).min(self.len - start) as usize;
+        let path = &self.path;
+        let err = |e: hound::Error| AudioError::decode(path, e);
+        self.reader.seek(start as u32).map_err(|e| AudioError::io(path, "seek in the file", e))?;
+        match self.format {
+            SampleFormat::Float => {
+                for (o, s) in out[..n].iter_mut().zip(self.reader.samples::<f32>()) {
+                    *o = s.map_err(err)?;
+                }
+            }
+            SampleFormat::Int => {
+                let scale = 1.0 / (1u64 << (self.bits - 1)) as f32;
+                if self.bits <= 16 {
+                    for (o, s) in out[..n].iter_mut().zip(self.reader.samples::<i16>()) {
+                        *o = s.map_err(err)? as f32 * scale;
+                    }
+                } else {
+                    for (o, s) in out[..n].iter_mut().zip(self.reader.samples::<i32>()) {
+                        *o = s.map_err(err)? as f32 * scale;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The sample in `[lo, hi]` at the centre of the quietest 20 ms frame (for cutting long regions).
+    pub fn quietest(&mut self, lo: u64, hi: u64) -> Result<u64, AudioError> {
+        let frame = (self.rate / 50) as usize;
+        let mut buf = vec![0f32; (hi - lo) as usize];
+        self.read_into(lo, &mut buf)?;
+        let best = buf
+            .chunks(frame)
+            .enumerate()
+            .filter(|(_, c)| c.len() == frame)
+            .map(|(i, c)| (i, c.iter().map(|x| x * x).sum::<f32>()))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(hi, |(i, _)| lo + (i * frame + frame / 2) as u64);
+        Ok(best)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_spans_and_pads_past_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.wav");
+        let spec =
+            hound::WavSpec { channels: 1, sample_rate: 16_000, bits_per_sample: 16, sample_format: SampleFormat::Int };
+        let mut w = hound::WavWriter::create(&path, spec).unwrap();
+        for i in 0..1000i32 {
+            w.write_sample((i * 10) as i16).unwrap();
+        }
+        w.finalize().unwrap();
+        let mut s = WavSpans::open(&path, 16_000).unwrap();
+        assert_eq!(s.len(), 1000);
+        let mut out = [1f32; 4];
+        s.read_into(998, &mut out).unwrap();
+        assert_eq!(out, [9980.0 / 32768.0, 9990.0 / 32768.0, 0.0, 0.0]);
+        s.read_into(10, &mut out[..1]).unwrap();
+        assert_eq!(out[0], 100.0 / 32768.0);
+        let err = WavSpans::open(&path, 22_050).err().expect("wrong rate refused");
+        assert!(err.to_string().contains("22050 Hz is needed"), "{err}");
+    }
+}

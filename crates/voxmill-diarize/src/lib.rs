@@ -1,0 +1,24 @@
+//! The math of speaker diarization for voxmill, in pure Rust (no model runtime here; the models live in
+//! `voxmill-models`):
+//!
+//! * [`cluster`](mod@cluster): speaker embeddings → speakers (agglomerative or spectral, automatic speaker count).
+//! * [`powerset`]: decoding pyannote segmentation-3.0 outputs into per-frame local-speaker activity per chunk,
+//!   and reconstructing a global timeline once the local speakers have been clustered.
+//! * [`turns`]: labelled windows → contiguous speaker turns, smoothing, snapping boundaries to pauses, overlaps.
+//! * [`rttm`]: reading and writing NIST RTTM files.
+//! * [`der`]: diarization error rate (missed speech, false alarm, confusion) with collars and overlap handling.
+
+pub mod cluster;
+pub mod der;
+mod frames;
+mod hungarian;
+mod linalg;
+pub mod powerset;
+mod rng;
+pub mod rttm;
+pub mod turns;
+
+pub use cluster::{ClusterError, ClusterOptions, Clustering, Method, cluster};
+pub use der::{DerError, DerReport, score};
+pub use frames::Frames;
+pub use rttm::{RttmError, Turn};

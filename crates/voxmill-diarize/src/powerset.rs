@@ -1,0 +1,471 @@
+//! Decoding the pyannote segmentation-3.0 model (pyannote 3.x style diarization).
+//!
+//! The model reads 10 s chunks of 16 kHz audio (`[batch, 1, 160000]`) and scores, for each of 589 frames, the 7
+//! *powerset* classes `∅, {0}, {1}, {2}, {0,1}, {0,2}, {1,2}` over three *local* speakers (log-probabilities,
+//! `[batch, 589, 7]`). Local speaker numbers mean nothing across chunks, so the pipeline is:
+//!
+//! 1. cut the recording into overlapping chunks ([`chunk_starts`]);
+//! 2. decode each chunk ([`ChunkActivity::decode`]): per frame, the arg-max class gives the set of active local
+//!    speakers (a bitmask);
+//! 3. extract one speaker embedding per (chunk, active local speaker), from the frames
+//!    [`ChunkActivity::embedding_frames`] gives, and cluster all of them globally ([`crate::cluster()`]);
+//! 4. [`reconstruct`] the recording's time line: each global frame takes a vote over the chunks covering it.
+//!
+//! # Frame timing
+//!
+//! The frames come from the SincNet front end of PyanNet: a 251-tap sinc convolution with stride 10, then max-pool
+//! 3 (stride 3), conv 5, max-pool 3, conv 5, max-pool 3, no padding ([`SINCNET_LAYERS`]); the LSTM and linear
+//! layers after it keep the frame count. So frame `i` sees samples `[270 i, 270 i + 991)`: a step of
+//! 270 samples = 16.875 ms and a receptive field of 991 samples = 61.9375 ms at 16 kHz, and 160,000 samples
+//! give `((((159749 / 10 + 1 - 3) / 3 + 1 - 5 + 1 - 3) / 3 + 1 - 5 + 1 - 3) / 3 + 1 = 589` frames.
+//! [`segmentation_frames`] derives the timing from the frame count the model actually produced: when it matches
+//! that architecture the exact values are used; for any other model the chunk is assumed to be divided evenly.
+
+use serde::{Deserialize, Serialize};
+
+use crate::frames::{Frames, runs};
+
+/// Sample rate segmentation-3.0 expects.
+pub const SAMPLE_RATE: u32 = 16_000;
+
+/// Samples in one segmentation-3.0 chunk (10 s at 16 kHz).
+pub const CHUNK_SAMPLES: usize = 160_000;
+
+/// `(kernel, stride)` of each convolution and pooling layer of PyanNet's SincNet front end, in order.
+pub const SINCNET_LAYERS: [(usize, usize); 6] = [(251, 10), (3, 3), (5, 1), (3, 3), (5, 1), (3, 3)];
+
+/// Why model output could not be decoded or chunks not be combined.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PowersetError {
+    /// The powerset parameters are impossible.
+    #[error("invalid powerset: {0}")]
+    InvalidPowerset(String),
+    /// The output does not have the shape `[frames, classes]`.
+    #[error("segmentation output has {len} values, which is not a whole number of frames of {classes} classes")]
+    Shape {
+        /// Number of values received.
+        len: usize,
+        /// Classes per frame.
+        classes: usize,
+    },
+    /// NaN or infinity in the model output.
+    #[error("segmentation output frame {frame} contains a non-finite score")]
+    NonFinite {
+        /// The frame.
+        frame: usize,
+    },
+    /// Chunk length or step are not positive finite numbers.
+    #[error("invalid chunking: chunk {chunk} s every {step} s")]
+    InvalidChunking {
+        /// Chunk duration.
+        chunk: f64,
+        /// Chunk step.
+        step: f64,
+    },
+    /// Chunks given to [`reconstruct`] do not fit together.
+    #[error("chunk {chunk}: {message}")]
+    Reconstruct {
+        /// 0-based chunk index.
+        chunk: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Number of frames a stack of unpadded convolution / pooling layers (`(kernel, stride)`) produces from
+/// `num_samples` inputs (0 when the input is shorter than the receptive field).
+pub fn conv_output_frames(num_samples: usize, layers: &[(usize, usize)]) -> usize {
+    layers.iter().fold(num_samples, |n, &(kernel, stride)| if n < kernel { 0 } else { (n - kernel) / stride + 1 })
+}
+
+/// `(receptive field, step)` in samples of a stack of unpadded layers `(kernel, stride)`.
+pub fn receptive_field(layers: &[(usize, usize)]) -> (usize, usize) {
+    layers.iter().rev().fold((1, 1), |(size, step), &(kernel, stride)| ((size - 1) * stride + kernel, step * stride))
+}
+
+/// Frame timing (relative to the chunk start) of a segmentation model that produced `num_frames` frames for a
+/// chunk of `num_samples` samples at `sample_rate`: exact for the SincNet architecture, an even division of the
+/// chunk otherwise.
+pub fn segmentation_frames(num_samples: usize, num_frames: usize, sample_rate: u32) -> Frames {
+    let rate = sample_rate as f64;
+    if num_frames > 0 && conv_output_frames(num_samples, &SINCNET_LAYERS) == num_frames {
+        let (field, step) = receptive_field(&SINCNET_LAYERS);
+        Frames { start: 0.0, step: step as f64 / rate, duration: field as f64 / rate }
+    } else {
+        let step = num_samples as f64 / num_frames.max(1) as f64 / rate;
+        Frames { start: 0.0, step, duration: step }
+    }
+}
+
+/// The classes of a powerset output: every set of at most `max_set_size` of `num_speakers` local speakers,
+/// ordered by size, then lexicographically (pyannote's order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Powerset {
+    num_speakers: usize,
+    masks: Vec<u64>,
+}
+
+impl Powerset {
+    /// The powerset of up to `max_set_size` simultaneous speakers among `num_speakers` (at most 64).
+    pub fn new(num_speakers: usize, max_set_size: usize) -> Result<Self, PowersetError> {
+        if num_speakers == 0 || num_speakers > 64 || max_set_size > num_speakers {
+            return Err(PowersetError::InvalidPowerset(format!(
+                "{num_speakers} speakers with sets of up to {max_set_size} (need 1..=64 speakers, set size ≤ speakers)"
+            )));
+        }
+        fn combinations(n: usize, size: usize, from: usize, mask: u64, out: &mut Vec<u64>) {
+            if size == 0 {
+                out.push(mask);
+                return;
+            }
+            for s in from..=n - size {
+                combinations(n, size - 1, s + 1, mask | 1 << s, out);
+            }
+        }
+        let mut masks = Vec::new();
+        for size in 0..=max_set_size {
+            combinations(num_speakers, size, 0, 0, &mut masks);
+        }
+        Ok(Self { num_speakers, masks })
+    }
+
+    /// segmentation-3.0's powerset: 3 local speakers, at most 2 at once, 7 classes.
+    pub fn segmentation_3_0() -> Self {
+        Self::new(3, 2).expect("valid constants")
+    }
+
+    /// Number of classes per frame in the model output.
+    pub fn num_classes(&self) -> usize {
+        self.masks.len()
+    }
+
+    /// Number of local speakers.
+    pub fn num_speakers(&self) -> usize {
+        self.num_speakers
+    }
+
+    /// The set of speakers of class `class`, as a bitmask (bit `s` = local speaker `s`).
+    pub fn mask(&self, class: usize) -> u64 {
+        self.masks[class]
+    }
+
+    /// Per-frame active speakers (bitmasks) from one chunk's scores, `[frames, classes]` row-major: the arg-max
+    /// class of each frame (hard decision, as pyannote 3.x).
+    pub fn decode(&self, scores: &[f32]) -> Result<Vec<u64>, PowersetError> {
+        let classes = self.num_classes();
+        if !scores.len().is_multiple_of(classes) {
+            return Err(PowersetError::Shape { len: scores.len(), classes });
+        }
+        scores
+            .chunks_exact(classes)
+            .enumerate()
+            .map(|(frame, row)| {
+                if !row.iter().all(|x| x.is_finite()) {
+                    return Err(PowersetError::NonFinite { frame });
+                }
+                let best = (0..classes).fold(0, |b, c| if row[c] > row[b] { c } else { b });
+                Ok(self.masks[best])
+            })
+            .collect()
+    }
+}
+
+/// Start times of `chunk`-second chunks every `step` seconds covering `total` seconds of audio. The last chunk is
+/// aligned with the end of the audio rather than running past it (no zero padding); audio shorter than one chunk
+/// gives a single chunk at 0, to be zero-padded.
+pub fn chunk_starts(total: f64, chunk: f64, step: f64) -> Result<Vec<f64>, PowersetError> {
+    if !(chunk > 0.0 && step > 0.0 && chunk.is_finite() && step.is_finite() && total.is_finite()) {
+        return Err(PowersetError::InvalidChunking { chunk, step });
+    }
+    if total <= chunk {
+        return Ok(vec![0.0]);
+    }
+    let eps = 1e-9;
+    let mut starts: Vec<f64> = (0..).map(|i| i as f64 * step).take_while(|s| s + chunk <= total + eps).collect();
+    if starts.last().is_none_or(|s| s + chunk < total - eps) {
+        starts.push(total - chunk);
+    }
+    Ok(starts)
+}
+
+/// One chunk's decoded segmentation: which local speakers are active in which frames.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkActivity {
+    /// Frame timing on the recording's time line (`frames.start` is the chunk's start).
+    pub frames: Frames,
+    /// Bit `s` of `activity[f]` is set when local speaker `s` is active in frame `f`.
+    pub activity: Vec<u64>,
+    /// Number of local speakers the model has.
+    pub num_speakers: usize,
+}
+
+impl ChunkActivity {
+    /// Decodes one chunk's scores (`[frames, classes]`) for a chunk starting at `chunk_start` seconds. `frames` is
+    /// the model's timing relative to the chunk ([`segmentation_frames`]); frames centred at or after `audio_end`
+    /// (zero padding of a short recording) are cleared.
+    pub fn decode(
+        powerset: &Powerset,
+        scores: &[f32],
+        chunk_start: f64,
+        frames: Frames,
+        audio_end: f64,
+    ) -> Result<Self, PowersetError> {
+        let frames = frames.shifted(chunk_start + frames.start);
+        let mut activity = powerset.decode(scores)?;
+        for (f, a) in activity.iter_mut().enumerate() {
+            if frames.centre(f) >= audio_end {
+                *a = 0;
+            }
+        }
+        Ok(Self { frames, activity, num_speakers: powerset.num_speakers() })
+    }
+
+    /// Local speakers active in at least one frame, ascending.
+    pub fn active_speakers(&self) -> Vec<usize> {
+        let any = self.activity.iter().fold(0u64, |acc, m| acc | m);
+        (0..self.num_speakers).filter(|s| any & (1 << s) != 0).collect()
+    }
+
+    /// Frames in which local speaker `s` is active.
+    pub fn speaker_frames(&self, s: usize) -> Vec<bool> {
+        self.activity.iter().map(|m| m & (1 << s) != 0).collect()
+    }
+
+    /// Frames in which local speaker `s` is the only one speaking.
+    pub fn clean_frames(&self, s: usize) -> Vec<bool> {
+        self.activity.iter().map(|&m| m == 1 << s).collect()
+    }
+
+    /// The frames to compute local speaker `s`'s embedding from: those where `s` speaks alone, if there are at
+    /// least `min_clean_frames` of them (overlap contaminates embeddings), else every frame where `s` speaks.
+    pub fn embedding_frames(&self, s: usize, min_clean_frames: usize) -> Vec<bool> {
+        let clean = self.clean_frames(s);
+        if clean.iter().filter(|&&c| c).count() >= min_clean_frames { clean } else { self.speaker_frames(s) }
+    }
+
+    /// Seconds during which local speaker `s` is active (frames count `step` each).
+    pub fn speaker_duration(&self, s: usize) -> f64 {
+        self.activity.iter().filter(|&&m| m & (1 << s) != 0).count() as f64 * self.frames.step
+    }
+
+    /// Time intervals (recording time line) where local speaker `s` is active.
+    pub fn speaker_intervals(&self, s: usize) -> Vec<(f64, f64)> {
+        runs(self.speaker_frames(s)).into_iter().map(|(a, b)| self.frames.run_interval(a, b)).collect()
+    }
+}
+
+/// The whole recording's speaker activity after global clustering: frame `f` covers `step` around
+/// `frames.centre(f)`; bit `k` of `activity[f]` is set when global speaker `k` speaks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Frame timing, starting at 0.
+    pub frames: Frames,
+    /// Active global speakers per frame.
+    pub activity: Vec<u64>,
+}
+
+/// Combines overlapping chunks into one time line of global speakers. `labels[c][s]` is the global speaker
+/// (cluster) of local speaker `s` in chunk `c`, or `None` when it was not clustered (inactive, or too short to
+/// embed). For every frame of the recording:
+///
+/// * the number of speakers is the average, over the chunks covering it, of how many local speakers are active
+///   there, rounded;
+/// * that many global speakers are chosen, by how many of those chunks have them active (ties: lower label).
+///
+/// This is pyannote 3.x's reconstruction with hard (binary) chunk activity. All chunks must share one frame
+/// step and duration; frames centred at or after `audio_end` are dropped.
+pub fn reconstruct(
+    chunks: &[ChunkActivity],
+    labels: &[Vec<Option<usize>>],
+    audio_end: f64,
+) -> Result<Timeline, PowersetError> {
+    let Some(first) = chunks.first() else {
+        return Ok(Timeline { frames: Frames { start: 0.0, step: 0.01, duration: 0.01 }, activity: Vec::new() });
+    };
+    let (step, duration) = (first.frames.step, first.frames.duration);
+    let frames = Frames { start: 0.0, step, duration };
+    if chunks.len() != labels.len() {
+        return Err(PowersetError::Reconstruct {
+            chunk: chunks.len().min(labels.len()),
+            message: format!("{} chunks but {} label lists", chunks.len(), labels.len()),
+        });
+    }
+    let mut num_global = 0;
+    for (c, (chunk, l)) in chunks.iter().zip(labels).enumerate() {
+        let err = |message: String| Err(PowersetError::Reconstruct { chunk: c, message });
+        if (chunk.frames.step - step).abs() > 1e-9 || (chunk.frames.duration - duration).abs() > 1e-9 {
+            return err("frame timing differs from chunk 0".into());
+        }
+        if l.len() != chunk.num_speakers {
+            return err(format!("{} labels for {} local speakers", l.len(), chunk.num_speakers));
+        }
+        if let Some(&big) = l.iter().flatten().find(|&&g| g >= 64) {
+            return err(format!("global speaker {big} is beyond the 64 a time line can hold"));
+        }
+        num_global = num_global.max(l.iter().flatten().map(|g| g + 1).max().unwrap_or(0));
+    }
+    let total = ((audio_end - 0.5 * duration) / step).ceil().max(0.0) as usize;
+    let mut votes = vec![0u32; total * num_global];
+    let mut speaker_sum = vec![0u32; total];
+    let mut coverage = vec![0u32; total];
+    for (chunk, l) in chunks.iter().zip(labels) {
+        let offset = (chunk.frames.start / step).round() as i64;
+        for (j, &mask) in chunk.activity.iter().enumerate() {
+            let g = offset + j as i64;
+            if g < 0 || g as usize >= total {
+                continue;
+            }
+            let g = g as usize;
+            coverage[g] += 1;
+            speaker_sum[g] += mask.count_ones();
+            let mut global = 0u64;
+            for (s, label) in l.iter().enumerate() {
+                if let Some(k) = label
+                    && mask & (1 << s) != 0
+                {
+                    global |= 1 << k;
+                }
+            }
+            for k in (0..num_global).filter(|k| global & (1 << k) != 0) {
+                votes[g * num_global + k] += 1;
+            }
+        }
+    }
+    let mut ranked: Vec<usize> = Vec::with_capacity(num_global);
+    let activity = (0..total)
+        .map(|g| {
+            if coverage[g] == 0 {
+                return 0;
+            }
+            let count = (speaker_sum[g] as f64 / coverage[g] as f64).round() as usize;
+            let v = &votes[g * num_global..(g + 1) * num_global];
+            ranked.clear();
+            ranked.extend((0..num_global).filter(|&k| v[k] > 0));
+            ranked.sort_by(|&a, &b| v[b].cmp(&v[a]).then(a.cmp(&b)));
+            ranked.iter().take(count).fold(0u64, |m, &k| m | 1 << k)
+        })
+        .collect();
+    Ok(Timeline { frames, activity })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Scores with a clear arg-max `class` per frame.
+    fn scores(classes: &[usize], num_classes: usize) -> Vec<f32> {
+        classes.iter().flat_map(|&c| (0..num_classes).map(move |k| if k == c { -0.1 } else { -5.0 })).collect()
+    }
+
+    #[test]
+    fn segmentation_3_0_classes() {
+        let p = Powerset::segmentation_3_0();
+        assert_eq!(p.num_classes(), 7);
+        assert_eq!(
+            (0..7).map(|c| p.mask(c)).collect::<Vec<_>>(),
+            vec![0b000, 0b001, 0b010, 0b100, 0b011, 0b101, 0b110]
+        );
+        assert_eq!(Powerset::new(3, 3).unwrap().num_classes(), 8);
+        assert_eq!(Powerset::new(4, 2).unwrap().num_classes(), 11);
+        assert_eq!(Powerset::new(2, 1).unwrap().num_classes(), 3);
+        assert!(Powerset::new(2, 3).is_err());
+        assert!(Powerset::new(0, 0).is_err());
+    }
+
+    #[test]
+    fn decode_takes_the_argmax_class_of_each_frame() {
+        let p = Powerset::segmentation_3_0();
+        let decoded = p.decode(&scores(&[0, 1, 4, 6, 3, 5, 2], 7)).unwrap();
+        assert_eq!(decoded, vec![0, 1, 3, 6, 4, 5, 2]);
+        // Log-probabilities that are close still pick the larger.
+        let mut s = scores(&[2], 7);
+        s[4] = -0.09;
+        assert_eq!(p.decode(&s).unwrap(), vec![3]);
+        assert_eq!(p.decode(&[0.0; 13]).unwrap_err(), PowersetError::Shape { len: 13, classes: 7 });
+        let mut bad = scores(&[0, 0], 7);
+        bad[9] = f32::NAN;
+        assert_eq!(p.decode(&bad).unwrap_err(), PowersetError::NonFinite { frame: 1 });
+        assert!(p.decode(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn sincnet_timing_matches_segmentation_3_0() {
+        assert_eq!(conv_output_frames(CHUNK_SAMPLES, &SINCNET_LAYERS), 589);
+        assert_eq!(receptive_field(&SINCNET_LAYERS), (991, 270));
+        assert_eq!(conv_output_frames(100, &SINCNET_LAYERS), 0);
+        let f = segmentation_frames(CHUNK_SAMPLES, 589, SAMPLE_RATE);
+        assert_eq!(f, Frames { start: 0.0, step: 0.016875, duration: 0.0619375 });
+        // The last frame ends inside the chunk.
+        assert!(588.0 * f.step + f.duration <= 10.0);
+        // A model with another frame rate: even division.
+        let g = segmentation_frames(CHUNK_SAMPLES, 500, SAMPLE_RATE);
+        assert!((g.step - 0.02).abs() < 1e-12 && g.duration == g.step);
+    }
+
+    #[test]
+    fn chunks_cover_the_audio() {
+        assert_eq!(chunk_starts(25.0, 10.0, 5.0).unwrap(), vec![0.0, 5.0, 10.0, 15.0]);
+        assert_eq!(chunk_starts(27.0, 10.0, 5.0).unwrap(), vec![0.0, 5.0, 10.0, 15.0, 17.0]);
+        assert_eq!(chunk_starts(4.0, 10.0, 1.0).unwrap(), vec![0.0]);
+        assert_eq!(chunk_starts(10.0, 10.0, 1.0).unwrap(), vec![0.0]);
+        assert_eq!(chunk_starts(12.5, 10.0, 2.5).unwrap(), vec![0.0, 2.5]);
+        assert!(chunk_starts(10.0, 10.0, 0.0).is_err());
+    }
+
+    #[test]
+    fn chunk_activity_per_local_speaker() {
+        let p = Powerset::segmentation_3_0();
+        let frames = Frames { start: 0.0, step: 0.5, duration: 0.5 };
+        // Frames: {0}, {0}, {0,1}, {1}, ∅, {2} (past the end of the audio).
+        let chunk = ChunkActivity::decode(&p, &scores(&[1, 1, 4, 2, 0, 3], 7), 10.0, frames, 12.5).unwrap();
+        assert_eq!(chunk.frames.start, 10.0);
+        assert_eq!(chunk.activity, vec![1, 1, 3, 2, 0, 0]);
+        assert_eq!(chunk.active_speakers(), vec![0, 1]);
+        assert_eq!(chunk.speaker_frames(1), vec![false, false, true, true, false, false]);
+        assert_eq!(chunk.clean_frames(1), vec![false, false, false, true, false, false]);
+        assert_eq!(chunk.embedding_frames(1, 1), chunk.clean_frames(1));
+        assert_eq!(chunk.embedding_frames(1, 2), chunk.speaker_frames(1));
+        assert_eq!(chunk.speaker_duration(0), 1.5);
+        assert_eq!(chunk.speaker_intervals(0), vec![(10.0, 11.5)]);
+        assert_eq!(chunk.speaker_intervals(1), vec![(11.0, 12.0)]);
+    }
+
+    #[test]
+    fn reconstruct_maps_local_speakers_and_votes_over_overlapping_chunks() {
+        let frames = Frames { start: 0.0, step: 1.0, duration: 1.0 };
+        // Chunk 0 covers frames 0..4, chunk 1 frames 2..6. The same person is local 0 in chunk 0 and local 1 in
+        // chunk 1 (global 5); the other is global 2.
+        let c0 = ChunkActivity { frames, activity: vec![1, 1, 1, 2], num_speakers: 3 };
+        let c1 = ChunkActivity { frames: frames.shifted(2.0), activity: vec![2, 1, 1, 1], num_speakers: 3 };
+        let labels = vec![vec![Some(5), Some(2), None], vec![Some(2), Some(5), None]];
+        let t = reconstruct(&[c0, c1], &labels, 6.0).unwrap();
+        assert_eq!(t.frames, frames);
+        // Frame 2: both chunks say global 5. Frame 3: chunk 0 says 2, chunk 1 says 2 → 2. Frames 4, 5: chunk 1 only.
+        assert_eq!(t.activity, vec![1 << 5, 1 << 5, 1 << 5, 1 << 2, 1 << 2, 1 << 2]);
+    }
+
+    #[test]
+    fn reconstruct_keeps_overlap_the_chunks_agree_on_and_resolves_disagreement() {
+        let frames = Frames { start: 0.0, step: 1.0, duration: 1.0 };
+        // Three chunks over the same 3 frames. Frame 0: all say {a, b} → overlap. Frame 1: one says {a, b}, two
+        // say {a} → one speaker (count rounds 4/3 to 1), a (3 votes). Frame 2: b, b, a → b.
+        let c = |activity: Vec<u64>| ChunkActivity { frames, activity, num_speakers: 2 };
+        let chunks = [c(vec![3, 3, 2]), c(vec![3, 1, 2]), c(vec![3, 1, 1])];
+        let labels = vec![vec![Some(0), Some(1)]; 3];
+        let t = reconstruct(&chunks, &labels, 3.0).unwrap();
+        assert_eq!(t.activity, vec![3, 1, 2]);
+    }
+
+    #[test]
+    fn reconstruct_checks_its_inputs() {
+        let frames = Frames { start: 0.0, step: 1.0, duration: 1.0 };
+        let c = ChunkActivity { frames, activity: vec![1], num_speakers: 2 };
+        assert!(reconstruct(std::slice::from_ref(&c), &[], 1.0).is_err());
+        assert!(reconstruct(std::slice::from_ref(&c), &[vec![Some(0)]], 1.0).is_err());
+        assert!(reconstruct(std::slice::from_ref(&c), &[vec![Some(64), None]], 1.0).is_err());
+        let other = ChunkActivity { frames: Frames { step: 0.5, ..frames }, ..c.clone() };
+        let err = reconstruct(&[c, other], &[vec![None, None], vec![None, None]], 1.0).unwrap_err();
+        assert!(matches!(err, PowersetError::Reconstruct { chunk: 1, .. }));
+        assert!(reconstruct(&[], &[], 1.0).unwrap().activity.is_empty());
+    }
+}
