@@ -35,7 +35,7 @@ impl Frames {
 }
 
 /// Maximal runs of `true` in `flags`, as `(first, end)` index pairs (end exclusive).
-pub(crate) fn runs(flags: impl IntoIterator<Item = bool>) -> Vec<(usize, usize)> {
+pub fn runs(flags: impl IntoIterator<Item = bool>) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut open: Option<usize> = None;
     let mut len = 0;

@@ -20,5 +20,5 @@ pub mod turns;
 
 pub use cluster::{ClusterError, ClusterOptions, Clustering, Method, cluster};
 pub use der::{DerError, DerReport, score};
-pub use frames::Frames;
+pub use frames::{Frames, runs};
 pub use rttm::{RttmError, Turn};

@@ -46,69 +46,14 @@ fn ready() -> bool {
     ok
 }
 
-/// The tone detector. Options: `raw` (no final LogSoftmax), `classes=N` (output width), `dynclasses` (declare the
-/// output width dynamic), `batch=N` and `len=N` (static input dimensions), `meta=key:value,…` (ONNX metadata).
-/// A Conv with stride 270 and kernel 991 gives segmentation-3.0's frames; its four filters are Hann-windowed
-/// quadrature pairs at 200 Hz and 1000 Hz scaled so a tone of amplitude A gives A² per pair; a 1×1 Conv turns the
-/// two energies e0, e1 into class scores 1000 (e0 - 0.02) for {0}, 1000 (e1 - 0.02) for {1}, their sum for
-/// {0,1}, 0 for ∅ and -100 for the classes with speaker 2. `dynclasses` slices the 7 scores down to
-/// `samples / 32000` classes (5 for 10 s) at run time, where no shape inference can see it.
-const TONE_MODEL: &str = r#"
-import sys, numpy as np, onnx
-from onnx import helper, numpy_helper, TensorProto as T
-out, opts = sys.argv[1], dict(a.split("=", 1) if "=" in a else (a, "1") for a in sys.argv[2:])
-classes = int(opts.get("classes", 7))
-K, S, k, thr = 991, 270, 1000.0, 0.02
-t = np.arange(K) / 16000.0
-hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(K) / (K - 1))
-kern = np.stack([np.sin(2 * np.pi * f * t + ph) * hann * 2 / hann.sum()
-                 for f in (200.0, 1000.0) for ph in (0.0, np.pi / 2)])[:, None, :].astype(np.float32)
-w = np.zeros((classes, 4, 1), np.float32)
-b = np.full(classes, -100.0, np.float32)
-b[0] = 0
-for c, cols, n in ((1, [0, 1], 1), (2, [2, 3], 1), (4, [0, 1, 2, 3], 2)):
-    if c < classes:
-        w[c, cols, 0] = k
-        b[c] = -n * k * thr
-last = "y" if "raw" in opts else "z"
-nodes = [helper.make_node("Conv", ["x", "kern"], ["f"], strides=[S]),
-         helper.make_node("Mul", ["f", "f"], ["e"]),
-         helper.make_node("Conv", ["e", "w", "b"], ["s"]),
-         helper.make_node("Transpose", ["s"], ["all" if "dynclasses" in opts else last], perm=[0, 2, 1])]
-consts = []
-if "dynclasses" in opts:
-    consts = [numpy_helper.from_array(np.array(v, np.int64), n)
-              for v, n in ((2, "two"), (32000, "per"), ([0], "zero"), ([2], "axis"))]
-    nodes += [helper.make_node("Shape", ["x"], ["xs"]),
-              helper.make_node("Gather", ["xs", "two"], ["len"]),
-              helper.make_node("Div", ["len", "per"], ["k"]),
-              helper.make_node("Unsqueeze", ["k", "zero"], ["ends"]),
-              helper.make_node("Slice", ["all", "zero", "ends", "axis"], [last])]
-if "raw" not in opts:
-    nodes.append(helper.make_node("LogSoftmax", ["z"], ["y"], axis=-1))
-batch = int(opts["batch"]) if "batch" in opts else "B"
-length = int(opts["len"]) if "len" in opts else "T"
-frames = (length - K) // S + 1 if "len" in opts else "F"
-graph = helper.make_graph(
-    nodes, "tones", [helper.make_tensor_value_info("x", T.FLOAT, [batch, 1, length])],
-    [helper.make_tensor_value_info("y", T.FLOAT, [batch, frames, "C" if "dynclasses" in opts else classes])],
-    initializer=[numpy_helper.from_array(kern, "kern"), numpy_helper.from_array(w, "w"),
-                 numpy_helper.from_array(b, "b")] + consts)
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-model.ir_version = 8
-for pair in filter(None, opts.get("meta", "").split(",")):
-    key, value = pair.split(":")
-    model.metadata_props.add(key=key, value=value)
-onnx.checker.check_model(model)
-onnx.save(model, out)
-"#;
+/// The tone detector, a segmentation-3.0-shaped model that hears 200 Hz as speaker 0 and 1000 Hz as speaker 1;
+/// see the script's docstring for its options.
+const TONE_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/tone_segmentation_model.py");
 
 /// Writes the tone model with `opts` into `dir` as `name`.
 fn tone_model(dir: &Path, name: &str, opts: &[&str]) -> PathBuf {
-    let code = dir.join("tones.py");
-    std::fs::write(&code, TONE_MODEL).unwrap();
     let path = dir.join(name);
-    let out = Command::new(python()).arg(&code).arg(&path).args(opts).output().unwrap();
+    let out = Command::new(python()).arg(TONE_MODEL).arg(&path).args(opts).output().unwrap();
     assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
     path
 }

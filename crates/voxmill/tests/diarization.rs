@@ -99,3 +99,83 @@ fn conversations_are_diarized_within_ten_percent_der() {
         plans.len()
     );
 }
+
+/// The segmentation-model path, with a model of segmentation-3.0's signature that hears tones (200 Hz is one
+/// "speaker", 1000 Hz another, both at once an overlap; scripts/tone_segmentation_model.py): turns and the overlap
+/// come from the model's frames, local speakers are linked across its 10 s chunks by their embeddings.
+#[test]
+fn a_segmentation_model_finds_turns_and_overlaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tones.onnx");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/tone_segmentation_model.py");
+    let out = std::process::Command::new("python3").arg(script).arg(&model).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // (start, end, low tone, high tone): 40 s with turns of both "speakers" and one 3 s overlap.
+    let plan = [
+        (0.5, 8.0, true, false),
+        (8.6, 15.0, false, true),
+        (15.5, 22.0, true, false),
+        (22.0, 25.0, true, true),
+        (25.0, 31.0, false, true),
+        (31.6, 39.5, true, false),
+    ];
+    let rate = 16_000usize;
+    let mut samples = vec![0f32; 40 * rate];
+    for &(s, e, low, high) in &plan {
+        for (i, x) in samples.iter_mut().enumerate().take((e * rate as f64) as usize).skip((s * rate as f64) as usize) {
+            let t = i as f64 / rate as f64;
+            let tone = |f: f64| 0.3 * (2.0 * std::f64::consts::PI * f * t).sin();
+            *x = ((if low { tone(200.0) } else { 0.0 }) + (if high { tone(1000.0) } else { 0.0 })) as f32;
+        }
+    }
+    let wav = dir.path().join("tones.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).unwrap();
+    for x in &samples {
+        w.write_sample((x * 32767.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+    let mut reference = String::new();
+    for &(s, e, low, high) in &plan {
+        for (on, who) in [(low, "low"), (high, "high")] {
+            if on {
+                reference.push_str(&format!("SPEAKER tones 1 {s:.3} {:.3} <NA> <NA> {who} <NA> <NA>\n", e - s));
+            }
+        }
+    }
+    let reference_path = dir.path().join("tones.rttm");
+    std::fs::write(&reference_path, reference).unwrap();
+
+    let project = dir.path().join("project");
+    assert!(run(&[&"init", &project]).status.success());
+    let settings = project.join("voxmill.toml");
+    let text = std::fs::read_to_string(&settings)
+        .unwrap()
+        .replace("segmentation_model = \"\"", &format!("segmentation_model = \"{}\"", model.display()));
+    std::fs::write(&settings, text).unwrap();
+    let out = run(&[&"run", &wav, &"--out", &project, &"--offline", &"--quiet", &"--until", &"identify"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(run(&[&"export", &project, &"--format", &"rttm"]).status.success());
+
+    let out = run(&[&"eval", &"der", &reference_path, &project.join("exports/rttm/tones.rttm"), &"--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let der: serde_json::Value = serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
+    let overlaps: Vec<(f64, f64)> = catalog(&project)
+        .prepare("SELECT start, end FROM overlaps ORDER BY idx")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    println!("tones: DER {:.2}%, overlaps {overlaps:?}", der["der"].as_f64().unwrap() * 100.0);
+    assert!(der["der"].as_f64().unwrap() <= 0.05, "{der}");
+    assert_eq!(speakers_per_file(&project.join("exports/rttm/tones.rttm"))["tones"].len(), 2);
+    let overlap_secs: f64 = overlaps.iter().map(|(s, e)| e - s).sum();
+    assert!(overlaps.iter().any(|&(s, e)| s < 22.5 && e > 24.5) && overlap_secs < 3.6, "{overlaps:?}");
+}

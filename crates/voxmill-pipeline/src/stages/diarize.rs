@@ -7,9 +7,12 @@
 use std::path::PathBuf;
 
 use voxmill_audio::WavSpans;
-use voxmill_diarize::turns::{merge_adjacent, smooth, snap_boundaries, windows_to_turns};
-use voxmill_diarize::{ClusterOptions, Method, Turn, cluster};
-use voxmill_models::{SPEAKER_SAMPLE_RATE, SpeakerEmbedder, SpeakerFrontEnd};
+use voxmill_diarize::powerset::{ChunkActivity, Powerset, chunk_starts, reconstruct, segmentation_frames};
+use voxmill_diarize::turns::{
+    activity_to_turns, mark_overlaps, merge_adjacent, smooth, snap_boundaries, windows_to_turns,
+};
+use voxmill_diarize::{ClusterOptions, Method, Turn, cluster, runs};
+use voxmill_models::{SPEAKER_SAMPLE_RATE, SpeakerEmbedder, SpeakerFrontEnd, SpeakerSegmentation};
 use voxmill_project::settings::{DiarizeSettings, SpeakerCount};
 use voxmill_project::{Diarization, LocalSpeakerRow, SpeakerWindowRow, StageRows, TurnRow};
 
@@ -25,6 +28,10 @@ const BATCH: usize = 32;
 /// A speaker's turns less than this far apart become one turn: the pauses between one speaker's sentences are part
 /// of their turn (as annotators mark them), and no one else spoke in them.
 const FILL_GAP_SECS: f64 = 1.0;
+/// Segmentation chunks start every this fraction of a chunk (pyannote uses 0.1; coarser is faster and loses little).
+const SEGMENTATION_STEP: f64 = 0.25;
+/// Segmentation chunks per model run.
+const SEGMENTATION_BATCH: usize = 8;
 /// Turn building works on frames of this many seconds.
 const FRAME_SECS: f64 = 0.01;
 
@@ -50,29 +57,9 @@ impl Stage for Diarize {
     }
 
     fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
-        let rec = ctx.recording;
         let d = &ctx.settings.diarize;
-        let speech: Vec<(f64, f64)> = ctx.catalog.speech_regions(rec.id)?.iter().map(|r| (r.start, r.end)).collect();
-        let pauses: Vec<f64> = ctx.catalog.silences(rec.id)?.iter().map(|s| (s.start + s.end) / 2.0).collect();
-        let windows = plan_windows(&speech, d.window_secs, d.hop_secs);
-        if windows.is_empty() {
-            return Ok(StageOutput {
-                summary: serde_json::json!({"speakers": 0, "turns": 0, "windows": 0}),
-                rows: StageRows::Diarization(Diarization::default()),
-                after_commit: None,
-            });
-        }
-        let embeddings = embed_windows(ctx, &windows)?;
-        let options = cluster_options(d, &rec.name)?;
-        let clustering =
-            cluster(&embeddings, &options).map_err(|e| StageError(format!("{}: clustering failed: {e}", rec.name)))?;
-
-        let labelled: Vec<Turn<usize>> =
-            windows.iter().zip(&clustering.labels).map(|(&(s, e), &l)| Turn::new(s, e, l)).collect();
-        let turns = windows_to_turns(&labelled, &speech, FRAME_SECS);
-        let turns = smooth(&turns, d.min_turn_secs);
-        let turns = snap_boundaries(&turns, &pauses, d.hop_secs);
-        let turns = merge_adjacent(&turns, FILL_GAP_SECS);
+        let found = if d.segmentation_model.trim().is_empty() { by_windows(ctx)? } else { by_segmentation(ctx)? };
+        let Found { turns, overlaps, centroids, windows, method } = found;
 
         // Number the speakers that kept any speech 0.. in order of first appearance.
         let mut order: Vec<usize> = Vec::new();
@@ -88,7 +75,7 @@ impl Stage for Diarize {
             .map(|(i, &label)| LocalSpeakerRow {
                 speaker: i as u32,
                 seconds: turns.iter().filter(|t| t.speaker == label).map(|t| t.end - t.start).sum(),
-                centroid: clustering.centroids[label].clone(),
+                centroid: centroids[label].clone(),
             })
             .collect();
         let turn_rows: Vec<TurnRow> = turns
@@ -96,10 +83,8 @@ impl Stage for Diarize {
             .filter_map(|t| local(t.speaker).map(|s| TurnRow { start: t.start, end: t.end, speaker: s as u32 }))
             .collect();
         let window_rows: Vec<SpeakerWindowRow> = windows
-            .iter()
-            .zip(&clustering.labels)
-            .zip(embeddings)
-            .filter_map(|((&(start, end), &label), embedding)| {
+            .into_iter()
+            .filter_map(|(start, end, label, embedding)| {
                 local(label).map(|s| SpeakerWindowRow { start, end, speaker: s as u32, embedding })
             })
             .collect();
@@ -107,20 +92,161 @@ impl Stage for Diarize {
             "speakers": speakers.len(),
             "speaker_secs": speakers.iter().map(|s| s.seconds).collect::<Vec<_>>(),
             "turns": turn_rows.len(),
+            "overlap_secs": overlaps.iter().map(|(s, e)| e - s).sum::<f64>(),
             "windows": window_rows.len(),
-            "method": format!("{:?}", options.method).to_lowercase(),
+            "method": method,
         });
         Ok(StageOutput {
             summary,
-            rows: StageRows::Diarization(Diarization {
-                turns: turn_rows,
-                overlaps: Vec::new(),
-                speakers,
-                windows: window_rows,
-            }),
+            rows: StageRows::Diarization(Diarization { turns: turn_rows, overlaps, speakers, windows: window_rows }),
             after_commit: None,
         })
     }
+}
+
+/// What either way of diarizing found, with speakers still numbered by cluster.
+struct Found {
+    /// Turns in time order (they overlap where speakers do).
+    turns: Vec<Turn<usize>>,
+    overlaps: Vec<(f64, f64)>,
+    /// Voice of each cluster.
+    centroids: Vec<Vec<f32>>,
+    /// Each embedded piece: its extent, cluster and embedding.
+    windows: Vec<(f64, f64, usize, Vec<f32>)>,
+    /// How the turns were found, for the summary.
+    method: String,
+}
+
+/// Embeddings alone: windows inside the speech regions, clustered; speaker changes moved into pauses.
+fn by_windows(ctx: &StageContext<'_>) -> Result<Found, StageError> {
+    let rec = ctx.recording;
+    let d = &ctx.settings.diarize;
+    let speech: Vec<(f64, f64)> = ctx.catalog.speech_regions(rec.id)?.iter().map(|r| (r.start, r.end)).collect();
+    let pauses: Vec<f64> = ctx.catalog.silences(rec.id)?.iter().map(|s| (s.start + s.end) / 2.0).collect();
+    let windows = plan_windows(&speech, d.window_secs, d.hop_secs);
+    let options = cluster_options(d, &rec.name)?;
+    let method = format!("{:?} clustering of embedding windows", options.method).to_lowercase();
+    if windows.is_empty() {
+        return Ok(Found {
+            turns: Vec::new(),
+            overlaps: Vec::new(),
+            centroids: Vec::new(),
+            windows: Vec::new(),
+            method,
+        });
+    }
+    let spans: Vec<Vec<(f64, f64)>> = windows.iter().map(|&w| vec![w]).collect();
+    let embeddings = embed_spans(ctx, &spans, 0.0, rec.duration_secs)?;
+    let clustering =
+        cluster(&embeddings, &options).map_err(|e| StageError(format!("{}: clustering failed: {e}", rec.name)))?;
+
+    let labelled: Vec<Turn<usize>> =
+        windows.iter().zip(&clustering.labels).map(|(&(s, e), &l)| Turn::new(s, e, l)).collect();
+    let turns = windows_to_turns(&labelled, &speech, FRAME_SECS);
+    let turns = smooth(&turns, d.min_turn_secs);
+    let turns = snap_boundaries(&turns, &pauses, d.hop_secs);
+    let turns = merge_adjacent(&turns, FILL_GAP_SECS);
+    let windows = windows
+        .iter()
+        .zip(&clustering.labels)
+        .zip(embeddings)
+        .map(|((&(start, end), &label), embedding)| (start, end, label, embedding))
+        .collect();
+    Ok(Found { turns, overlaps: Vec::new(), centroids: clustering.centroids, windows, method })
+}
+
+/// A segmentation model (pyannote segmentation-3.0 signature) finds up to three local speakers in overlapping
+/// 10 s chunks, overlaps included; each chunk's local speakers are embedded and clustered across the recording, and
+/// the chunks are stitched back into one time line (pyannote 3.x's approach).
+fn by_segmentation(ctx: &StageContext<'_>) -> Result<Found, StageError> {
+    let rec = ctx.recording;
+    let d = &ctx.settings.diarize;
+    let model = ctx.resources.model_path(&d.segmentation_model, &mut |_, _| {})?;
+    let mut seg = SpeakerSegmentation::load(&model).map_err(|e| StageError(e.to_string()))?;
+    if seg.sample_rate() != SPEAKER_SAMPLE_RATE {
+        return Err(StageError(format!(
+            "{}: the segmentation model works at {} Hz, but voxmill's working audio is {SPEAKER_SAMPLE_RATE} Hz; use a 16 kHz model",
+            model.display(),
+            seg.sample_rate()
+        )));
+    }
+    let powerset = Powerset::new(seg.num_speakers(), seg.max_simultaneous())
+        .map_err(|e| StageError(format!("{}: {e}", model.display())))?;
+    let chunk_samples = seg.chunk_samples();
+    let chunk_secs = chunk_samples as f64 / f64::from(SPEAKER_SAMPLE_RATE);
+    let frames = segmentation_frames(chunk_samples, seg.frames_per_chunk(), SPEAKER_SAMPLE_RATE);
+    let wav = ctx.layout.working_audio(&rec.name);
+    let mut audio = WavSpans::open(&wav, SPEAKER_SAMPLE_RATE)?;
+    let audio_end = audio.len() as f64 / f64::from(SPEAKER_SAMPLE_RATE);
+    let bad = |e: voxmill_diarize::powerset::PowersetError| StageError(format!("{}: {e}", rec.name));
+    let starts = chunk_starts(audio_end, chunk_secs, chunk_secs * SEGMENTATION_STEP).map_err(bad)?;
+
+    let mut chunks = Vec::with_capacity(starts.len());
+    let mut buffers = vec![Vec::new(); SEGMENTATION_BATCH.min(starts.len())];
+    for (b, batch) in starts.chunks(SEGMENTATION_BATCH).enumerate() {
+        for (buf, &start) in buffers.iter_mut().zip(batch) {
+            buf.resize(chunk_samples, 0.0);
+            audio.read_into((start * f64::from(SPEAKER_SAMPLE_RATE)).round() as u64, buf)?;
+        }
+        let slices: Vec<&[f32]> = buffers.iter().take(batch.len()).map(Vec::as_slice).collect();
+        let scores = seg.run(&slices).map_err(|e| StageError(e.to_string()))?;
+        for (&start, chunk_scores) in batch.iter().zip(&scores) {
+            chunks.push(
+                ChunkActivity::decode(&powerset, chunk_scores.as_flattened(), start, frames.clone(), audio_end)
+                    .map_err(bad)?,
+            );
+        }
+        (ctx.progress)(
+            0.5 * rec.duration_secs * ((b + 1) * SEGMENTATION_BATCH).min(starts.len()) as f64 / starts.len() as f64,
+        );
+    }
+
+    // Each chunk's local speakers with enough speech alone become one embedding each.
+    let min_clean = (MIN_WINDOW_SECS / frames.step).ceil() as usize;
+    let mut pieces: Vec<(usize, usize, Vec<(f64, f64)>)> = Vec::new();
+    for (c, chunk) in chunks.iter().enumerate() {
+        for s in chunk.active_speakers() {
+            let spans: Vec<(f64, f64)> = runs(chunk.embedding_frames(s, min_clean))
+                .into_iter()
+                .map(|(a, b)| chunk.frames.run_interval(a, b))
+                .collect();
+            if spans.iter().map(|(a, b)| b - a).sum::<f64>() >= MIN_WINDOW_SECS {
+                pieces.push((c, s, spans));
+            }
+        }
+    }
+    let options = cluster_options(d, &rec.name)?;
+    let method = format!("segmentation model, {:?} clustering", options.method).to_lowercase();
+    if pieces.is_empty() {
+        return Ok(Found {
+            turns: Vec::new(),
+            overlaps: Vec::new(),
+            centroids: Vec::new(),
+            windows: Vec::new(),
+            method,
+        });
+    }
+    let spans: Vec<Vec<(f64, f64)>> = pieces.iter().map(|p| p.2.clone()).collect();
+    let embeddings = embed_spans(ctx, &spans, 0.5 * rec.duration_secs, rec.duration_secs)?;
+    let clustering =
+        cluster(&embeddings, &options).map_err(|e| StageError(format!("{}: clustering failed: {e}", rec.name)))?;
+    let mut labels: Vec<Vec<Option<usize>>> = chunks.iter().map(|c| vec![None; c.num_speakers]).collect();
+    for ((c, s, _), &label) in pieces.iter().zip(&clustering.labels) {
+        labels[*c][*s] = Some(label);
+    }
+    let timeline = reconstruct(&chunks, &labels, audio_end).map_err(bad)?;
+    drop(chunks);
+    let turns = merge_adjacent(&activity_to_turns(&timeline.activity, &timeline.frames), FILL_GAP_SECS);
+    let overlaps = mark_overlaps(&timeline.activity, &timeline.frames);
+    let windows = pieces
+        .into_iter()
+        .zip(&clustering.labels)
+        .zip(embeddings)
+        .map(|(((_, _, spans), &label), embedding)| {
+            (spans.first().map_or(0.0, |s| s.0), spans.last().map_or(0.0, |s| s.1), label, embedding)
+        })
+        .collect();
+    Ok(Found { turns, overlaps, centroids: clustering.centroids, windows, method })
 }
 
 /// Windows of `window` seconds every `hop` seconds inside each speech region; the last one of a region ends at the
@@ -169,8 +295,14 @@ fn cluster_options(d: &DiarizeSettings, recording: &str) -> Result<ClusterOption
     })
 }
 
-/// Embeds every window of the working audio, on as many threads as there are cores, one model instance each.
-fn embed_windows(ctx: &StageContext<'_>, windows: &[(f64, f64)]) -> Result<Vec<Vec<f32>>, StageError> {
+/// Embeds pieces of the working audio, each the concatenation of its time spans, on as many threads as there are
+/// cores (one model instance each). `progress_to` is where progress stands once all are done (seconds).
+fn embed_spans(
+    ctx: &StageContext<'_>,
+    windows: &[Vec<(f64, f64)>],
+    progress_from: f64,
+    progress_to: f64,
+) -> Result<Vec<Vec<f32>>, StageError> {
     let d = &ctx.settings.diarize;
     let rec = ctx.recording;
     let model = ctx.resources.model_path(&d.embedding_model, &mut |_, _| {})?;
@@ -184,7 +316,6 @@ fn embed_windows(ctx: &StageContext<'_>, windows: &[(f64, f64)]) -> Result<Vec<V
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(windows.len().div_ceil(BATCH)).max(1);
     let per_thread = windows.len().div_ceil(threads);
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let total = rec.duration_secs;
     let progress = ctx.progress;
     let results: Vec<Result<Vec<Vec<f32>>, StageError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = windows
@@ -198,16 +329,20 @@ fn embed_windows(ctx: &StageContext<'_>, windows: &[(f64, f64)]) -> Result<Vec<V
                     let mut buffers: Vec<Vec<f32>> = Vec::new();
                     for batch in part.chunks(BATCH) {
                         buffers.resize_with(batch.len(), Vec::new);
-                        for (buf, &(start, end)) in buffers.iter_mut().zip(batch) {
-                            let from = (start * f64::from(SPEAKER_SAMPLE_RATE)).round() as u64;
-                            let to = (end * f64::from(SPEAKER_SAMPLE_RATE)).round() as u64;
-                            buf.resize((to - from) as usize, 0.0);
-                            audio.read_into(from, buf)?;
+                        for (buf, spans) in buffers.iter_mut().zip(batch) {
+                            buf.clear();
+                            for &(start, end) in spans {
+                                let from = (start.max(0.0) * f64::from(SPEAKER_SAMPLE_RATE)).round() as u64;
+                                let to = (end * f64::from(SPEAKER_SAMPLE_RATE)).round() as u64;
+                                let at = buf.len();
+                                buf.resize(at + to.saturating_sub(from) as usize, 0.0);
+                                audio.read_into(from, &mut buf[at..])?;
+                            }
                         }
                         let slices: Vec<&[f32]> = buffers.iter().take(batch.len()).map(Vec::as_slice).collect();
                         out.extend(embedder.embed_batch(&slices).map_err(|e| StageError(e.to_string()))?);
                         let n = done.fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed) + batch.len();
-                        progress(total * n as f64 / windows.len() as f64);
+                        progress(progress_from + (progress_to - progress_from) * n as f64 / windows.len() as f64);
                     }
                     Ok(out)
                 })
