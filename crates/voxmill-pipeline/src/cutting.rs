@@ -39,6 +39,8 @@ pub struct CutReport {
     pub dropped_uncuttable: usize,
     /// Pieces left out because two speakers talk at once in them.
     pub dropped_overlap: usize,
+    /// Pieces left out because speech nobody transcribed runs up to them with no pause to cut in.
+    pub dropped_untranscribed: usize,
 }
 
 /// A pause between two words: where silence really is.
@@ -159,6 +161,15 @@ pub fn plan_speaker_clips(
         } else {
             pauses[g.end - 1].expect("groups end before a pause")
         };
+        // A pause far from the clip's own words means sound in between that Whisper did not transcribe (a dropped
+        // sentence, another speaker): the cut must come before it, in a silence next to the words, or not at all.
+        let (Some(before), Some(after)) =
+            (near_start(&words[g.start], before, silences), near_end(&words[g.end - 1], after, silences))
+        else {
+            report.dropped_untranscribed += 1;
+            report.dropped_words += g.len();
+            continue;
+        };
         let start = (before.end - opts.padding_secs - SOFT_ONSET_SECS).max(before.start + before.len() / 2.0).max(0.0);
         let end = (after.start + opts.padding_secs).min(after.end - after.len() / 2.0).min(total_secs);
         // Energy and timestamps can disagree about where a soft onset or ending is; keep the earlier start and the
@@ -265,6 +276,39 @@ const SOFT_ONSET_SECS: f64 = 0.05;
 
 /// A silence this long right after a sentence end is the pause between sentences, whatever the timestamps say.
 const SENTENCE_PAUSE_SECS: f64 = 0.3;
+
+/// Sound longer than this between a clip's last word and the pause it ends in is untranscribed speech.
+const MAX_TAIL_SECS: f64 = 0.5;
+
+/// The pause a clip ending with `w` ends in: `pause` if it begins near the word, else the first silence that does;
+/// `None` when there is only sound after the word.
+fn near_end(w: &WordRow, pause: Pause, silences: &[SilenceRow]) -> Option<Pause> {
+    if pause.overrides_timestamps || pause.start <= w.end + MAX_TAIL_SECS {
+        return Some(pause);
+    }
+    let from = silences.partition_point(|s| s.end <= w.end);
+    let s = silences[from..].iter().find(|s| s.end > w.end)?;
+    (s.start <= w.end + MAX_TAIL_SECS).then(|| Pause {
+        start: s.start.max(w.end),
+        end: s.end.min(pause.end),
+        overrides_timestamps: false,
+    })
+}
+
+/// The pause a clip starting with `w` starts from: `pause` if it ends near the word, else the last silence that
+/// does; `None` when there is only sound before the word.
+fn near_start(w: &WordRow, pause: Pause, silences: &[SilenceRow]) -> Option<Pause> {
+    if pause.overrides_timestamps || pause.end >= w.start - MAX_TAIL_SECS {
+        return Some(pause);
+    }
+    let upto = silences.partition_point(|s| s.start < w.start);
+    let s = silences[..upto].iter().rev().find(|s| s.start < w.start)?;
+    (s.end >= w.start - MAX_TAIL_SECS).then(|| Pause {
+        start: s.start.max(pause.start),
+        end: s.end.min(w.start),
+        overrides_timestamps: false,
+    })
+}
 
 /// The silence before the first word (or the start of the recording).
 fn leading_pause(w: &WordRow, silences: &[SilenceRow]) -> Pause {
@@ -494,5 +538,28 @@ mod tests {
             ["First sentence here.", "Third one now."]
         );
         assert_eq!((r.dropped_overlap, r.dropped_words), (1, 2));
+    }
+
+    #[test]
+    fn clips_never_reach_into_untranscribed_speech() {
+        // Whisper heard "One two three." and "Seven eight nine." but not the 20 s of speech between them: the
+        // longest silence lies inside that speech, far from both sentences.
+        let (mut w, _) = sentence_words(&["One", "two", "three.", "Seven", "eight", "nine."], 0.0, 0.4, 0.2);
+        for x in &mut w[3..] {
+            x.start += 20.0;
+            x.end += 20.0;
+        }
+        let silences = [
+            SilenceRow { start: 1.7, end: 2.1, rms_db: -70.0 },
+            SilenceRow { start: 11.0, end: 12.5, rms_db: -70.0 },
+            SilenceRow { start: 21.0, end: 21.75, rms_db: -70.0 },
+        ];
+        let r = plan_clips(&w, &silences, 40.0, &opts());
+        assert_eq!(r.clips.len(), 2);
+        assert!(r.clips[0].end < 2.1, "{:?}", r.clips[0]);
+        assert!(r.clips[1].start > 21.0, "{:?}", r.clips[1]);
+        // With no silence near the words at all, the clips are left out rather than cut in sound.
+        let r = plan_clips(&w, &silences[1..2], 40.0, &opts());
+        assert_eq!((r.clips.len(), r.dropped_untranscribed), (0, 2));
     }
 }

@@ -13,8 +13,8 @@ fn count(events: &[serde_json::Value], kind: &str) -> usize {
     events.iter().filter(|e| e["event"] == kind).count()
 }
 
-/// standardize, vad, transcribe, segment.
-const STAGES: usize = 4;
+/// standardize, vad, transcribe, diarize, identify, segment.
+const STAGES: usize = 6;
 
 #[test]
 fn skip_stale_and_force() {
@@ -71,7 +71,9 @@ fn skip_stale_and_force() {
     let bad = run(&[&"run", &project, &"--force", &"standardise"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
-        stderr(&bad).contains("unknown stage `standardise`; stages are: standardize, vad, transcribe, segment"),
+        stderr(&bad).contains(
+            "unknown stage `standardise`; stages are: standardize, vad, transcribe, diarize, identify, segment"
+        ),
         "{}",
         stderr(&bad)
     );

@@ -97,6 +97,7 @@ impl Stage for Segment {
             "dropped_too_short": plan.dropped_too_short,
             "dropped_uncuttable": plan.dropped_uncuttable,
             "dropped_overlap": plan.dropped_overlap,
+            "dropped_untranscribed": plan.dropped_untranscribed,
             "dropped_words": plan.dropped_words,
         });
         let keep: HashSet<PathBuf> = rows.iter().map(|r| ctx.layout.resolve(&r.path)).collect();
