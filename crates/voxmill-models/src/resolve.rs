@@ -143,6 +143,13 @@ impl Resolver {
         if let Some(found) = self.locate_spec(spec) {
             return Ok(found);
         }
+        if spec.repo.is_empty() {
+            return Err(ModelError::NotOnHub {
+                id: spec.id.to_string(),
+                tried: self.places(spec),
+                setting: spec.setting,
+            });
+        }
         if self.offline {
             return Err(ModelError::Offline {
                 id: spec.id.to_string(),
@@ -169,6 +176,9 @@ impl Resolver {
 
     /// The places looked in for a model, in order (for messages).
     pub fn places(&self, spec: &ModelSpec) -> Vec<PathBuf> {
+        if spec.repo.is_empty() {
+            return vec![self.models_dir.join(spec.dir)];
+        }
         vec![self.models_dir.join(spec.dir), self.hf_cache.join(spec.hf_cache_dir())]
     }
 

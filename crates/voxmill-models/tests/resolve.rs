@@ -468,3 +468,17 @@ fn the_registry_lists_the_models_the_settings_mention() {
     assert_eq!(spec("vad:silero").unwrap().repo, "onnx-community/silero-vad");
     assert!(known_models().len() >= 10);
 }
+
+#[test]
+fn a_model_made_by_setup_is_never_downloaded() {
+    let dir = tempfile::tempdir().unwrap();
+    // The endpoint is never contacted: nothing listens there.
+    let r = resolver(dir.path(), "http://127.0.0.1:9");
+    let err = r.resolve("speaker:resemblyzer", None, &mut no_progress()).unwrap_err().to_string();
+    assert!(err.contains("cannot be downloaded: run scripts/setup.sh"), "{err}");
+    assert!(err.contains("diarize.embedding_model"), "{err}");
+    let installed = dir.path().join("voxmill-models/speaker-resemblyzer");
+    std::fs::create_dir_all(&installed).unwrap();
+    std::fs::write(installed.join("ge2e.onnx"), b"onnx").unwrap();
+    assert_eq!(r.resolve("speaker:resemblyzer", None, &mut no_progress()).unwrap().path, installed.join("ge2e.onnx"));
+}

@@ -370,29 +370,35 @@ impl Catalog {
                 .collect::<Result<_, _>>()
                 .map_err(|e| self.err(e))?
         };
-        let mut dirs = std::collections::BTreeSet::new();
+        // Folders whose entries changed here (synced), and folders clips left, here or in the killed process that
+        // wrote the journal (removed when empty, before the journal goes, so a kill in between still gets them).
+        let mut touched = std::collections::BTreeSet::new();
+        let mut left = std::collections::BTreeSet::new();
         for (_, from, to) in &moves {
             let (from, to) = (layout.resolve(from), layout.resolve(to));
+            if let Some(parent) = from.parent() {
+                left.insert(parent.to_path_buf());
+            }
             if from.exists() {
                 if let Some(parent) = to.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| ProjectError::io(parent, e))?;
-                    dirs.insert(parent.to_path_buf());
+                    touched.insert(parent.to_path_buf());
                 }
                 std::fs::rename(&from, &to).map_err(|e| ProjectError::io(&from, e))?;
                 if let Some(parent) = from.parent() {
-                    dirs.insert(parent.to_path_buf());
+                    touched.insert(parent.to_path_buf());
                 }
             } else if !to.exists() {
                 tracing::warn!("clip {} is missing; re-run `voxmill run` to cut it again", to.display());
             }
         }
-        for dir in &dirs {
+        for dir in &touched {
             crate::atomic::sync_dir(dir)?;
         }
-        self.conn.execute("DELETE FROM file_moves", []).map_err(|e| self.err(e))?;
-        for dir in dirs {
-            remove_if_empty(&dir);
+        for dir in &left {
+            remove_if_empty(dir);
         }
+        self.conn.execute("DELETE FROM file_moves", []).map_err(|e| self.err(e))?;
         Ok(moves.len())
     }
 }
@@ -694,5 +700,17 @@ mod tests {
         assert!(dir.path().join("clips/spk001/y.wav").is_file());
         assert!(!dir.path().join("clips/spk002").exists());
         assert_eq!(c.finish_file_moves(&layout).unwrap(), 0);
+        // Killed after every file was moved, before the journal was cleared: the emptied folder still goes.
+        c.conn
+            .execute(
+                "INSERT INTO file_moves (from_path, to_path) VALUES ('clips/spk003/z.wav', 'clips/spk001/z.wav')",
+                [],
+            )
+            .unwrap();
+        std::fs::create_dir_all(dir.path().join("clips/spk003")).unwrap();
+        std::fs::write(dir.path().join("clips/spk001/z.wav"), b"z").unwrap();
+        assert_eq!(c.finish_file_moves(&layout).unwrap(), 1);
+        assert!(!dir.path().join("clips/spk003").exists());
+        assert!(dir.path().join("clips/spk001/z.wav").is_file());
     }
 }

@@ -125,6 +125,9 @@ pub enum BenchCommand {
     /// Time voxmill's Whisper against faster-whisper on the same audio, model, beam size and compute type,
     /// and compare their word error rates.
     Asr(crate::commands::bench::BenchAsrArgs),
+    /// Time voxmill's diarization (`voxmill run --until identify`) against the Resemblyzer + scikit-learn glue
+    /// users write, on the same audio, and compare their diarization error rates against a reference RTTM.
+    Diarize(crate::commands::bench_diarize::BenchDiarizeArgs),
 }
 
 #[derive(Debug, Subcommand)]

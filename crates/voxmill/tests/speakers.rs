@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::conversation::*;
 use common::*;
@@ -43,11 +43,29 @@ impl Fixture {
     }
 
     /// A fresh copy of the project (without its exports) in a new folder.
-    fn copy(&self, name: &str) -> PathBuf {
+    fn copy(&self, name: &str) -> ProjectCopy {
         let dst = self.scratch.join(name);
         let _ = std::fs::remove_dir_all(&dst);
         copy_dir(&self.project, &dst, &["exports"]);
-        dst
+        ProjectCopy(dst)
+    }
+}
+
+/// A copy of the project, removed when the test is done with it, unless the test failed (then it is kept to look at).
+struct ProjectCopy(PathBuf);
+
+impl std::ops::Deref for ProjectCopy {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ProjectCopy {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
 
@@ -73,7 +91,8 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Result<Fixture, String>> = OnceLock::new();
     let built = FIXTURE.get_or_init(|| {
         std::panic::catch_unwind(build_fixture).map_err(|e| {
-            e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap()
+            let text = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
+            text.unwrap_or_else(|| "it panicked".to_string())
         })
     });
     built.as_ref().unwrap_or_else(|e| panic!("the shared project could not be built: {e}"))
@@ -265,6 +284,7 @@ fn unflagged(project: &Path) -> BTreeSet<String> {
 #[test]
 fn shared_voices_are_one_speaker_across_recordings() {
     let f = fixture();
+    let p = f.copy("identity");
     println!("run of {} recordings took {:.1} s", PLANS.len(), f.run_secs);
     for (rec, m) in &f.voice_labels {
         println!("{rec}: {m:?}");
@@ -285,7 +305,7 @@ fn shared_voices_are_one_speaker_across_recordings() {
     let all: BTreeSet<String> = [SLT, AWB, JOE, ESPEAK_F3, RMS].iter().map(|v| f.label(*v)).collect();
     assert_eq!(all.len(), 5, "voices and speakers: {:?}", f.voice_labels);
 
-    let listed = list(&f.project);
+    let listed = list(&p);
     assert_eq!(listed.len(), 5, "project speakers: {listed:?}");
     let listed = by_label(&listed);
     assert_eq!(listed.keys().cloned().collect::<BTreeSet<_>>(), all);
@@ -303,8 +323,8 @@ fn shared_voices_are_one_speaker_across_recordings() {
     }
 
     // Clips: filed under their speaker, and that speaker is the true one.
-    assert_files_match_catalog(&f.project);
-    let rows = clips(&f.project);
+    assert_files_match_catalog(&p);
+    let rows = clips(&p);
     let right = rows.iter().filter(|c| true_speaker(f, c).as_ref() == Some(&c.speaker)).count();
     for c in rows.iter().filter(|c| true_speaker(f, c).as_ref() != Some(&c.speaker)) {
         println!(
@@ -317,14 +337,14 @@ fn shared_voices_are_one_speaker_across_recordings() {
         );
     }
     println!("{right} of {} clips carry their true speaker", rows.len());
-    assert!(rows.len() >= 30, "only {} clips from {} s of speech", rows.len(), 245);
+    assert!(rows.len() >= 30, "only {} clips", rows.len());
     assert!(right as f64 >= 0.95 * rows.len() as f64, "{right} of {} clips carry their true speaker", rows.len());
 
     // stats --json agrees with the catalog.
-    let out = run(&[&"stats", &f.project, &"--json"]);
+    let out = run(&[&"stats", &&*p, &"--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let stats: Value = serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
-    let conn = catalog(&f.project);
+    let conn = catalog(&p);
     let (n, secs, flagged): (i64, f64, i64) = conn
         .query_row("SELECT COUNT(*), SUM(end - start), COUNT(flag) FROM clips", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -462,8 +482,10 @@ struct Snapshot {
     speakers: BTreeMap<String, Value>,
 }
 
+/// `speakers list` first: it is the command that finishes a journal a killed merge left.
 fn snapshot(p: &Path) -> Snapshot {
-    Snapshot { clips: clip_map(p), files: tree_digest(&p.join("clips")), speakers: by_label(&list(p)) }
+    let speakers = by_label(&list(p));
+    Snapshot { clips: clip_map(p), files: tree_digest(&p.join("clips")), speakers }
 }
 
 fn journal_len(p: &Path) -> i64 {
@@ -475,15 +497,15 @@ fn a_merge_killed_at_any_moment_is_all_or_nothing() {
     let f = fixture();
     // The two biggest speakers, so that the most files move.
     let (into, other) = (f.label(SLT), f.label(AWB));
-    let before = snapshot(&f.project);
+    let reference = f.copy("kill-reference");
+    let before = snapshot(&reference);
     let moving = before.clips.values().filter(|(s, _)| *s == other).count();
+    let kept = before.clips.values().filter(|(s, _)| *s == into).count();
 
     // The uninterrupted merge, timed.
-    let reference = f.copy("kill-reference");
-    let mut full = Duration::MAX;
     let started = Instant::now();
     let out = speakers(&reference, &["merge", &into, &other]);
-    full = full.min(started.elapsed());
+    let full = started.elapsed();
     assert!(out.status.success(), "{}", stderr(&out));
     let after = snapshot(&reference);
     assert_ne!(before, after);
@@ -493,11 +515,11 @@ fn a_merge_killed_at_any_moment_is_all_or_nothing() {
     let (mut merged, mut unmerged, mut mid_journal) = (0, 0, 0);
     for i in 0..COPIES {
         let p = f.copy(&format!("kill-{i}"));
-        // Spread from 0 to a little past the whole merge.
-        let delay = full.mul_f64(1.2 * i as f64 / (COPIES - 1) as f64);
+        // Spread from 0 to past the whole merge (its time varies with the load of the machine).
+        let delay = full.mul_f64(1.5 * i as f64 / (COPIES - 1) as f64);
         let mut child = voxmill()
-            .args(["speakers"])
-            .arg(&p)
+            .arg("speakers")
+            .arg(&*p)
             .args(["merge", &into, &other])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -509,7 +531,9 @@ fn a_merge_killed_at_any_moment_is_all_or_nothing() {
             child.kill().unwrap(); // SIGKILL
         }
         child.wait().unwrap();
+        // A journal left means the catalog committed the merge; its rows already point at the new places.
         let journal = journal_len(&p);
+        let in_place = clips(&p).iter().filter(|c| c.speaker == into && p.join(&c.path).is_file()).count();
         mid_journal += usize::from(journal > 0);
 
         // list takes the free lock and finishes the journal; then the project is all before or all after.
@@ -525,12 +549,16 @@ fn a_merge_killed_at_any_moment_is_all_or_nothing() {
         } else {
             panic!("copy {i} (killed after {delay:?}) is neither before nor after the merge:\n{now:#?}")
         };
+        let journal = if journal > 0 {
+            format!("journal of {journal} move(s) left, {} of them done", in_place - kept)
+        } else {
+            "no journal".to_string()
+        };
         println!(
-            "copy {i:2}: {} after {:.2} ms, journal of {journal} move(s) left, {state}",
+            "copy {i:2}: {} after {:.2} ms, {journal}, {state}",
             if killed { "killed" } else { "finished" },
             delay.as_secs_f64() * 1e3
         );
-        std::fs::remove_dir_all(&p).unwrap();
     }
     println!("{COPIES} copies: {merged} merged, {unmerged} unmerged, {mid_journal} killed with a journal to finish");
     assert!(merged > 0 && unmerged > 0, "the kills should land both before and after the commit");

@@ -8,15 +8,21 @@ use voxmill_diarize::{DerReport, rttm, score};
 use super::Outcome;
 use crate::ui::Mode;
 
-/// `voxmill eval der`: diarization error rate per file and over all files, with its parts.
-pub fn der(reference: &Path, hypothesis: &Path, collar: f64, skip_overlap: bool, mode: Mode) -> Result<Outcome> {
+/// Scores a hypothesis RTTM against a reference RTTM: one report per reference file, then the total. Files are
+/// paired by id; a single file on each side is paired whatever the ids say. A reference file the hypothesis lacks
+/// counts as all missed (with a warning on stderr).
+pub(crate) fn score_files(
+    reference: &Path,
+    hypothesis: &Path,
+    collar: f64,
+    skip_overlap: bool,
+) -> Result<(Vec<(String, DerReport)>, DerReport)> {
     let refs = rttm::read(reference)?;
     let hyps = rttm::read(hypothesis)?;
     if refs.is_empty() {
         bail!("{}: no SPEAKER lines; is it an RTTM file?", reference.display());
     }
-    // Files are paired by id; a single file on each side is paired whatever the ids say.
-    let pairs: Vec<(String, &Vec<rttm::Turn>, Option<&Vec<rttm::Turn>>)> = if refs.len() == 1 && hyps.len() == 1 {
+    let pairs: Vec<FilePair<'_>> = if refs.len() == 1 && hyps.len() == 1 {
         let (id, r) = refs.iter().next().expect("one file");
         vec![(id.clone(), r, hyps.values().next())]
     } else {
@@ -44,6 +50,15 @@ pub fn der(reference: &Path, hypothesis: &Path, collar: f64, skip_overlap: bool,
     } else {
         0.0
     };
+    Ok((rows, total))
+}
+
+/// One file's reference turns and the hypothesis turns paired with them (none when the hypothesis lacks the file).
+type FilePair<'a> = (String, &'a Vec<rttm::Turn>, Option<&'a Vec<rttm::Turn>>);
+
+/// `voxmill eval der`: diarization error rate per file and over all files, with its parts.
+pub fn der(reference: &Path, hypothesis: &Path, collar: f64, skip_overlap: bool, mode: Mode) -> Result<Outcome> {
+    let (rows, total) = score_files(reference, hypothesis, collar, skip_overlap)?;
     let pct = |x: f64, of: f64| if of > 0.0 { 100.0 * x / of } else { 0.0 };
     match mode {
         Mode::Quiet => {}

@@ -2,6 +2,7 @@
 
 mod add;
 pub mod bench;
+pub mod bench_diarize;
 mod eval;
 mod export;
 mod init;
@@ -33,6 +34,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Status { project } => status::status(&project, mode),
         Command::Run(args) => run::run(&args, mode),
         Command::Bench(crate::cli::BenchCommand::Asr(args)) => bench::bench_asr(&args, mode),
+        Command::Bench(crate::cli::BenchCommand::Diarize(args)) => bench_diarize::bench_diarize(&args, mode),
         Command::Export { project, format } => export::export(&project, &format, mode),
         Command::Speakers { project, command } => speakers::speakers(&project, command, mode),
         Command::Stats { project } => stats::stats(&project, mode),

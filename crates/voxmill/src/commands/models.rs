@@ -23,13 +23,14 @@ pub fn list(mode: Mode) -> Result<Outcome> {
         }
         return Ok(Outcome::Success);
     }
-    println!("{:<24} {:>8}  {:<8} WHERE", "MODEL", "SIZE", "PRESENT");
+    println!("{:<28} {:>8}  {:<8} WHERE", "MODEL", "SIZE", "PRESENT");
     for (spec, found) in &rows {
         let (present, place) = match found {
             Some(f) => ("yes", format!("{} ({})", f.path.display(), f.source)),
+            None if spec.repo.is_empty() => ("no", "made by scripts/setup.sh (not on Hugging Face)".to_string()),
             None => ("no", format!("downloads from huggingface.co/{}", spec.repo)),
         };
-        println!("{:<24} {:>5} MB  {:<8} {place}", spec.id, spec.size_mb, present);
+        println!("{:<28} {:>5} MB  {:<8} {place}", spec.id, spec.size_mb, present);
     }
     println!();
     println!(

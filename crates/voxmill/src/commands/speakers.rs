@@ -16,7 +16,10 @@ use crate::ui::Mode;
 pub fn speakers(project_dir: &Path, command: SpeakersCommand, mode: Mode) -> Result<Outcome> {
     let project = Project::open(project_dir)?;
     match command {
-        SpeakersCommand::List => list(&project, mode),
+        SpeakersCommand::List => {
+            let _lock = finish_pending_moves(&project);
+            list(&project, mode)
+        }
         SpeakersCommand::Merge { into, others } => {
             let _lock = ProjectLock::acquire(project.layout.root())?;
             project.catalog.finish_file_moves(&project.layout)?;
@@ -33,6 +36,7 @@ pub fn speakers(project_dir: &Path, command: SpeakersCommand, mode: Mode) -> Res
         }
         SpeakersCommand::Rename { speaker, name } => {
             let _lock = ProjectLock::acquire(project.layout.root())?;
+            project.catalog.finish_file_moves(&project.layout)?;
             let (label, old) = project.catalog.rename_speaker(&speaker, &name)?;
             match mode {
                 Mode::Json => println!(
@@ -96,6 +100,18 @@ pub fn speakers(project_dir: &Path, command: SpeakersCommand, mode: Mode) -> Res
             Ok(Outcome::Success)
         }
     }
+}
+
+/// For commands that only read: takes the project lock if it is free and finishes the clip moves a killed merge,
+/// unmerge or recheck left, so they show the project before that edit or after it, never half-way. When another
+/// voxmill process holds the lock (it finishes the journal itself) or the journal cannot be finished, they read the
+/// catalog as it is.
+pub(super) fn finish_pending_moves(project: &Project) -> Option<ProjectLock> {
+    let lock = ProjectLock::acquire(project.layout.root()).ok()?;
+    if let Err(e) = project.catalog.finish_file_moves(&project.layout) {
+        tracing::warn!("could not finish moving clip files: {e}");
+    }
+    Some(lock)
 }
 
 fn list(project: &Project, mode: Mode) -> Result<Outcome> {
