@@ -43,10 +43,10 @@ pub fn recheck(
     let mut moves = Vec::new();
     let mut windows_of: HashMap<i64, Vec<voxmill_project::SpeakerWindowRow>> = HashMap::new();
     for clip in &clips {
-        if !windows_of.contains_key(&clip.recording_id) {
-            windows_of.insert(clip.recording_id, catalog.speaker_windows(clip.recording_id)?);
-        }
-        let windows = &windows_of[&clip.recording_id];
+        let windows = match windows_of.entry(clip.recording_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(catalog.speaker_windows(clip.recording_id)?),
+        };
         let Some(embedding) = clip_embedding(windows, clip.start, clip.end) else {
             report.unscored += 1;
             continue;

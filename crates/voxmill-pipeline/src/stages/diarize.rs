@@ -117,6 +117,9 @@ struct Found {
     method: String,
 }
 
+/// One chunk's local speaker to embed: (chunk, local speaker, the time spans it speaks in alone).
+type ChunkSpeaker = (usize, usize, Vec<(f64, f64)>);
+
 /// Embeddings alone: windows inside the speech regions, clustered; speaker changes moved into pauses.
 fn by_windows(ctx: &StageContext<'_>) -> Result<Found, StageError> {
     let rec = ctx.recording;
@@ -192,8 +195,7 @@ fn by_segmentation(ctx: &StageContext<'_>) -> Result<Found, StageError> {
         let scores = seg.run(&slices).map_err(|e| StageError(e.to_string()))?;
         for (&start, chunk_scores) in batch.iter().zip(&scores) {
             chunks.push(
-                ChunkActivity::decode(&powerset, chunk_scores.as_flattened(), start, frames.clone(), audio_end)
-                    .map_err(bad)?,
+                ChunkActivity::decode(&powerset, chunk_scores.as_flattened(), start, frames, audio_end).map_err(bad)?,
             );
         }
         (ctx.progress)(
@@ -203,7 +205,7 @@ fn by_segmentation(ctx: &StageContext<'_>) -> Result<Found, StageError> {
 
     // Each chunk's local speakers with enough speech alone become one embedding each.
     let min_clean = (MIN_WINDOW_SECS / frames.step).ceil() as usize;
-    let mut pieces: Vec<(usize, usize, Vec<(f64, f64)>)> = Vec::new();
+    let mut pieces: Vec<ChunkSpeaker> = Vec::new();
     for (c, chunk) in chunks.iter().enumerate() {
         for s in chunk.active_speakers() {
             let spans: Vec<(f64, f64)> = runs(chunk.embedding_frames(s, min_clean))

@@ -31,6 +31,10 @@ pub struct BenchDiarizeArgs {
     /// Seconds around each reference boundary left out of scoring.
     #[arg(long, default_value_t = 0.25)]
     pub collar: f64,
+    /// PyTorch threads of the reference; 0 = every core (PyTorch's own default). On a busy machine one thread can be
+    /// several times faster: PyTorch's worker threads wait for each other when one of them is not running.
+    #[arg(long, default_value_t = 0)]
+    pub reference_threads: usize,
     /// Only time voxmill (no Python reference).
     #[arg(long)]
     pub skip_reference: bool,
@@ -180,7 +184,10 @@ fn reference_runner(args: &BenchDiarizeArgs) -> PathBuf {
 fn reference_side(args: &BenchDiarizeArgs, wav: &Path, dir: &Path) -> Result<Reference> {
     let runner = reference_runner(args);
     let settings = DiarizeSettings::default();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = match args.reference_threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let hypothesis = dir.join("reference.rttm");
     let out = run_tool(
         Command::new("bash")
@@ -231,7 +238,8 @@ fn der_json(s: &Side) -> serde_json::Value {
 
 /// `voxmill bench diarize`.
 pub fn bench_diarize(args: &BenchDiarizeArgs, mode: Mode) -> Result<Outcome> {
-    let truth = speakers_in(&args.rttm).with_context(|| format!("cannot read the reference {}", args.rttm.display()))?;
+    let truth =
+        speakers_in(&args.rttm).with_context(|| format!("cannot read the reference {}", args.rttm.display()))?;
     let temp;
     let dir = match &args.keep {
         Some(d) => {
