@@ -23,6 +23,8 @@ pub struct Diarize;
 
 /// Speech regions shorter than this get no window of their own; they take the speaker of the nearest window.
 const MIN_WINDOW_SECS: f64 = 0.5;
+/// Less speech than this in a whole recording is not worth a speaker.
+const MIN_SPEECH_SECS: f64 = 0.3;
 /// Windows embedded per model run.
 const BATCH: usize = 32;
 /// A speaker's turns less than this far apart become one turn: the pauses between one speaker's sentences are part
@@ -126,9 +128,16 @@ fn by_windows(ctx: &StageContext<'_>) -> Result<Found, StageError> {
     let d = &ctx.settings.diarize;
     let speech: Vec<(f64, f64)> = ctx.catalog.speech_regions(rec.id)?.iter().map(|r| (r.start, r.end)).collect();
     let pauses: Vec<f64> = ctx.catalog.silences(rec.id)?.iter().map(|s| (s.start + s.end) / 2.0).collect();
-    let windows = plan_windows(&speech, d.window_secs, d.hop_secs);
+    let mut windows = plan_windows(&speech, d.window_secs, d.hop_secs);
+    let mut spans: Vec<Vec<(f64, f64)>> = windows.iter().map(|&w| vec![w]).collect();
     let options = cluster_options(d, &rec.name)?;
     let method = format!("{:?} clustering of embedding windows", options.method).to_lowercase();
+    let speech_secs: f64 = speech.iter().map(|(s, e)| e - s).sum();
+    if windows.is_empty() && speech_secs >= MIN_SPEECH_SECS {
+        // Only short bursts of speech: one speaker, embedded from all of them.
+        windows.push((speech[0].0, speech[speech.len() - 1].1));
+        spans.push(speech.clone());
+    }
     if windows.is_empty() {
         return Ok(Found {
             turns: Vec::new(),
@@ -138,7 +147,6 @@ fn by_windows(ctx: &StageContext<'_>) -> Result<Found, StageError> {
             method,
         });
     }
-    let spans: Vec<Vec<(f64, f64)>> = windows.iter().map(|&w| vec![w]).collect();
     let embeddings = embed_spans(ctx, &spans, 0.0, rec.duration_secs)?;
     let clustering =
         cluster(&embeddings, &options).map_err(|e| StageError(format!("{}: clustering failed: {e}", rec.name)))?;

@@ -109,7 +109,7 @@ impl Stage for Segment {
 }
 
 /// Who speaks each word: the turn it overlaps most (the nearest turn when it overlaps none), or `None` when most of
-/// it lies where speakers overlap.
+/// it lies where speakers overlap or no turn is near (speech the diarization did not find is left out).
 fn word_speakers(words: &[WordRow], turns: &[TurnRow], overlaps: &[(f64, f64)]) -> Vec<Option<u32>> {
     let overlap_with = |a: f64, b: f64, s: f64, e: f64| (b.min(e) - a.max(s)).max(0.0);
     words
@@ -135,7 +135,7 @@ fn word_speakers(words: &[WordRow], turns: &[TurnRow], overlaps: &[(f64, f64)]) 
                     (t.speaker, o, distance)
                 })
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.2.total_cmp(&a.2)));
-            Some(best.map_or(0, |b| b.0))
+            best.map(|b| b.0)
         })
         .collect()
 }
@@ -181,5 +181,6 @@ mod tests {
         let words = [word(0.1, 0.5), word(1.8, 2.6), word(2.4, 2.9), word(5.5, 6.0), word(7.0, 7.6), word(4.0, 4.4)];
         let got = word_speakers(&words, &turns, &[(3.9, 4.3)]);
         assert_eq!(got, [Some(1), Some(1), Some(0), Some(0), Some(2), None]);
+        assert_eq!(word_speakers(&words[..1], &[], &[]), [None]);
     }
 }
