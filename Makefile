@@ -21,6 +21,7 @@ test: setup
 bench: build
 	$(CARGO) bench -p voxmill-audio --locked
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-asr.sh
+	VOXMILL_BIN=target/release/voxmill bash scripts/bench-diarize.sh
 
 lint:
 	$(CARGO) fmt --all --check

@@ -94,7 +94,7 @@ impl Stage for Diarize {
             "speakers": speakers.len(),
             "speaker_secs": speakers.iter().map(|s| s.seconds).collect::<Vec<_>>(),
             "turns": turn_rows.len(),
-            "overlap_secs": overlaps.iter().map(|(s, e)| e - s).sum::<f64>(),
+            "overlap_secs": overlaps.iter().map(|(s, e)| e - s).fold(0.0, |a, x| a + x),
             "windows": window_rows.len(),
             "method": method,
         });

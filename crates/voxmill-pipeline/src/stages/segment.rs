@@ -90,7 +90,7 @@ impl Stage for Segment {
             out.commit()?;
         }
 
-        let clip_secs: f64 = rows.iter().map(|r| r.end - r.start).sum();
+        let clip_secs: f64 = rows.iter().map(|r| r.end - r.start).fold(0.0, |a, x| a + x); // not sum(): an empty sum is -0.0
         let summary = serde_json::json!({
             "clips": rows.len(),
             "clip_secs": clip_secs,

@@ -116,7 +116,7 @@ fn default_project_dir(input: &Path) -> Result<PathBuf> {
 fn print_summary(project: &Project, summary: &RunSummary, exports: &[ExportOutcome], mode: Mode) -> Result<()> {
     let root = project.layout.root();
     let clips = project.catalog.all_clips()?;
-    let clip_secs: f64 = clips.iter().map(|c| c.end - c.start).sum();
+    let clip_secs: f64 = clips.iter().map(|c| c.end - c.start).fold(0.0, |a, x| a + x); // not sum(): an empty sum is -0.0
     match mode {
         Mode::Quiet => {}
         Mode::Json => {
