@@ -87,7 +87,7 @@ install_numpy() {
 # python `onnx`: convert_ge2e.py builds the ONNX graph with it, and the speaker test reads the weights back with it.
 install_onnx_python() {
   "$PYTHON" -c "import onnx" 2>/dev/null && { say "python onnx present"; return; }
-  say "installing python onnx (to convert the GE2E speaker model)"
+  say "installing python onnx (converts the GE2E speaker model; tests build small models with it)"
   "$PYTHON" -m pip install --quiet --disable-pip-version-check onnx || die "could not install onnx from PyPI"
 }
 
@@ -116,6 +116,7 @@ install_ge2e() {
 
 install_apt
 install_numpy
+install_onnx_python
 install_ort
 mkdir -p "$MODELS_DIR"
 install_model "vad-silero" "silero-vad==6.2.3" "silero_vad/data/silero_vad.onnx"
