@@ -93,8 +93,11 @@ pub fn stats(project_dir: &Path, mode: Mode) -> Result<Outcome> {
                 let most = counts.iter().copied().max().unwrap_or(1).max(1);
                 let mut lower = 0.0;
                 for (b, n) in BUCKETS.iter().zip(&counts) {
-                    let label =
-                        if b.is_finite() { format!("{lower:>4.0}-{b:<3.0} s") } else { format!("{lower:>4.0}+     s") };
+                    let label = if b.is_finite() {
+                        format!("{lower:>4.0}-{b:<3.0} s")
+                    } else {
+                        format!("{lower:>4.0}+{:<3} s", "")
+                    };
                     let bar = "#".repeat((n * 50).div_ceil(most));
                     println!("  {label} {n:>6}  {bar}");
                     lower = *b;
