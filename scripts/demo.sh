@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: synthesises a short spoken sample (espeak-ng voices, pauses, an mp3 like a real podcast), runs the
+# `make demo`: synthesises a short spoken sample (flite voices, pauses, an mp3 like a real podcast), runs the
 # whole voxmill pipeline on it and shows the result. Run `make demo` rather than this script: it builds first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,9 @@ echo "demo: running voxmill on $OUT/podcast.mp3"
 "$VOXMILL" run --offline "$OUT/podcast.mp3" --out "$OUT/podcast-voxmill"
 echo
 "$VOXMILL" status "$OUT/podcast-voxmill"
+echo
+echo "demo: the speakers found (two flite voices, slt and awb, take turns):"
+"$VOXMILL" speakers "$OUT/podcast-voxmill" list
 echo
 echo "demo: the dataset, $OUT/podcast-voxmill/exports/ljspeech/metadata.csv:"
 cat "$OUT/podcast-voxmill/exports/ljspeech/metadata.csv"
