@@ -41,6 +41,34 @@ pub struct DerReport {
     pub der: f64,
 }
 
+impl DerReport {
+    /// Several files' reports as one: their parts added up, the rate computed over all of them (corpus DER, not the
+    /// mean of the files' rates).
+    pub fn total<'a>(reports: impl IntoIterator<Item = &'a DerReport>) -> DerReport {
+        let mut sum = DerReport::default();
+        for r in reports {
+            sum.total_speech += r.total_speech;
+            sum.missed += r.missed;
+            sum.false_alarm += r.false_alarm;
+            sum.confusion += r.confusion;
+        }
+        sum.with_rate()
+    }
+
+    /// Fills in `der` from the parts.
+    fn with_rate(mut self) -> Self {
+        let errors = self.missed + self.false_alarm + self.confusion;
+        self.der = if self.total_speech > 0.0 {
+            errors / self.total_speech
+        } else if errors > 0.0 {
+            f64::INFINITY
+        } else {
+            0.0
+        };
+        self
+    }
+}
+
 /// Why two annotations could not be scored.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DerError {
@@ -150,15 +178,7 @@ pub fn score<R: Eq + Hash, H: Eq + Hash>(
     let mapping = max_weight_matching(&co_occurrence);
     let correct: f64 = mapping.iter().enumerate().filter_map(|(r, h)| h.map(|h| co_occurrence[r][h])).sum();
     report.confusion = (matched_capacity - correct).max(0.0);
-    let errors = report.missed + report.false_alarm + report.confusion;
-    report.der = if report.total_speech > 0.0 {
-        errors / report.total_speech
-    } else if errors > 0.0 {
-        f64::INFINITY
-    } else {
-        0.0
-    };
-    Ok(report)
+    Ok(report.with_rate())
 }
 
 /// Each speaker's turns as sorted, disjoint, non-empty intervals (touching or overlapping turns united), speakers

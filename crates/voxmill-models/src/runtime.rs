@@ -88,6 +88,25 @@ pub(crate) fn environment() -> Result<&'static Environment, ModelError> {
     }
 }
 
+/// Opens an ONNX model file as a session with `intra_threads` (at least 1) intra-op threads: a missing ONNX Runtime, a
+/// missing, empty, truncated or corrupt file is an error naming the file. Every runner opens its model here.
+pub(crate) fn open_session(path: &Path, intra_threads: usize) -> Result<ort::session::Session, ModelError> {
+    let env = environment()?;
+    let len = std::fs::metadata(path).map_err(|e| ModelError::io(path, "open the model", e))?.len();
+    if len == 0 {
+        return Err(ModelError::invalid_model(path, "the file is empty"));
+    }
+    let err = |e: ort::Error| ModelError::invalid_model(path, e);
+    ort::session::Session::builder(env)
+        .map_err(err)?
+        .with_intra_threads(intra_threads.max(1))
+        .map_err(|e| err(e.into()))?
+        .with_inter_threads(1)
+        .map_err(|e| err(e.into()))?
+        .commit_from_file(path)
+        .map_err(err)
+}
+
 /// Makes sure ONNX Runtime is loaded; a missing or unloadable library is a one-line error
 /// naming the paths tried and the fix. Safe to call any number of times from any thread.
 pub fn onnx_runtime() -> Result<(), ModelError> {

@@ -15,7 +15,7 @@ use ort::session::{Session, SessionInputValue};
 use ort::value::{TensorElementType, TensorRef, ValueType};
 
 use crate::error::ModelError;
-use crate::runtime::environment;
+use crate::runtime::open_session;
 
 /// Classes per frame: the powerset of 3 local speakers with at most 2 at once, the only layout the diarizer decodes.
 pub const POWERSET_CLASSES: usize = 7;
@@ -84,20 +84,7 @@ impl SpeakerSegmentation {
     /// Like [`load`](Self::load), with ONNX Runtime's intra-op thread count (at least 1): more threads speed up one
     /// batch; several single-threaded runners in parallel use cores better for many batches.
     pub fn load_with_threads(path: &Path, intra_threads: usize) -> Result<Self, ModelError> {
-        let env = environment()?;
-        let len = std::fs::metadata(path).map_err(|e| ModelError::io(path, "open the model", e))?.len();
-        if len == 0 {
-            return Err(ModelError::invalid_model(path, "the file is empty"));
-        }
-        let err = |e: ort::Error| ModelError::invalid_model(path, e);
-        let session = Session::builder(env)
-            .map_err(err)?
-            .with_intra_threads(intra_threads.max(1))
-            .map_err(|e| err(e.into()))?
-            .with_inter_threads(1)
-            .map_err(|e| err(e.into()))?
-            .commit_from_file(path)
-            .map_err(err)?;
+        let session = open_session(path, intra_threads)?;
 
         let input = check_signature(&session, path)?;
         let layout = match session.metadata() {

@@ -16,7 +16,7 @@ use ort::value::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
-use crate::runtime::environment;
+use crate::runtime::open_session;
 
 /// The only sample rate accepted.
 pub const VAD_SAMPLE_RATE: u32 = 16_000;
@@ -103,20 +103,7 @@ impl SileroVad {
     /// Loads the model from an ONNX file (e.g. `silero_vad.onnx`). A missing ONNX Runtime,
     /// a truncated or corrupt file, or a model with other inputs is a clear error.
     pub fn load(model: &Path) -> Result<Self, ModelError> {
-        let env = environment()?;
-        let len = std::fs::metadata(model).map_err(|e| ModelError::io(model, "open the model", e))?.len();
-        if len == 0 {
-            return Err(ModelError::invalid_model(model, "the file is empty"));
-        }
-        let err = |e: ort::Error| ModelError::invalid_model(model, e);
-        let session = Session::builder(env)
-            .map_err(err)?
-            .with_intra_threads(1)
-            .map_err(|e| err(e.into()))?
-            .with_inter_threads(1)
-            .map_err(|e| err(e.into()))?
-            .commit_from_file(model)
-            .map_err(err)?;
+        let session = open_session(model, 1)?;
 
         let input_names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
         let pos = |name: &str| input_names.iter().position(|n| *n == name);

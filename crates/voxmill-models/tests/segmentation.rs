@@ -5,10 +5,13 @@
 //! ONNX Runtime library and python3 with numpy and onnx; without them the tests print a NOTICE and pass, unless
 //! `VOXMILL_REQUIRE_MODELS=1`.
 
+mod common;
+
 use std::f32::consts::PI;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::{have_python, python, skip};
 use voxmill_models::{FrameScores, POWERSET_CLASSES, Resolver, SpeakerSegmentation, onnx_runtime};
 
 const RATE: f32 = 16_000.0;
@@ -22,28 +25,13 @@ const LOW: usize = 1;
 const HIGH: usize = 2;
 const BOTH: usize = 4;
 
-fn skip(why: &str) {
-    if std::env::var("VOXMILL_REQUIRE_MODELS").is_ok_and(|v| v == "1") {
-        panic!("{why}");
-    }
-    eprintln!("NOTICE: {why}; skipping this test (run scripts/setup.sh)");
-}
-
-fn python() -> String {
-    std::env::var("VOXMILL_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
 /// ONNX Runtime is loaded and python3 can import numpy and onnx.
 fn ready() -> bool {
     if let Err(e) = onnx_runtime() {
         skip(&e.to_string());
         return false;
     }
-    let ok = Command::new(python()).args(["-c", "import numpy, onnx"]).output().is_ok_and(|o| o.status.success());
-    if !ok {
-        skip(&format!("{} cannot import numpy and onnx", python()));
-    }
-    ok
+    have_python("numpy, onnx")
 }
 
 /// The tone detector, a segmentation-3.0-shaped model that hears 200 Hz as speaker 0 and 1000 Hz as speaker 1;

@@ -4,32 +4,14 @@
 //! python3 with numpy and onnx, and flite; without them the tests print a NOTICE and pass, unless
 //! `VOXMILL_REQUIRE_MODELS=1`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use common::{have_python, python, skip};
 use voxmill_models::{Resolver, SpeakerEmbedder, SpeakerFrontEnd, onnx_runtime};
-
-fn skip(why: &str) {
-    if std::env::var("VOXMILL_REQUIRE_MODELS").is_ok_and(|v| v == "1") {
-        panic!("{why}");
-    }
-    eprintln!("NOTICE: {why}; skipping this test (run scripts/setup.sh)");
-}
-
-fn python() -> String {
-    std::env::var("VOXMILL_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-/// Whether python3 can import every module named.
-fn have_python(modules: &str) -> bool {
-    let ok =
-        Command::new(python()).args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success());
-    if !ok {
-        skip(&format!("{} cannot import {modules}", python()));
-    }
-    ok
-}
 
 fn have_flite() -> bool {
     let ok = Command::new("flite").arg("--version").output().is_ok();

@@ -25,7 +25,7 @@ pub use features::SpeakerFrontEnd;
 use features::{Extractor, HOP};
 
 use crate::error::ModelError;
-use crate::runtime::environment;
+use crate::runtime::open_session;
 
 /// The only sample rate speaker models take; resample to it first.
 pub const SPEAKER_SAMPLE_RATE: u32 = 16_000;
@@ -84,20 +84,7 @@ impl SpeakerEmbedder {
         kind: Option<SpeakerFrontEnd>,
         intra_threads: usize,
     ) -> Result<Self, ModelError> {
-        let env = environment()?;
-        let len = std::fs::metadata(path).map_err(|e| ModelError::io(path, "open the model", e))?.len();
-        if len == 0 {
-            return Err(ModelError::invalid_model(path, "the file is empty"));
-        }
-        let err = |e: ort::Error| ModelError::invalid_model(path, e);
-        let session = Session::builder(env)
-            .map_err(err)?
-            .with_intra_threads(intra_threads.max(1))
-            .map_err(|e| err(e.into()))?
-            .with_inter_threads(1)
-            .map_err(|e| err(e.into()))?
-            .commit_from_file(path)
-            .map_err(err)?;
+        let session = open_session(path, intra_threads)?;
 
         let width = input_width(&session, path)?;
         let (meta_kind, meta_frames) = match session.metadata() {

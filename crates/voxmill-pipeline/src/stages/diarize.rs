@@ -122,6 +122,13 @@ struct Found {
 /// One chunk's local speaker to embed: (chunk, local speaker, the time spans it speaks in alone).
 type ChunkSpeaker = (usize, usize, Vec<(f64, f64)>);
 
+impl Found {
+    /// No speaker at all (no speech long enough to embed).
+    fn nothing(method: String) -> Self {
+        Found { turns: Vec::new(), overlaps: Vec::new(), centroids: Vec::new(), windows: Vec::new(), method }
+    }
+}
+
 /// Embeddings alone: windows inside the speech regions, clustered; speaker changes moved into pauses.
 fn by_windows(ctx: &StageContext<'_>) -> Result<Found, StageError> {
     let rec = ctx.recording;
@@ -139,13 +146,7 @@ fn by_windows(ctx: &StageContext<'_>) -> Result<Found, StageError> {
         spans.push(speech.clone());
     }
     if windows.is_empty() {
-        return Ok(Found {
-            turns: Vec::new(),
-            overlaps: Vec::new(),
-            centroids: Vec::new(),
-            windows: Vec::new(),
-            method,
-        });
+        return Ok(Found::nothing(method));
     }
     let embeddings = embed_spans(ctx, &spans, 0.0, rec.duration_secs)?;
     let clustering =
@@ -228,13 +229,7 @@ fn by_segmentation(ctx: &StageContext<'_>) -> Result<Found, StageError> {
     let options = cluster_options(d, &rec.name)?;
     let method = format!("segmentation model, {:?} clustering", options.method).to_lowercase();
     if pieces.is_empty() {
-        return Ok(Found {
-            turns: Vec::new(),
-            overlaps: Vec::new(),
-            centroids: Vec::new(),
-            windows: Vec::new(),
-            method,
-        });
+        return Ok(Found::nothing(method));
     }
     let spans: Vec<Vec<(f64, f64)>> = pieces.iter().map(|p| p.2.clone()).collect();
     let embeddings = embed_spans(ctx, &spans, 0.5 * rec.duration_secs, rec.duration_secs)?;

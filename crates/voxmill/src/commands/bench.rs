@@ -170,19 +170,21 @@ fn voxmill_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Result
     Ok(Side { seconds, load_seconds, wer: script.map(|s| word_error_rate(s, &text)), text })
 }
 
-fn reference_runner(args: &BenchAsrArgs) -> PathBuf {
-    if let Some(p) = &args.reference_runner {
+/// The script that runs a benchmark's Python reference: the one given, else `scripts/<name>` of the checkout we run
+/// in, else of the checkout this binary was built from.
+pub(super) fn reference_script(given: Option<&PathBuf>, name: &str) -> PathBuf {
+    if let Some(p) = given {
         return p.clone();
     }
-    let local = PathBuf::from("scripts/bench-asr.sh");
+    let local = Path::new("scripts").join(name);
     if local.is_file() {
         return local;
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench-asr.sh")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts").join(name)
 }
 
 fn reference_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Result<Side> {
-    let runner = reference_runner(args);
+    let runner = reference_script(args.reference_runner.as_ref(), "bench-asr.sh");
     let threads =
         if args.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { args.threads };
     let out = Command::new("bash")

@@ -168,21 +168,10 @@ fn voxmill_side(args: &BenchDiarizeArgs, wav: &Path, dir: &Path) -> Result<Voxmi
     Ok(Voxmill { side: scored(args, hypothesis, seconds)?, stages })
 }
 
-fn reference_runner(args: &BenchDiarizeArgs) -> PathBuf {
-    if let Some(p) = &args.reference_runner {
-        return p.clone();
-    }
-    let local = PathBuf::from("scripts/bench-diarize.sh");
-    if local.is_file() {
-        return local;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench-diarize.sh")
-}
-
 /// The Python reference through `bench-diarize.sh --reference WAV OUT.rttm`, with voxmill's window, hop and
 /// threshold.
 fn reference_side(args: &BenchDiarizeArgs, wav: &Path, dir: &Path) -> Result<Reference> {
-    let runner = reference_runner(args);
+    let runner = super::bench::reference_script(args.reference_runner.as_ref(), "bench-diarize.sh");
     let settings = DiarizeSettings::default();
     let threads = match args.reference_threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),

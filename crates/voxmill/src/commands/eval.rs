@@ -29,27 +29,14 @@ pub(crate) fn score_files(
         refs.iter().map(|(id, r)| (id.clone(), r, hyps.get(id))).collect()
     };
     let empty = Vec::new();
-    let mut total = DerReport::default();
     let mut rows = Vec::new();
     for (id, r, h) in pairs {
         if h.is_none() {
             eprintln!("warning: {} has no turns for file {id}; all its speech counts as missed", hypothesis.display());
         }
-        let report = score(r, h.unwrap_or(&empty), collar, skip_overlap)?;
-        total.total_speech += report.total_speech;
-        total.missed += report.missed;
-        total.false_alarm += report.false_alarm;
-        total.confusion += report.confusion;
-        rows.push((id, report));
+        rows.push((id, score(r, h.unwrap_or(&empty), collar, skip_overlap)?));
     }
-    let errors = total.missed + total.false_alarm + total.confusion;
-    total.der = if total.total_speech > 0.0 {
-        errors / total.total_speech
-    } else if errors > 0.0 {
-        f64::INFINITY
-    } else {
-        0.0
-    };
+    let total = DerReport::total(rows.iter().map(|(_, r)| r));
     Ok((rows, total))
 }
 
