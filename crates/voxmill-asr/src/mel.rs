@@ -14,43 +14,11 @@ pub const N_SAMPLES: usize = 480_000;
 pub const N_FRAMES: usize = 3000;
 const N_BINS: usize = N_FFT / 2 + 1;
 
-/// Slaney mel scale (librosa's default, `htk=False`).
-fn hz_to_mel(hz: f64) -> f64 {
-    let f_sp = 200.0 / 3.0;
-    let min_log_hz = 1000.0;
-    let min_log_mel = min_log_hz / f_sp;
-    let logstep = 6.4f64.ln() / 27.0;
-    if hz >= min_log_hz { min_log_mel + (hz / min_log_hz).ln() / logstep } else { hz / f_sp }
-}
-
-fn mel_to_hz(mel: f64) -> f64 {
-    let f_sp = 200.0 / 3.0;
-    let min_log_hz = 1000.0;
-    let min_log_mel = min_log_hz / f_sp;
-    let logstep = 6.4f64.ln() / 27.0;
-    if mel >= min_log_mel { min_log_hz * (logstep * (mel - min_log_mel)).exp() } else { mel * f_sp }
-}
-
 /// The dense `[n_mels][201]` filter bank (librosa `filters.mel(sr=16000, n_fft=400, n_mels, norm="slaney")`).
 pub fn mel_filters(n_mels: usize) -> Vec<Vec<f32>> {
-    let sr = SAMPLE_RATE as f64;
-    let (lo, hi) = (hz_to_mel(0.0), hz_to_mel(sr / 2.0));
-    let mel_f: Vec<f64> = (0..n_mels + 2).map(|i| mel_to_hz(lo + (hi - lo) * i as f64 / (n_mels + 1) as f64)).collect();
-    let fft_freqs: Vec<f64> = (0..N_BINS).map(|k| k as f64 * sr / N_FFT as f64).collect();
-    (0..n_mels)
-        .map(|i| {
-            let lower_width = mel_f[i + 1] - mel_f[i];
-            let upper_width = mel_f[i + 2] - mel_f[i + 1];
-            let enorm = 2.0 / (mel_f[i + 2] - mel_f[i]);
-            fft_freqs
-                .iter()
-                .map(|&f| {
-                    let lower = (f - mel_f[i]) / lower_width;
-                    let upper = (mel_f[i + 2] - f) / upper_width;
-                    (lower.min(upper).max(0.0) * enorm) as f32
-                })
-                .collect()
-        })
+    voxmill_audio::mel::slaney_mel_filters(SAMPLE_RATE as u32, N_FFT, n_mels)
+        .chunks(N_BINS)
+        .map(<[f32]>::to_vec)
         .collect()
 }
 
@@ -73,9 +41,7 @@ impl LogMel {
                 (first, row[first..=last.max(first)].to_vec())
             })
             .collect();
-        let window = (0..N_FFT)
-            .map(|n| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / N_FFT as f64).cos()) as f32)
-            .collect();
+        let window = voxmill_audio::mel::hann_periodic(N_FFT);
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(N_FFT);
         LogMel { n_mels, filters, window, fft }
     }

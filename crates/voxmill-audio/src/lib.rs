@@ -7,6 +7,7 @@ mod clips;
 mod decode;
 mod error;
 mod loudness;
+pub mod mel;
 mod probe;
 mod pump;
 mod resample;

@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use realfft::{RealFftPlanner, RealToComplex, num_complex::Complex32};
+use voxmill_audio::mel::{hann_periodic, slaney_mel_filters};
 
 /// Sample rate every speaker front end here works at.
 pub(crate) const SAMPLE_RATE: usize = 16_000;
@@ -219,51 +220,16 @@ impl Extractor {
     }
 }
 
-/// Periodic Hann window (scipy `get_window("hann", n, fftbins=True)`, as librosa uses).
-fn hann_periodic(n: usize) -> Vec<f32> {
-    (0..n).map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos()) as f32).collect()
-}
-
 /// Kaldi's Povey window: a Hann window over n − 1 raised to the power 0.85.
 fn povey(n: usize) -> Vec<f32> {
     let a = 2.0 * std::f64::consts::PI / (n - 1) as f64;
     (0..n).map(|i| (0.5 - 0.5 * (a * i as f64).cos()).powf(0.85) as f32).collect()
 }
 
-/// Slaney's mel scale (librosa's default): linear below 1 kHz, logarithmic above.
-fn slaney_hz_to_mel(f: f64) -> f64 {
-    let f_sp = 200.0 / 3.0;
-    let min_log_mel = 1000.0 / f_sp;
-    let logstep = 6.4f64.ln() / 27.0;
-    if f >= 1000.0 { min_log_mel + (f / 1000.0).ln() / logstep } else { f / f_sp }
-}
-
-fn slaney_mel_to_hz(m: f64) -> f64 {
-    let f_sp = 200.0 / 3.0;
-    let min_log_mel = 1000.0 / f_sp;
-    let logstep = 6.4f64.ln() / 27.0;
-    if m >= min_log_mel { 1000.0 * (logstep * (m - min_log_mel)).exp() } else { f_sp * m }
-}
-
 /// librosa's `filters.mel(sr=16000, n_fft, n_mels=bands)` (Slaney scale and area normalisation, 0 Hz–Nyquist):
 /// bands × (n_fft/2 + 1).
 pub(crate) fn slaney_filters(bands: usize, n_fft: usize) -> Vec<f32> {
-    let width = n_fft / 2 + 1;
-    let nyquist = SAMPLE_RATE as f64 / 2.0;
-    let (lo, hi) = (slaney_hz_to_mel(0.0), slaney_hz_to_mel(nyquist));
-    let edges: Vec<f64> =
-        (0..bands + 2).map(|i| slaney_mel_to_hz(lo + (hi - lo) * i as f64 / (bands + 1) as f64)).collect();
-    let mut out = vec![0f32; bands * width];
-    for b in 0..bands {
-        let (left, centre, right) = (edges[b], edges[b + 1], edges[b + 2]);
-        let norm = 2.0 / (right - left);
-        for k in 0..width {
-            let f = k as f64 * SAMPLE_RATE as f64 / n_fft as f64;
-            let w = ((f - left) / (centre - left)).min((right - f) / (right - centre)).max(0.0);
-            out[b * width + k] = (w * norm) as f32;
-        }
-    }
-    out
+    slaney_mel_filters(SAMPLE_RATE as u32, n_fft, bands)
 }
 
 /// Kaldi's mel scale.
