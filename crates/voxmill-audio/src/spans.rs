@@ -121,13 +121,9 @@ mod tests {
     fn reads_spans_and_pads_past_the_end() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.wav");
-        let spec =
-            hound::WavSpec { channels: 1, sample_rate: 16_000, bits_per_sample: 16, sample_format: SampleFormat::Int };
-        let mut w = hound::WavWriter::create(&path, spec).unwrap();
-        for i in 0..1000i32 {
-            w.write_sample((i * 10) as i16).unwrap();
-        }
-        w.finalize().unwrap();
+        // Sample i is i * 10 in 16-bit units.
+        let samples: Vec<f32> = (0..1000).map(|i| (i * 10) as f32 / 32767.0).collect();
+        crate::test_support::write_wav(&path, 16_000, 1, &samples);
         let mut s = WavSpans::open(&path, 16_000).unwrap();
         assert_eq!(s.len(), 1000);
         let mut out = [1f32; 4];
