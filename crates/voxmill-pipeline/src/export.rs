@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use voxmill_export::{ExportClip, ExportOptions, ExportReport};
-use voxmill_project::{Project, ProjectLock};
+use voxmill_project::Project;
 
 use crate::PipelineError;
 
@@ -39,9 +39,8 @@ pub fn export_project(
             voxmill_project::settings::EXPORT_FORMATS.join(", "),
         ));
     }
-    let _lock = ProjectLock::acquire(project.layout.root())?;
+    let _lock = project.lock()?;
     let catalog = &project.catalog;
-    catalog.finish_file_moves(&project.layout)?;
     let names: HashMap<String, String> = catalog.speaker_summaries()?.into_iter().map(|s| (s.label, s.name)).collect();
     let mut clips = Vec::new();
     for rec in catalog.recordings()? {

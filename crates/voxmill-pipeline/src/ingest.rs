@@ -8,7 +8,7 @@ use voxmill_project::atomic::AtomicOutput;
 use voxmill_project::hashing::sha256_file;
 use voxmill_project::layout::slug;
 use voxmill_project::settings::SourceMode;
-use voxmill_project::{NewRecording, Project, ProjectLock, Recording};
+use voxmill_project::{NewRecording, Project, Recording};
 
 use crate::{Event, PipelineError, Reporter};
 
@@ -25,7 +25,7 @@ pub struct AddOutcome {
 
 /// Registers `inputs` (files or folders) in the project.
 pub fn add_inputs(project: &Project, inputs: &[PathBuf], reporter: &dyn Reporter) -> Result<AddOutcome, PipelineError> {
-    let _lock = ProjectLock::acquire(project.layout.root())?;
+    let _lock = project.lock()?;
     let mut outcome = AddOutcome::default();
     let mut files = Vec::new();
     for input in inputs {

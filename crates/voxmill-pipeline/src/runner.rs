@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use voxmill_project::atomic::sweep_partials;
-use voxmill_project::{Catalog, Layout, Project, ProjectLock, Recording, Settings, StageState};
+use voxmill_project::{Catalog, Layout, Project, Recording, Settings, StageState};
 
 use crate::fingerprint::fingerprints;
 use crate::{Event, PipelineError, Reporter, Resources, Stage, StageContext};
@@ -53,9 +53,8 @@ pub fn run(
     resources: &Resources,
     reporter: &dyn Reporter,
 ) -> Result<RunSummary, PipelineError> {
-    let _lock = ProjectLock::acquire(project.layout.root())?;
+    let _lock = project.lock()?;
     let partials_removed = sweep_partials(project.layout.root())?;
-    project.catalog.finish_file_moves(&project.layout)?;
     let forced = forced_closure(stages, &opts.force)?;
     let recordings = project.catalog.recordings()?;
     let audio_secs = recordings.iter().map(|r| r.duration_secs).sum();

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use voxmill_project::atomic::write_atomic;
 use voxmill_project::speakers::{ClipMove, cosine};
-use voxmill_project::{Project, ProjectError, ProjectLock};
+use voxmill_project::{Project, ProjectError};
 
 /// What `speakers recheck` found and did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,9 +33,8 @@ pub fn recheck(
     match_threshold: f32,
     move_to_best: bool,
 ) -> Result<RecheckReport, ProjectError> {
-    let _lock = ProjectLock::acquire(project.layout.root())?;
+    let _lock = project.lock()?;
     let catalog = &project.catalog;
-    catalog.finish_file_moves(&project.layout)?;
     let centroids = catalog.speaker_centroids()?;
     let clips = catalog.clips_for_recheck()?;
     let mut report = RecheckReport { clips: clips.len(), ..Default::default() };
@@ -107,7 +106,7 @@ fn clip_embedding(windows: &[voxmill_project::SpeakerWindowRow], start: f64, end
 /// Writes each recording's speaker turns, labelled with project speakers, as `exports/rttm/<recording>.rttm`
 /// (NIST RTTM, for `voxmill eval der` and other tools). Returns the number of files written.
 pub fn export_rttm(project: &Project) -> Result<usize, ProjectError> {
-    let _lock = ProjectLock::acquire(project.layout.root())?;
+    let _lock = project.lock()?;
     let catalog = &project.catalog;
     let dir = project.layout.export_dir("rttm");
     std::fs::create_dir_all(&dir).map_err(|e| ProjectError::io(&dir, e))?;

@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic::write_atomic;
 use crate::settings::TEMPLATE;
-use crate::{Catalog, Layout, ProjectError, Settings};
+use crate::{Catalog, Layout, ProjectError, ProjectLock, Settings};
 
 /// An opened project: its layout, its settings and a catalog connection.
 #[derive(Debug)]
@@ -43,6 +43,25 @@ impl Project {
     /// Whether `dir` holds a project.
     pub fn is_project(dir: &Path) -> bool {
         Layout::new(dir).settings().is_file()
+    }
+
+    /// Takes the project lock for a command that changes the project, first finishing any clip moves a killed
+    /// process left journaled (a merge, unmerge or recheck), so every change starts from a whole state.
+    pub fn lock(&self) -> Result<ProjectLock, ProjectError> {
+        let lock = ProjectLock::acquire(self.layout.root())?;
+        self.catalog.finish_file_moves(&self.layout)?;
+        Ok(lock)
+    }
+
+    /// Like [`lock`](Self::lock) for commands that only read: `None` (and the catalog read as it is) when another
+    /// process holds the lock, which finishes the journal itself, or when finishing it fails (logged).
+    pub fn try_lock(&self) -> Option<ProjectLock> {
+        let lock = ProjectLock::acquire(self.layout.root()).ok()?;
+        if let Err(e) = self.catalog.finish_file_moves(&self.layout) {
+            tracing::warn!("could not finish moving clip files: {e}");
+            return None;
+        }
+        Some(lock)
     }
 
     /// Opens another catalog connection, for a worker thread.

@@ -83,6 +83,13 @@ fn normalise(mut v: Vec<f64>) -> Vec<f32> {
 }
 
 impl Catalog {
+    /// The project folder as a command-line argument, for messages that say what to run.
+    fn project_arg(&self) -> String {
+        let root = self.path.parent().unwrap_or(Path::new("."));
+        let shown = root.display().to_string();
+        if shown.contains(char::is_whitespace) { format!("'{shown}'") } else { shown }
+    }
+
     /// Matches a recording's local speakers (from its diarization) to project speakers, enrolling the ones that
     /// match nobody, in one transaction. Each project speaker takes at most one local speaker of a recording (two
     /// voices the diarization told apart stay apart). `key` names the settings used: when the recording already
@@ -194,10 +201,12 @@ impl Catalog {
             .map_err(|e| self.err(e))?;
         match found {
             None => Err(ProjectError::Speaker(format!(
-                "no speaker `{who}` in this project; `voxmill speakers <project> list` shows the speakers"
+                "no speaker `{who}` in this project; `voxmill speakers {} list` shows the speakers",
+                self.project_arg()
             ))),
             Some((_, label, _, Some(into))) if active => Err(ProjectError::Speaker(format!(
-                "speaker {label} was merged into {into}; use {into}, or `voxmill speakers <project> unmerge {label}`"
+                "speaker {label} was merged into {into}; use {into}, or `voxmill speakers {} unmerge {label}`",
+                self.project_arg()
             ))),
             Some((id, label, name, _)) => Ok((id, label, name)),
         }
@@ -223,7 +232,8 @@ impl Catalog {
             .map_err(|e| self.err(e))?;
         if let Some(other) = taken {
             return Err(ProjectError::Speaker(format!(
-                "the name `{name}` is already used by speaker {other}; merge the two with `voxmill speakers <project> merge {other} {label}` if they are one person"
+                "the name `{name}` is already used by speaker {other}; merge the two with `voxmill speakers {} merge {other} {label}` if they are one person",
+                self.project_arg()
             )));
         }
         self.conn.execute("UPDATE speakers SET name = ?1 WHERE id = ?2", params![name, id]).map_err(|e| self.err(e))?;

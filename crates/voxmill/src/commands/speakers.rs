@@ -4,8 +4,8 @@ use std::path::Path;
 
 use anyhow::Result;
 use voxmill_pipeline::speakers::recheck;
+use voxmill_project::Project;
 use voxmill_project::speakers::ClipMove;
-use voxmill_project::{Project, ProjectLock};
 
 use super::Outcome;
 use crate::cli::SpeakersCommand;
@@ -17,26 +17,23 @@ pub fn speakers(project_dir: &Path, command: SpeakersCommand, mode: Mode) -> Res
     let project = Project::open(project_dir)?;
     match command {
         SpeakersCommand::List => {
-            let _lock = finish_pending_moves(&project);
+            let _lock = project.try_lock();
             list(&project, mode)
         }
         SpeakersCommand::Merge { into, others } => {
-            let _lock = ProjectLock::acquire(project.layout.root())?;
-            project.catalog.finish_file_moves(&project.layout)?;
+            let _lock = project.lock()?;
             let moved = project.catalog.merge_speakers(&project.layout, &into, &others)?;
             report_moves(mode, &format!("merged {} into {into}", others.join(", ")), &moved);
             Ok(Outcome::Success)
         }
         SpeakersCommand::Unmerge { speaker } => {
-            let _lock = ProjectLock::acquire(project.layout.root())?;
-            project.catalog.finish_file_moves(&project.layout)?;
+            let _lock = project.lock()?;
             let moved = project.catalog.unmerge_speaker(&project.layout, &speaker)?;
             report_moves(mode, &format!("unmerged {speaker}"), &moved);
             Ok(Outcome::Success)
         }
         SpeakersCommand::Rename { speaker, name } => {
-            let _lock = ProjectLock::acquire(project.layout.root())?;
-            project.catalog.finish_file_moves(&project.layout)?;
+            let _lock = project.lock()?;
             let (label, old) = project.catalog.rename_speaker(&speaker, &name)?;
             match mode {
                 Mode::Json => println!(
@@ -100,18 +97,6 @@ pub fn speakers(project_dir: &Path, command: SpeakersCommand, mode: Mode) -> Res
             Ok(Outcome::Success)
         }
     }
-}
-
-/// For commands that only read: takes the project lock if it is free and finishes the clip moves a killed merge,
-/// unmerge or recheck left, so they show the project before that edit or after it, never half-way. When another
-/// voxmill process holds the lock (it finishes the journal itself) or the journal cannot be finished, they read the
-/// catalog as it is.
-pub(super) fn finish_pending_moves(project: &Project) -> Option<ProjectLock> {
-    let lock = ProjectLock::acquire(project.layout.root()).ok()?;
-    if let Err(e) = project.catalog.finish_file_moves(&project.layout) {
-        tracing::warn!("could not finish moving clip files: {e}");
-    }
-    Some(lock)
 }
 
 fn list(project: &Project, mode: Mode) -> Result<Outcome> {

@@ -15,7 +15,7 @@ const BUCKETS: &[f64] = &[1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0, 20.0, 25.0, 30.0,
 /// Prints per-speaker durations, a clip length histogram and totals.
 pub fn stats(project_dir: &Path, mode: Mode) -> Result<Outcome> {
     let project = Project::open(project_dir)?;
-    let _lock = super::speakers::finish_pending_moves(&project);
+    let _lock = project.try_lock();
     let catalog = &project.catalog;
     let recordings = catalog.recordings()?;
     let audio_secs: f64 = recordings.iter().map(|r| r.duration_secs).sum();
