@@ -10,6 +10,7 @@ mod ui;
 use clap::Parser;
 
 fn main() {
+    restore_sigpipe();
     let cli = cli::Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
     let code = match commands::dispatch(cli) {
@@ -20,6 +21,16 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// Rust ignores SIGPIPE, so output piped into `head` ends in a "broken pipe" panic; like other Unix tools, voxmill
+/// stops quietly instead (every write is atomic, so stopping at any point is safe).
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn error_chain(e: &anyhow::Error) -> String {
