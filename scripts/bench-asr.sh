@@ -8,7 +8,7 @@
 #       Only the faster-whisper side (what `voxmill bench asr` calls): prints one JSON object
 #       {"text", "seconds", "load_seconds", "segments", "faster_whisper", "ctranslate2"} on stdout.
 #       Settings come from VOXMILL_BENCH_MODEL, VOXMILL_BENCH_BEAM (5), VOXMILL_BENCH_COMPUTE (default),
-#       VOXMILL_BENCH_THREADS (0 = all cores).
+#       VOXMILL_BENCH_THREADS (0 = all cores), VOXMILL_BENCH_CONDITION (1 = condition on previous text).
 #
 # faster-whisper lives in a throwaway virtual environment (VOXMILL_BENCH_VENV, default
 # /tmp/voxmill-bench-venv), created with `pip install faster-whisper` on first use and reused after.
@@ -16,6 +16,10 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
+# Build with Intel oneMKL where scripts/setup.sh installed it, as `make` does.
+mkl="${MKLROOT:-${VOXMILL_HOME:-$HOME/.local/share/voxmill}/mkl}"
+features=()
+if [ -f "$mkl/.complete" ]; then export MKLROOT="$mkl"; features=(--features voxmill/mkl); fi
 venv="${VOXMILL_BENCH_VENV:-/tmp/voxmill-bench-venv}"
 
 ensure_venv() {
@@ -43,4 +47,4 @@ if [ -n "${VOXMILL_BIN:-}" ]; then
     exec "$VOXMILL_BIN" "${args[@]}"
 fi
 cd "$root"
-exec cargo run --quiet --release -p voxmill -- "${args[@]}"
+exec cargo run --quiet --release -p voxmill "${features[@]}" -- "${args[@]}"

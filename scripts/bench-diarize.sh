@@ -22,6 +22,10 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
+# Build with Intel oneMKL where scripts/setup.sh installed it, as `make` does.
+mkl="${MKLROOT:-${VOXMILL_HOME:-$HOME/.local/share/voxmill}/mkl}"
+features=()
+if [ -f "$mkl/.complete" ]; then export MKLROOT="$mkl"; features=(--features voxmill/mkl); fi
 venv="${VOXMILL_BENCH_DIARIZE_VENV:-/tmp/voxmill-bench-diarize-venv}"
 
 ensure_venv() {
@@ -57,7 +61,7 @@ else
         mkdir -p "$fixtures"
         (cd "$root" && VOXMILL_BENCH_FIXTURE_DIR="$fixtures" VOXMILL_BENCH_FIXTURE_NAME="$name" \
             VOXMILL_BENCH_MINUTES="$minutes" VOXMILL_BENCH_VOICES="$voices" VOXMILL_BENCH_SEED="$seed" \
-            cargo test --quiet --release -p voxmill --test bench_fixture -- --ignored >&2)
+            cargo test --quiet --release -p voxmill "${features[@]}" --test bench_fixture -- --ignored >&2)
     fi
 fi
 
@@ -69,4 +73,4 @@ if [ -n "${VOXMILL_BIN:-}" ]; then
     exec "$VOXMILL_BIN" "${args[@]}"
 fi
 cd "$root"
-exec cargo run --quiet --release -p voxmill -- "${args[@]}"
+exec cargo run --quiet --release -p voxmill "${features[@]}" -- "${args[@]}"

@@ -5,7 +5,7 @@ beam size and compute type as voxmill, with word timestamps (voxmill computes th
 transcribing it, not loading the model.
 
 Settings: VOXMILL_BENCH_MODEL (model folder), VOXMILL_BENCH_BEAM (5), VOXMILL_BENCH_COMPUTE (default),
-VOXMILL_BENCH_THREADS (0 = every core).
+VOXMILL_BENCH_THREADS (0 = every core), VOXMILL_BENCH_CONDITION (1: condition_on_previous_text, 0: off).
 """
 import json
 import os
@@ -23,6 +23,7 @@ def main() -> None:
     beam = int(os.environ.get("VOXMILL_BENCH_BEAM", "5"))
     compute = os.environ.get("VOXMILL_BENCH_COMPUTE", "default")
     threads = int(os.environ.get("VOXMILL_BENCH_THREADS", "0")) or os.cpu_count() or 1
+    condition = os.environ.get("VOXMILL_BENCH_CONDITION", "1") != "0"
 
     t0 = time.perf_counter()
     model = WhisperModel(model_dir, device="cpu", compute_type=compute, cpu_threads=threads)
@@ -30,7 +31,11 @@ def main() -> None:
 
     t1 = time.perf_counter()
     segments, info = model.transcribe(
-        audio, beam_size=beam, vad_filter=False, word_timestamps=True
+        audio,
+        beam_size=beam,
+        vad_filter=False,
+        word_timestamps=True,
+        condition_on_previous_text=condition,
     )
     texts = [s.text.strip() for s in segments]  # the generator does the work
     seconds = time.perf_counter() - t1

@@ -11,6 +11,7 @@ set -euo pipefail
 
 VOXMILL_HOME="${VOXMILL_HOME:-$HOME/.local/share/voxmill}"
 ORT_VERSION="1.31.1"
+MKL_VERSION="2026.2.0"
 ORT_DIR="$VOXMILL_HOME/onnxruntime/$ORT_VERSION"
 MODELS_DIR="$VOXMILL_HOME/models"
 PYTHON="${PYTHON:-python3}"
@@ -114,7 +115,42 @@ install_ge2e() {
   rm -rf "$tmp" "$(dirname "$whl")"
 }
 
+# Intel oneMKL (static) and Intel OpenMP, from their PyPI wheels, for CTranslate2's CPU matrix products on x86-64
+# (what the ctranslate2 wheel that faster-whisper uses is built with). `make` builds voxmill with the `mkl` feature
+# and MKLROOT=$VOXMILL_HOME/mkl; everything is linked statically, so the binary needs none of it at run time.
+install_mkl() {
+  local dest="$VOXMILL_HOME/mkl" stamp="mkl-static==$MKL_VERSION intel-openmp==$MKL_VERSION"
+  if [ "$(uname -m)" != "x86_64" ]; then say "MKL skipped (not x86-64; voxmill builds with ruy)"; return; fi
+  [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ] && { say "MKL present at $dest"; return; }
+  say "installing Intel oneMKL $MKL_VERSION (static) from PyPI wheels (about 300 MB download)"
+  local tmp whl
+  tmp="$(mktemp -d)"
+  rm -rf "$dest.partial"
+  mkdir -p "$dest.partial/lib" "$dest.partial/include"
+  for spec in "mkl-static==$MKL_VERSION" "mkl-include==$MKL_VERSION" "intel-openmp==$MKL_VERSION"; do
+    whl="$(fetch_wheel "$spec")"
+    unzip -q -o "$whl" '*.data/data/*' -x '*/share/*' -d "$tmp"
+    rm -rf "$(dirname "$whl")"
+  done
+  local data
+  for data in "$tmp"/*.data/data; do
+    # Only what CTranslate2 links (ILP64 interface, Intel threading, core, static OpenMP) and the headers.
+    for lib in libmkl_intel_ilp64.a libmkl_intel_thread.a libmkl_core.a libiomp5.a; do
+      [ -f "$data/lib/$lib" ] && mv "$data/lib/$lib" "$dest.partial/lib/"
+    done
+    [ -d "$data/include" ] && cp -r "$data/include/." "$dest.partial/include/"
+  done
+  for lib in libmkl_intel_ilp64.a libmkl_intel_thread.a libmkl_core.a libiomp5.a; do
+    [ -f "$dest.partial/lib/$lib" ] || die "the MKL wheels did not contain lib/$lib"
+  done
+  [ -f "$dest.partial/include/mkl.h" ] || die "the mkl-include wheel did not contain include/mkl.h"
+  echo "$stamp" > "$dest.partial/.complete"
+  rm -rf "$dest" "$tmp"
+  mv "$dest.partial" "$dest"
+}
+
 install_apt
+install_mkl
 install_numpy
 install_onnx_python
 install_ort

@@ -120,6 +120,9 @@ pub struct WhisperConfig {
     pub word_timestamps: bool,
     /// Windows decoded together in one generate call.
     pub batch_size: usize,
+    /// Prompt each window with the text decoded before it (faster-whisper's default). Long recordings are
+    /// split into `batch_size` runs of windows, each decoded in order, so context is kept within a run.
+    pub condition_on_previous_text: bool,
     /// Longest window (seconds, at most 30).
     pub max_window_secs: f32,
 }
@@ -137,7 +140,8 @@ impl Default for WhisperConfig {
             log_prob_threshold: -1.0,
             no_speech_threshold: 0.6,
             word_timestamps: true,
-            batch_size: 4,
+            batch_size: 1,
+            condition_on_previous_text: true,
             max_window_secs: 30.0,
         }
     }

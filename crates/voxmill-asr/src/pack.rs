@@ -1,6 +1,7 @@
 //! Packing speech regions into Whisper windows of at most 30 s: short regions share a window (separated by a
-//! short silence), long ones are split at the quietest moment near the window limit. Each window keeps the map
-//! from its own time axis back to the recording's.
+//! short silence), long ones are split at a quiet moment near the window limit. Windows are taken one at a time
+//! from a cursor, so each starts where Whisper stopped transcribing the one before (as openai/faster-whisper
+//! seek). Each window keeps the map from its own time axis back to the recording's.
 
 use crate::mel::SAMPLE_RATE;
 
@@ -110,22 +111,14 @@ impl Window {
         }
     }
 
-    /// The part of this window after window time `t` (seconds), laid out the same way from offset 0; None
-    /// when nothing is left.
-    pub fn tail_from(&self, t: f64) -> Option<Window> {
-        let cut = (t.max(0.0) * SAMPLE_RATE as f64).round() as usize;
-        let mut pieces = Vec::new();
-        let mut shift = None;
-        for p in &self.pieces {
-            if p.end_offset() <= cut {
-                continue;
-            }
-            let skip = cut.saturating_sub(p.offset);
-            let offset = p.offset + skip;
-            let base = *shift.get_or_insert(offset);
-            pieces.push(Piece { src_start: p.src_start + skip as u64, len: p.len - skip, offset: offset - base });
-        }
-        (!pieces.is_empty()).then_some(Window { pieces })
+    /// The recording sample just after the window's last piece.
+    pub fn end_sample(&self) -> u64 {
+        self.pieces.last().map_or(0, |p| p.src_start + p.len as u64)
+    }
+
+    /// The recording sample at window time `t` (seconds); a time in a gap snaps to the next piece.
+    pub fn sample_at(&self, t: f64) -> u64 {
+        (self.to_abs(t, Edge::Start) * SAMPLE_RATE as f64).round() as u64
     }
 
     /// Whether window time `t` lies in speech (inside a piece).
@@ -152,43 +145,107 @@ impl PackOptions {
     }
 }
 
-/// Packs regions (sample ranges `[start, end)`, sorted, non-overlapping) into windows. A region longer than
-/// `max_len` is cut; `split_at(lo, hi)` picks the cut in `[lo, hi]` (e.g. the quietest 20 ms there).
-pub fn pack(regions: &[(u64, u64)], opts: PackOptions, split_at: &mut dyn FnMut(u64, u64) -> u64) -> Vec<Window> {
-    let mut chunks: Vec<(u64, usize)> = Vec::new();
-    for &(start, end) in regions {
-        let mut s = start;
-        while end > s {
-            let remaining = (end - s) as usize;
-            if remaining <= opts.max_len {
-                chunks.push((s, remaining));
-                break;
+/// Speech regions (sample ranges `[start, end)`, sorted, non-overlapping) still to transcribe, read window by
+/// window from a cursor.
+#[derive(Debug, Clone, Default)]
+pub struct Regions {
+    regions: Vec<(u64, u64)>,
+    /// Index of the first region not fully consumed.
+    next: usize,
+    /// Everything before this sample is done.
+    pos: u64,
+}
+
+impl Regions {
+    pub fn new(regions: Vec<(u64, u64)>) -> Regions {
+        let regions: Vec<(u64, u64)> = regions.into_iter().filter(|(a, b)| b > a).collect();
+        Regions { regions, next: 0, pos: 0 }
+    }
+
+    fn left(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.regions[self.next..].iter().map(|&(a, b)| (a.max(self.pos), b)).filter(|(a, b)| b > a)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.left().next().is_none()
+    }
+
+    /// Samples of speech not yet consumed.
+    pub fn remaining(&self) -> u64 {
+        self.left().map(|(a, b)| b - a).sum()
+    }
+
+    /// The next window from the cursor (the cursor does not move: see [`Regions::consume`]). Whole regions are
+    /// packed while they fit; a region longer than a window is cut where `split_at(lo, hi)` says, within the
+    /// last `split_search` samples of the window.
+    pub fn next_window(&self, opts: PackOptions, split_at: &mut dyn FnMut(u64, u64) -> u64) -> Option<Window> {
+        let mut pieces: Vec<Piece> = Vec::new();
+        for (a, b) in self.left() {
+            let len = (b - a) as usize;
+            let offset = pieces.last().map_or(0, |p| p.end_offset() + opts.gap);
+            if offset + len <= opts.max_len {
+                pieces.push(Piece { src_start: a, len, offset });
+                continue;
             }
-            let hi = s + opts.max_len as u64;
-            let lo = hi - opts.split_search as u64;
-            let cut = split_at(lo, hi).clamp(lo.max(s + 1), hi);
-            chunks.push((s, (cut - s) as usize));
-            s = cut;
+            if pieces.is_empty() {
+                let hi = a + opts.max_len as u64;
+                let lo = hi - opts.split_search as u64;
+                let cut = split_at(lo, hi).clamp(lo.max(a + 1), hi);
+                pieces.push(Piece { src_start: a, len: (cut - a) as usize, offset: 0 });
+            }
+            break;
+        }
+        (!pieces.is_empty()).then_some(Window { pieces })
+    }
+
+    /// Marks everything before recording sample `until` as transcribed.
+    pub fn consume(&mut self, until: u64) {
+        self.pos = self.pos.max(until);
+        while self.next < self.regions.len() && self.regions[self.next].1 <= self.pos {
+            self.next += 1;
         }
     }
-    let mut windows = Vec::new();
-    let mut current: Vec<Piece> = Vec::new();
-    for (src_start, len) in chunks {
-        let offset = match current.last() {
-            None => 0,
-            Some(last) => last.end_offset() + opts.gap,
-        };
-        if !current.is_empty() && offset + len > opts.max_len {
-            windows.push(Window { pieces: std::mem::take(&mut current) });
-            current.push(Piece { src_start, len, offset: 0 });
-        } else {
-            current.push(Piece { src_start, len, offset });
+
+    /// Splits what is left into at most `n` runs with about equal speech each. A run ends at a region edge when
+    /// one is within `search` samples of the ideal point, else where `split_at(lo, hi)` says around it.
+    pub fn split(&self, n: usize, search: u64, split_at: &mut dyn FnMut(u64, u64) -> u64) -> Vec<Regions> {
+        let n = n.max(1) as u64;
+        let total = self.remaining();
+        let mut out = Vec::new();
+        let mut current = Vec::new();
+        let (mut acc, mut k) = (0u64, 1u64);
+        for (mut a, b) in self.left() {
+            loop {
+                let target = total * k / n;
+                if k >= n || acc + (b - a) <= target {
+                    current.push((a, b));
+                    acc += b - a;
+                    break;
+                }
+                let t = a + target.saturating_sub(acc);
+                let cut = if t - a < search {
+                    a
+                } else if b - t < search {
+                    b
+                } else {
+                    split_at(t - search, t + search).clamp(a, b)
+                };
+                if cut > a {
+                    current.push((a, cut));
+                    acc += cut - a;
+                }
+                out.push(Regions::new(std::mem::take(&mut current)));
+                k += 1;
+                a = cut;
+                if a >= b {
+                    break;
+                }
+            }
         }
+        out.push(Regions::new(current));
+        out.retain(|r| !r.is_empty());
+        out
     }
-    if !current.is_empty() {
-        windows.push(Window { pieces: current });
-    }
-    windows
 }
 
 #[cfg(test)]
@@ -199,6 +256,18 @@ mod tests {
 
     fn s(x: f64) -> u64 {
         (x * SR as f64) as u64
+    }
+
+    /// Every window in turn, each consumed whole.
+    fn pack(regions: &[(u64, u64)], opts: PackOptions, split_at: &mut dyn FnMut(u64, u64) -> u64) -> Vec<Window> {
+        let mut left = Regions::new(regions.to_vec());
+        let mut windows = Vec::new();
+        while let Some(w) = left.next_window(opts, split_at) {
+            left.consume(w.end_sample());
+            windows.push(w);
+        }
+        assert!(left.is_empty());
+        windows
     }
 
     #[test]
@@ -231,20 +300,52 @@ mod tests {
     }
 
     #[test]
-    fn tails_keep_the_layout() {
-        let regions = [(s(1.0), s(4.0)), (s(10.0), s(20.0)), (s(21.0), s(25.0))];
-        let w = &pack(&regions, PackOptions::from_secs(30.0), &mut |_, _| unreachable!())[0];
-        // Cut inside the second piece (window 3.5–13.5 s ↔ recording 10–20 s).
-        let tail = w.tail_from(5.5).unwrap();
-        assert_eq!(tail.pieces.len(), 2);
-        assert_eq!(tail.pieces[0], Piece { src_start: s(12.0), len: (8 * SR) as usize, offset: 0 });
-        assert_eq!(tail.pieces[1].offset, (8.5 * SR as f64) as usize);
-        assert!((tail.to_abs(0.0, Edge::Start) - 12.0).abs() < 1e-9);
-        // Cut in a gap: the tail starts with the next piece.
-        let tail = w.tail_from(3.2).unwrap();
-        assert_eq!(tail.pieces[0].src_start, s(10.0));
-        assert_eq!(tail.pieces[0].offset, 0);
-        assert!(w.tail_from(w.content_secs()).is_none());
+    fn the_next_window_starts_where_decoding_stopped() {
+        let regions = [(s(1.0), s(4.0)), (s(10.0), s(20.0)), (s(21.0), s(25.0)), (s(27.0), s(47.0))];
+        let opts = PackOptions::from_secs(30.0);
+        let mut left = Regions::new(regions.to_vec());
+        let w = left.next_window(opts, &mut |_, _| unreachable!()).unwrap();
+        assert_eq!(w.pieces.len(), 3);
+        // Whisper stopped at window time 5.5 s, inside the second piece (window 3.5–13.5 s ↔ recording 10–20 s).
+        left.consume(w.sample_at(5.5));
+        assert_eq!(left.remaining(), s(8.0) + s(4.0) + s(20.0));
+        let next = left.next_window(opts, &mut |_, _| unreachable!()).unwrap();
+        assert_eq!(next.pieces[0], Piece { src_start: s(12.0), len: (8 * SR) as usize, offset: 0 });
+        assert_eq!(next.pieces[1].offset, (8.5 * SR as f64) as usize);
+        assert_eq!(next.pieces.len(), 2, "the 20 s region no longer fits");
+        // Stopping in a gap moves on to the next piece.
+        assert_eq!(next.sample_at(8.2), s(21.0));
+        left.consume(next.end_sample());
+        let last = left.next_window(opts, &mut |_, _| unreachable!()).unwrap();
+        assert_eq!(last.pieces, vec![Piece { src_start: s(27.0), len: (20 * SR) as usize, offset: 0 }]);
+        left.consume(last.end_sample());
+        assert!(left.is_empty() && left.next_window(opts, &mut |_, _| unreachable!()).is_none());
+    }
+
+    #[test]
+    fn runs_split_at_region_edges_or_quiet_points() {
+        // 4 regions of 60 s each: two runs meet at the edge between the second and third.
+        let regions: Vec<(u64, u64)> = (0..4).map(|i| (s(i as f64 * 70.0), s(i as f64 * 70.0 + 60.0))).collect();
+        let runs = Regions::new(regions.clone()).split(2, s(5.0), &mut |_, _| unreachable!("an edge is near"));
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0].remaining(), s(120.0));
+        assert_eq!(
+            runs[1].next_window(PackOptions::from_secs(30.0), &mut |lo, _| lo).unwrap().pieces[0].src_start,
+            s(140.0)
+        );
+        // One 300 s region in 3 runs: cut where split_at says, around 100 s and 200 s.
+        let mut asked = Vec::new();
+        let runs = Regions::new(vec![(0, s(300.0))]).split(3, s(5.0), &mut |lo, hi| {
+            asked.push((lo, hi));
+            lo + s(2.0)
+        });
+        assert_eq!(asked, vec![(s(95.0), s(105.0)), (s(195.0), s(205.0))]);
+        let lens: Vec<u64> = runs.iter().map(Regions::remaining).collect();
+        assert_eq!(lens, vec![s(97.0), s(100.0), s(103.0)]);
+        assert_eq!(lens.iter().sum::<u64>(), s(300.0));
+        // More runs than speech allows: no empty runs.
+        let runs = Regions::new(vec![(0, s(3.0))]).split(4, s(5.0), &mut |lo, _| lo);
+        assert_eq!(runs.len(), 1);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! and multilingual models, packed and batched windows, temperature fallback, hallucination guards and word
 //! timestamps from cross-attention alignment.
 
-use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +12,7 @@ use flate2::write::ZlibEncoder;
 use crate::audio::open_16k;
 use crate::config::{ComputeType, Device, WhisperConfig};
 use crate::mel::{HOP, LogMel, N_FRAMES, SAMPLE_RATE};
-use crate::pack::{Edge, PackOptions, Window, pack};
+use crate::pack::{Edge, PackOptions, Regions, Window};
 use crate::vocab::Vocabulary;
 use crate::words::{self, WordTiming};
 use crate::{AsrError, Segment, Transcript, Word};
@@ -26,6 +25,16 @@ const MEDIAN_FILTER_WIDTH: i64 = 7;
 /// The first timestamp may be at most 1 s into a window.
 const MAX_INITIAL_TIMESTAMP_INDEX: usize = 50;
 
+/// Tokens of previous text in a prompt: at most half of Whisper's 448-token context, less the
+/// `<|startofprev|>` token (openai/faster-whisper).
+const MAX_PREVIOUS_TOKENS: usize = 223;
+/// A recording is decoded as several streams (one per batch slot) only when each gets this much speech
+/// (seconds): every stream starts without context.
+const MIN_RUN_SECS: u64 = 120;
+/// A window decoded hotter than this does not serve as context for the next one (faster-whisper's
+/// `prompt_reset_on_temperature`).
+const PROMPT_RESET_TEMPERATURE: f32 = 0.5;
+
 /// A loaded Whisper model. It is `Send + Sync`: CTranslate2 serialises concurrent requests internally.
 pub struct Whisper {
     model: sys::Whisper,
@@ -35,6 +44,23 @@ pub struct Whisper {
     dir: PathBuf,
     /// The language forced by the config (or "en" for English-only models).
     language: Option<String>,
+}
+
+/// What decoding one window gave.
+struct WindowOutcome {
+    segments: Vec<Segment>,
+    /// Window time where Whisper stopped, leaving the speech after it for the next window.
+    stopped_at: Option<f64>,
+    /// Tokens to add to the stream's previous text; `None` clears it.
+    context: Option<Vec<usize>>,
+}
+
+/// A run of the recording decoded window after window, each window prompted with the text before it. A batch
+/// takes the next window of each stream, so long recordings keep their context and still fill the batch.
+struct Stream {
+    regions: Regions,
+    /// Text tokens (and timestamps) decoded so far in this stream, the newest last.
+    previous: Vec<usize>,
 }
 
 /// One decode of one window.
@@ -209,35 +235,55 @@ impl Whisper {
     ) -> Result<Transcript, AsrError> {
         let mut source = open_16k(wav_16k)?;
         let samples = to_sample_regions(wav_16k, regions, source.len())?;
+        let opts = PackOptions::from_secs(self.config.max_window_secs as f64);
+        // Cutting long regions reads the audio around the cut; a read error there ends the transcription.
         let mut split_error = None;
-        let windows =
-            pack(&samples, PackOptions::from_secs(self.config.max_window_secs as f64), &mut |lo, hi| match source
-                .quietest(lo, hi)
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    split_error.get_or_insert(e);
-                    hi
-                }
-            });
-        if let Some(e) = split_error {
-            return Err(e.into());
-        }
+        let all = Regions::new(samples);
+        let total = all.remaining();
+        let runs = (self.config.batch_size as u64).min(total / (MIN_RUN_SECS * SAMPLE_RATE as u64)).max(1);
+        let mut streams: Vec<Stream> = all
+            .split(runs as usize, (opts.split_search / 2) as u64, &mut |lo, hi| {
+                quiet_point(&mut source, &mut split_error, lo, hi)
+            })
+            .into_iter()
+            .map(|regions| Stream { regions, previous: Vec::new() })
+            .collect();
         let mut transcript = Transcript {
             language: self.language.clone().unwrap_or_default(),
             language_probability: if self.language.is_some() { 1.0 } else { 0.0 },
             segments: Vec::new(),
         };
-        let mut done = 0.0;
         let window_len = self.mel.window_len();
         let mut features = Vec::new();
         let mut content = Vec::new();
-        // Windows still to decode; `true` for packed windows, `false` for the untranscribed tail of a window
-        // (Whisper stopped early, leaving speech for the "next" window).
-        let mut queue: VecDeque<(Window, bool)> = windows.into_iter().map(|w| (w, true)).collect();
-        while !queue.is_empty() {
-            let take = queue.len().min(self.config.batch_size.max(1));
-            let (batch, original): (Vec<Window>, Vec<bool>) = queue.drain(..take).unzip();
+        loop {
+            // The next window of each stream that has speech left.
+            let mut active = Vec::new();
+            let mut batch = Vec::new();
+            for (i, stream) in streams.iter().enumerate() {
+                if let Some(w) =
+                    stream.regions.next_window(opts, &mut |lo, hi| quiet_point(&mut source, &mut split_error, lo, hi))
+                {
+                    active.push(i);
+                    batch.push(w);
+                }
+            }
+            if let Some(e) = split_error.take() {
+                return Err(e.into());
+            }
+            if batch.is_empty() {
+                break;
+            }
+            // CTranslate2 needs <|startoftranscript|> at one position in the whole batch: give every window as
+            // much previous text as the one with the least has.
+            let shared = active.iter().map(|&i| streams[i].previous.len()).min().unwrap_or(0);
+            let prompts: Vec<Vec<usize>> = active
+                .iter()
+                .map(|&i| {
+                    let p = &streams[i].previous;
+                    p[p.len() - shared..].to_vec()
+                })
+                .collect();
             features.clear();
             features.resize(window_len * batch.len(), 0.0);
             let mut energies = Vec::with_capacity(batch.len());
@@ -246,12 +292,28 @@ impl Whisper {
                 self.mel.compute_into(&content, out);
                 energies.push(Activity::new(&content));
             }
-            let (segments, tails) =
-                self.transcribe_batch(wav_16k, &batch, &energies, &mut features, &mut transcript)?;
-            transcript.segments.extend(segments);
-            queue.extend(tails.into_iter().map(|w| (w, false)));
-            done += batch.iter().zip(&original).filter(|(_, o)| **o).map(|(w, _)| w.speech_secs()).sum::<f64>();
-            progress(done);
+            let outcomes =
+                self.transcribe_batch(wav_16k, &batch, &prompts, &energies, &mut features, &mut transcript)?;
+            for ((&i, w), outcome) in active.iter().zip(&batch).zip(outcomes) {
+                let stream = &mut streams[i];
+                transcript.segments.extend(outcome.segments);
+                // Where Whisper stopped early, the next window starts at the last segment's end (its "seek").
+                let until = match outcome.stopped_at {
+                    Some(t) if w.sample_at(t) > w.pieces[0].src_start => w.sample_at(t),
+                    _ => w.end_sample(),
+                };
+                stream.regions.consume(until);
+                match outcome.context {
+                    Some(tokens) if self.config.condition_on_previous_text => {
+                        stream.previous.extend(tokens);
+                        let excess = stream.previous.len().saturating_sub(MAX_PREVIOUS_TOKENS);
+                        stream.previous.drain(..excess);
+                    }
+                    _ => stream.previous.clear(),
+                }
+            }
+            let left: u64 = streams.iter().map(|s| s.regions.remaining()).sum();
+            progress((total - left) as f64 / SAMPLE_RATE as f64);
         }
         transcript.segments.sort_by(|a, b| a.start.total_cmp(&b.start));
         Ok(transcript)
@@ -268,10 +330,11 @@ impl Whisper {
         &self,
         path: &Path,
         batch: &[Window],
+        previous: &[Vec<usize>],
         activity: &[Activity],
         features: &mut [f32],
         transcript: &mut Transcript,
-    ) -> Result<(Vec<Segment>, Vec<Window>), AsrError> {
+    ) -> Result<Vec<WindowOutcome>, AsrError> {
         let n = batch.len();
         let n_mels = self.mel.n_mels();
         let encoded = {
@@ -284,8 +347,7 @@ impl Whisper {
             transcript.language = language;
             transcript.language_probability = probability;
         }
-        let prompt = self.prompt(&transcript.language);
-        let prompts = vec![prompt.clone(); n];
+        let prompts: Vec<Vec<String>> = previous.iter().map(|p| self.prompt(&transcript.language, p)).collect();
 
         // Temperature 0 for the whole batch on the shared encoder output.
         let mut decoded = self.decode(path, &encoded, &prompts, 0.0)?;
@@ -303,7 +365,8 @@ impl Whisper {
             }
             let view = StorageView::new(&[failing.len(), n_mels, N_FRAMES], &mut subset, sys::Device::CPU)
                 .map_err(|e| self.inference_error(path, e))?;
-            let retry = self.decode(path, &view, &prompts[..failing.len()], t)?;
+            let failing_prompts: Vec<Vec<String>> = failing.iter().map(|&i| prompts[i].clone()).collect();
+            let retry = self.decode(path, &view, &failing_prompts, t)?;
             for (&i, d) in failing.iter().zip(retry) {
                 candidates[i].push(d.clone());
                 decoded[i] = d;
@@ -334,8 +397,7 @@ impl Whisper {
         } else {
             vec![Vec::new(); n]
         };
-        let mut segments = Vec::new();
-        let mut tails = Vec::new();
+        let mut outcomes = Vec::with_capacity(n);
         for (i, w) in batch.iter().enumerate() {
             let d = &decoded[i];
             tracing::debug!(
@@ -357,23 +419,36 @@ impl Whisper {
                 alignments[i].len()
             );
             if d.no_speech_prob > self.config.no_speech_threshold && d.avg_logprob < self.config.log_prob_threshold {
+                outcomes.push(WindowOutcome { segments: Vec::new(), stopped_at: None, context: Some(Vec::new()) });
                 continue;
             }
-            segments.extend(self.window_segments(w, d, alignments[i].clone(), &activity[i]));
+            let segments = self.window_segments(w, d, alignments[i].clone(), &activity[i]);
             // Whisper closed its last segment and opened another with no text: the speech after the close was
-            // left for the next window. Decode that tail again in a window of its own.
-            if d.repetition_at.is_none()
-                && let Some(cut) = self.consumed_until(&d.tokens)
-                && let Some(tail) = w.tail_from(cut)
-                && tail.speech_secs() >= 0.3
-            {
-                tails.push(tail);
-            }
+            // left for the next window.
+            let stopped_at = if d.repetition_at.is_none() { self.consumed_until(&d.tokens) } else { None };
+            // Text decoded hot or cut out of a loop is not trusted as context for the next window.
+            let context = (d.temperature <= PROMPT_RESET_TEMPERATURE && d.repetition_at.is_none()).then(|| {
+                let keep = if stopped_at.is_some() { d.tokens.len() - 1 } else { d.tokens.len() };
+                d.tokens[..keep].iter().copied().filter(|&t| t != self.vocab.eot).collect()
+            });
+            outcomes.push(WindowOutcome { segments, stopped_at, context });
         }
-        Ok((segments, tails))
+        Ok(outcomes)
     }
 
-    fn prompt(&self, language: &str) -> Vec<String> {
+    /// The decoder prompt: the text decoded just before this window (as openai/faster-whisper's
+    /// `condition_on_previous_text`), then the start-of-transcript sequence.
+    fn prompt(&self, language: &str, previous: &[usize]) -> Vec<String> {
+        let mut p = Vec::with_capacity(previous.len() + 4);
+        if !previous.is_empty() {
+            p.push("<|startofprev|>".to_string());
+            p.extend(previous.iter().map(|&t| self.vocab.token(t).to_string()));
+        }
+        p.extend(self.sot_prompt(language));
+        p
+    }
+
+    fn sot_prompt(&self, language: &str) -> Vec<String> {
         let mut p = vec!["<|startoftranscript|>".to_string()];
         if self.vocab.multilingual {
             p.push(format!("<|{language}|>"));
@@ -383,7 +458,7 @@ impl Whisper {
     }
 
     fn sot_sequence(&self, language: &str) -> Vec<usize> {
-        self.prompt(language).iter().filter_map(|t| self.vocab.id(t)).collect()
+        self.sot_prompt(language).iter().filter_map(|t| self.vocab.id(t)).collect()
     }
 
     fn detect_language(&self, path: &Path, encoded: &StorageView<'_>) -> Result<(String, f32), AsrError> {
@@ -757,6 +832,14 @@ fn to_sample_regions(path: &Path, regions: &[(f64, f64)], len: u64) -> Result<Ve
 }
 
 /// Lays a window's pieces out in `buf` (silence between them).
+/// Where to cut a long region in `[lo, hi]`; a read error is kept in `error` (and `hi` returned).
+fn quiet_point(source: &mut WavSpans, error: &mut Option<voxmill_audio::AudioError>, lo: u64, hi: u64) -> u64 {
+    source.quietest(lo, hi).unwrap_or_else(|e| {
+        error.get_or_insert(e);
+        hi
+    })
+}
+
 fn read_window(source: &mut WavSpans, w: &Window, buf: &mut Vec<f32>) -> Result<(), AsrError> {
     buf.clear();
     buf.resize(w.content_len(), 0.0);

@@ -97,19 +97,34 @@ impl WavSpans {
         Ok(())
     }
 
-    /// The sample in `[lo, hi]` at the centre of the quietest 20 ms frame (for cutting long regions).
+    /// The sample in `[lo, hi]` where a long region is best cut: the middle of the longest quiet stretch there,
+    /// 20 ms frames within 6 dB of the quietest one. A pause between phrases is longer than the silence of a
+    /// stop consonant inside a word, which the single quietest frame can be.
     pub fn quietest(&mut self, lo: u64, hi: u64) -> Result<u64, AudioError> {
         let frame = (self.rate / 50) as usize;
         let mut buf = vec![0f32; (hi - lo) as usize];
         self.read_into(lo, &mut buf)?;
-        let best = buf
-            .chunks(frame)
-            .enumerate()
-            .filter(|(_, c)| c.len() == frame)
-            .map(|(i, c)| (i, c.iter().map(|x| x * x).sum::<f32>()))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map_or(hi, |(i, _)| lo + (i * frame + frame / 2) as u64);
-        Ok(best)
+        let energies: Vec<f32> = buf.chunks_exact(frame).map(|c| c.iter().map(|x| x * x).sum::<f32>()).collect();
+        let Some(floor) = energies.iter().copied().min_by(f32::total_cmp) else {
+            return Ok(hi);
+        };
+        // 6 dB above the floor, and never below the energy of ±1 LSB noise, so digital silence and dither
+        // count as equally quiet.
+        let quiet = (floor * 4.0).max(frame as f32 * (1.0 / 32768.0f32).powi(2));
+        let (mut best, mut best_len, mut run_start) = (0usize, 0usize, None);
+        for (i, &e) in energies.iter().chain(std::iter::once(&f32::INFINITY)).enumerate() {
+            match (e <= quiet, run_start) {
+                (true, None) => run_start = Some(i),
+                (false, Some(s)) => {
+                    if i - s > best_len {
+                        (best, best_len) = (s, i - s);
+                    }
+                    run_start = None;
+                }
+                _ => {}
+            }
+        }
+        Ok(lo + ((best * frame) + best_len * frame / 2) as u64)
     }
 }
 
@@ -133,5 +148,34 @@ mod tests {
         assert_eq!(out[0], 100.0 / 32768.0);
         let err = WavSpans::open(&path, 22_050).err().expect("wrong rate refused");
         assert!(err.to_string().contains("22050 Hz is needed"), "{err}");
+    }
+
+    #[test]
+    fn cuts_in_the_longest_pause_not_in_a_stop_consonant() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("speech.wav");
+        let rate = 16_000usize;
+        let tone = |i: usize| 0.3 * (i as f32 * 0.07).sin();
+        // 4 s of "speech" with a 60 ms digital-silence gap at 1.0 s (a stop inside a word) and a 400 ms pause
+        // at 2.5 s that holds ±1 LSB dither only (a pause between phrases).
+        let samples: Vec<f32> = (0..4 * rate)
+            .map(|i| {
+                let t = i as f32 / rate as f32;
+                if (1.0..1.06).contains(&t) {
+                    0.0
+                } else if (2.5..2.9).contains(&t) {
+                    if i % 3 == 0 { 1.0 / 32768.0 } else { -1.0 / 32768.0 }
+                } else {
+                    tone(i)
+                }
+            })
+            .collect();
+        crate::test_support::write_wav(&path, 16_000, 1, &samples);
+        let mut s = WavSpans::open(&path, 16_000).unwrap();
+        let cut = s.quietest(0, 4 * rate as u64).unwrap() as f64 / rate as f64;
+        assert!((2.6..2.8).contains(&cut), "cut at {cut} s");
+        // Where only the short gap is in range, it is used.
+        let cut = s.quietest(8_000, 24_000).unwrap() as f64 / rate as f64;
+        assert!((1.0..1.06).contains(&cut), "cut at {cut} s");
     }
 }

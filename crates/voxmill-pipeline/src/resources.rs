@@ -87,6 +87,7 @@ pub fn whisper_config(asr: &AsrSettings) -> Result<WhisperConfig, StageError> {
         language,
         threads: asr.threads,
         batch_size: asr.batch_size.max(1),
+        condition_on_previous_text: asr.condition_on_previous_text,
         ..WhisperConfig::default()
     })
 }

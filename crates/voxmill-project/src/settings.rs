@@ -94,6 +94,8 @@ pub struct AsrSettings {
     pub beam_size: usize,
     /// Windows of up to 30 s decoded together.
     pub batch_size: usize,
+    /// Prompt each window with the text transcribed before it.
+    pub condition_on_previous_text: bool,
     /// Threads for one transcription; 0 = all cores.
     pub threads: usize,
 }
@@ -214,7 +216,8 @@ impl Default for AsrSettings {
             compute_type: "default".into(),
             device: "cpu".into(),
             beam_size: 5,
-            batch_size: 4,
+            batch_size: 1,
+            condition_on_previous_text: true,
             threads: 0,
         }
     }
@@ -322,8 +325,12 @@ compute_type = "default"
 device = "cpu"
 # Beam search width; 1 is greedy and fastest.
 beam_size = 5
-# Windows of up to 30 s of speech decoded together.
-batch_size = 4
+# Windows of up to 30 s of speech decoded together. Recordings of several minutes are then decoded as that many
+# runs side by side. 1 is fastest on CPU and most accurate (each window sees the text before it); raise it on a GPU.
+batch_size = 1
+# Prompt each window with the text transcribed before it (as faster-whisper does): consistent spelling and
+# punctuation across windows. A window decoded hot (temperature above 0.5) does not pass its text on.
+condition_on_previous_text = true
 # Threads for one transcription; 0 means all cores.
 threads = 0
 

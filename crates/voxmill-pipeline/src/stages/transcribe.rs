@@ -15,7 +15,8 @@ impl Stage for Transcribe {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: windows start where the previous decode stopped, prompted with the text before them.
+        2
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
@@ -23,9 +24,13 @@ impl Stage for Transcribe {
     }
 
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
-        // Device, threads and batch size change speed, not the words.
+        // Device and threads change speed, not the words; the batch size decides how a recording is split into
+        // runs that each start without context.
         let asr = &settings.asr;
-        format!("{}|{}|{}|{}", asr.model, asr.language, asr.compute_type, asr.beam_size)
+        format!(
+            "{}|{}|{}|{}|{}|{}",
+            asr.model, asr.language, asr.compute_type, asr.beam_size, asr.batch_size, asr.condition_on_previous_text
+        )
     }
 
     fn outputs(&self, _: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {

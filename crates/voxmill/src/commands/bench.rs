@@ -30,6 +30,9 @@ pub struct BenchAsrArgs {
     /// Windows voxmill decodes per generate call.
     #[arg(long, default_value_t = WhisperConfig::default().batch_size)]
     pub batch_size: usize,
+    /// Decode each window without the text before it as prompt (both implementations).
+    #[arg(long)]
+    pub no_condition: bool,
     /// Minutes of synthetic speech (espeak-ng) when no --audio is given.
     #[arg(long, default_value_t = 3.0)]
     pub minutes: f64,
@@ -45,6 +48,10 @@ pub struct BenchAsrArgs {
     /// The reference runner [default: scripts/bench-asr.sh of this source tree].
     #[arg(long)]
     pub reference_runner: Option<PathBuf>,
+    /// Keep the audio, the script and both transcripts (voxmill.txt, faster-whisper.txt) in this folder (default:
+    /// a temporary folder, removed at the end).
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
 }
 
 /// Sentences the synthetic script is drawn from (cycled until it is long enough).
@@ -155,6 +162,7 @@ fn voxmill_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Result
         compute_type: args.compute_type,
         threads: args.threads,
         batch_size: args.batch_size,
+        condition_on_previous_text: !args.no_condition,
         ..WhisperConfig::default()
     };
     let t0 = Instant::now();
@@ -195,6 +203,7 @@ fn reference_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Resu
         .env("VOXMILL_BENCH_BEAM", args.beam_size.to_string())
         .env("VOXMILL_BENCH_COMPUTE", args.compute_type.to_string())
         .env("VOXMILL_BENCH_THREADS", threads.to_string())
+        .env("VOXMILL_BENCH_CONDITION", if args.no_condition { "0" } else { "1" })
         .output()
         .with_context(|| format!("cannot run {}", runner.display()))?;
     if !out.status.success() {
@@ -230,10 +239,25 @@ fn wer_text(w: &Option<WerResult>) -> String {
     }
 }
 
+/// The folder a benchmark works in: `keep` (created if needed), else a temporary folder removed when the returned
+/// guard is dropped.
+pub(super) fn work_dir(keep: Option<&Path>) -> Result<(PathBuf, Option<tempfile::TempDir>)> {
+    match keep {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+            Ok((d.to_path_buf(), None))
+        }
+        None => {
+            let temp = tempfile::tempdir()?;
+            Ok((temp.path().to_path_buf(), Some(temp)))
+        }
+    }
+}
+
 /// `voxmill bench asr`.
 pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
-    let dir = tempfile::tempdir()?;
-    let (wav, script) = prepare_audio(args, dir.path())?;
+    let (dir, _temp) = work_dir(args.keep.as_deref())?;
+    let (wav, script) = prepare_audio(args, &dir)?;
     let audio_secs = wav_secs(&wav)?;
     if mode == Mode::Human {
         eprintln!(
@@ -247,6 +271,14 @@ pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
     let ours = voxmill_side(args, &wav, script.as_deref())?;
     let reference = if args.skip_reference { None } else { Some(reference_side(args, &wav, script.as_deref())?) };
     let ratio = reference.as_ref().map(|r| r.seconds / ours.seconds);
+    if args.keep.is_some() {
+        for (name, side) in [("voxmill.txt", Some(&ours)), ("faster-whisper.txt", reference.as_ref())] {
+            if let Some(side) = side {
+                let path = dir.join(name);
+                std::fs::write(&path, &side.text).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
+    }
     match mode {
         Mode::Json => {
             let side = |s: &Side| {
@@ -294,6 +326,9 @@ pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
             }
             if let Some(x) = ratio {
                 println!("speed ratio      {x:.2} (faster-whisper time / voxmill time; > 1 = voxmill faster)");
+            }
+            if args.keep.is_some() {
+                println!("kept             {}", dir.display());
             }
         }
     }

@@ -229,17 +229,7 @@ fn der_json(s: &Side) -> serde_json::Value {
 pub fn bench_diarize(args: &BenchDiarizeArgs, mode: Mode) -> Result<Outcome> {
     let truth =
         speakers_in(&args.rttm).with_context(|| format!("cannot read the reference {}", args.rttm.display()))?;
-    let temp;
-    let dir = match &args.keep {
-        Some(d) => {
-            std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
-            d.clone()
-        }
-        None => {
-            temp = tempfile::tempdir()?;
-            temp.path().to_path_buf()
-        }
-    };
+    let (dir, _temp) = super::bench::work_dir(args.keep.as_deref())?;
     let wav = prepare_audio(&args.audio, &dir)?;
     let audio_secs = wav_secs(&wav)?;
     if mode == Mode::Human {
