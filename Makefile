@@ -9,7 +9,7 @@ export MKLROOT ?= $(VOXMILL_HOME)/mkl
 FEATURES ?= --features voxmill/mkl
 endif
 
-.PHONY: setup build demo test bench lint fmt
+.PHONY: setup build demo test bench lint fmt check-cuda
 
 setup:
 	@bash scripts/setup.sh
@@ -28,6 +28,14 @@ bench: build
 	$(CARGO) bench -p voxmill-audio --locked
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-asr.sh
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-diarize.sh
+
+# Compiles the CUDA build (CTranslate2's CUDA kernels included) without needing a GPU. The CUDA compiler comes from
+# NVIDIA's PyPI wheels (scripts/install_cuda.sh) unless CUDA_TOOLKIT_ROOT_DIR names an installed toolkit.
+# CUDA_ARCH_LIST picks the GPU generations to compile for (default 8.0 and 9.0: A100, H100/H200).
+check-cuda: setup
+	root="$${CUDA_TOOLKIT_ROOT_DIR:-}"; [ -n "$$root" ] || root="$$(bash scripts/install_cuda.sh)" || exit 1; \
+	CUDA_TOOLKIT_ROOT_DIR="$$root" CUDA_ARCH_LIST="$${CUDA_ARCH_LIST:-8.0;9.0}" \
+	$(CARGO) check --locked -p voxmill --features voxmill/cuda $(FEATURES)
 
 lint: setup
 	$(CARGO) fmt --all --check
