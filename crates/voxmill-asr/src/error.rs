@@ -30,9 +30,13 @@ pub enum AsrError {
     )]
     UnsupportedComputeType { dir: PathBuf, compute_type: String, device: String, reason: String },
     #[error(
-        "this voxmill was built without CUDA support (model {0}); rebuild with `--features cuda` or set asr.device = \"cpu\""
+        "this voxmill was built without CUDA support (model {0}); rebuild with `--features voxmill/cuda` or set asr.device = \"cpu\""
     )]
     CudaNotBuilt(PathBuf),
+    #[error(
+        "CUDA could not run model {dir}: {reason}; check the NVIDIA driver (`nvidia-smi`) and that cuBLAS 13 (libcublas.so.13) is on the library path, or set asr.device = \"cpu\""
+    )]
+    CudaUnavailable { dir: PathBuf, reason: String },
     #[error(
         "model {dir} is English-only but language {language:?} was requested; use a multilingual model or language \"en\""
     )]

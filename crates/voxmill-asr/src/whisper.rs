@@ -129,6 +129,8 @@ fn map_ct2_error(dir: &Path, config: &WhisperConfig, e: &dyn std::fmt::Display) 
             device: config.device.to_string(),
             reason,
         }
+    } else if config.device == Device::Cuda && (lower.contains("cuda") || lower.contains("cublas")) {
+        AsrError::CudaUnavailable { dir: dir.to_path_buf(), reason }
     } else {
         AsrError::CorruptModel { path: dir.join("model.bin"), reason }
     }

@@ -413,12 +413,16 @@ fn error_paths_name_the_file_and_the_fix() {
         }
     }
 
-    // CUDA without the cuda feature.
-    #[cfg(not(feature = "cuda"))]
-    {
-        let c = WhisperConfig { device: voxmill_asr::Device::Cuda, ..WhisperConfig::default() };
-        let m = message(Whisper::load(&model_dir(), &c));
-        assert!(m.contains("--features cuda"), "{m}");
+    // CUDA without the cuda feature; with it, on a machine without a usable GPU.
+    let c = WhisperConfig { device: voxmill_asr::Device::Cuda, ..WhisperConfig::default() };
+    match Whisper::load(&model_dir(), &c) {
+        Ok(_) if !cfg!(feature = "cuda") => panic!("CUDA loaded without the cuda feature"),
+        Ok(_) => eprintln!("note: CUDA is usable here"),
+        Err(e) if cfg!(feature = "cuda") => {
+            let m = e.to_string();
+            assert!(m.contains("nvidia-smi") && m.contains("asr.device = \"cpu\""), "{m}");
+        }
+        Err(e) => assert!(e.to_string().contains("--features voxmill/cuda"), "{e}"),
     }
 
     // Bad audio and bad regions.
