@@ -14,26 +14,14 @@
 # /tmp/voxmill-bench-venv), created with `pip install faster-whisper` on first use and reused after.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
-# Build with Intel oneMKL where scripts/setup.sh installed it, as `make` does.
-mkl="${MKLROOT:-${VOXMILL_HOME:-$HOME/.local/share/voxmill}/mkl}"
-features=()
-if [ -f "$mkl/.complete" ]; then export MKLROOT="$mkl"; features=(--features voxmill/mkl); fi
+# shellcheck source=scripts/bench-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 venv="${VOXMILL_BENCH_VENV:-/tmp/voxmill-bench-venv}"
-
-ensure_venv() {
-    if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import faster_whisper" 2>/dev/null; then
-        return
-    fi
-    echo "bench-asr: creating $venv with faster-whisper (one time)" >&2
-    python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet --disable-pip-version-check faster-whisper >&2
-}
+reference_venv() { ensure_venv "$venv" faster_whisper bench-asr faster-whisper; }
 
 if [ "${1:-}" = "--reference" ]; then
     audio="${2:?usage: bench-asr.sh --reference AUDIO.wav}"
-    ensure_venv
+    reference_venv
     exec "$venv/bin/python" "$here/bench_asr_reference.py" "$audio"
 fi
 
@@ -42,9 +30,5 @@ if [ -n "${1:-}" ]; then args+=(--audio "$1"); fi
 if [ -n "${2:-}" ]; then args+=(--script "$2"); fi
 # shellcheck disable=SC2206
 args+=(${VOXMILL_BENCH_ARGS:-})
-ensure_venv
-if [ -n "${VOXMILL_BIN:-}" ]; then
-    exec "$VOXMILL_BIN" "${args[@]}"
-fi
-cd "$root"
-exec cargo run --quiet --release -p voxmill "${features[@]}" -- "${args[@]}"
+reference_venv
+run_voxmill "${args[@]}"

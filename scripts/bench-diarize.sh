@@ -20,27 +20,17 @@
 # which setuptools 81 removed, so setuptools stays below 81.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(dirname "$here")"
-# Build with Intel oneMKL where scripts/setup.sh installed it, as `make` does.
-mkl="${MKLROOT:-${VOXMILL_HOME:-$HOME/.local/share/voxmill}/mkl}"
-features=()
-if [ -f "$mkl/.complete" ]; then export MKLROOT="$mkl"; features=(--features voxmill/mkl); fi
+# shellcheck source=scripts/bench-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 venv="${VOXMILL_BENCH_DIARIZE_VENV:-/tmp/voxmill-bench-diarize-venv}"
-
-ensure_venv() {
-    if [ -x "$venv/bin/python" ] && "$venv/bin/python" -W ignore -c "import resemblyzer, sklearn" 2>/dev/null; then
-        return
-    fi
-    echo "bench-diarize: creating $venv with resemblyzer, torch and scikit-learn (one time, several GB)" >&2
-    python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet --disable-pip-version-check resemblyzer==0.1.4 scikit-learn "setuptools<81" >&2
+reference_venv() {
+    ensure_venv "$venv" "resemblyzer, sklearn" bench-diarize resemblyzer==0.1.4 scikit-learn "setuptools<81"
 }
 
 if [ "${1:-}" = "--reference" ]; then
     audio="${2:?usage: bench-diarize.sh --reference AUDIO.wav OUT.rttm}"
     out="${3:?usage: bench-diarize.sh --reference AUDIO.wav OUT.rttm}"
-    ensure_venv
+    reference_venv
     exec "$venv/bin/python" -W ignore "$here/bench_diarize_reference.py" "$audio" "$out"
 fi
 
@@ -68,9 +58,5 @@ fi
 args=(bench diarize --audio "$audio" --rttm "$rttm")
 # shellcheck disable=SC2206
 args+=(${VOXMILL_BENCH_ARGS:-})
-ensure_venv
-if [ -n "${VOXMILL_BIN:-}" ]; then
-    exec "$VOXMILL_BIN" "${args[@]}"
-fi
-cd "$root"
-exec cargo run --quiet --release -p voxmill "${features[@]}" -- "${args[@]}"
+reference_venv
+run_voxmill "${args[@]}"
