@@ -121,6 +121,12 @@ impl Window {
         (self.to_abs(t, Edge::Start) * SAMPLE_RATE as f64).round() as u64
     }
 
+    /// Seconds of recording in the window after window time `t`.
+    pub fn speech_secs_after(&self, t: f64) -> f64 {
+        let cut = t * SAMPLE_RATE as f64;
+        secs(self.pieces.iter().map(|p| (p.end_offset() as f64 - cut.max(p.offset as f64)).max(0.0)).sum())
+    }
+
     /// Whether window time `t` lies in speech (inside a piece).
     pub fn in_speech(&self, t: f64) -> bool {
         self.piece_at(t).is_some()
@@ -315,6 +321,10 @@ mod tests {
         assert_eq!(next.pieces.len(), 2, "the 20 s region no longer fits");
         // Stopping in a gap moves on to the next piece.
         assert_eq!(next.sample_at(8.2), s(21.0));
+        assert!((next.speech_secs_after(0.0) - 12.0).abs() < 1e-9);
+        assert!((next.speech_secs_after(8.2) - 4.0).abs() < 1e-9);
+        assert!((next.speech_secs_after(10.0) - 2.5).abs() < 1e-9);
+        assert_eq!(next.speech_secs_after(next.content_secs()), 0.0);
         left.consume(next.end_sample());
         let last = left.next_window(opts, &mut |_, _| unreachable!()).unwrap();
         assert_eq!(last.pieces, vec![Piece { src_start: s(27.0), len: (20 * SR) as usize, offset: 0 }]);

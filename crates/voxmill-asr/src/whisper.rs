@@ -31,6 +31,9 @@ const MAX_PREVIOUS_TOKENS: usize = 223;
 /// A recording is decoded as several streams (one per batch slot) only when each gets this much speech
 /// (seconds): every stream starts without context.
 const MIN_RUN_SECS: u64 = 120;
+/// Speech Whisper left at the end of a window is decoded again in the next window only if there is this much
+/// (seconds); less is a breath or the tail of a word.
+const MIN_SEEK_REST_SECS: f64 = 0.3;
 /// A window decoded hotter than this does not serve as context for the next one (faster-whisper's
 /// `prompt_reset_on_temperature`).
 const PROMPT_RESET_TEMPERATURE: f32 = 0.5;
@@ -299,9 +302,14 @@ impl Whisper {
             for ((&i, w), outcome) in active.iter().zip(&batch).zip(outcomes) {
                 let stream = &mut streams[i];
                 transcript.segments.extend(outcome.segments);
-                // Where Whisper stopped early, the next window starts at the last segment's end (its "seek").
+                // Where Whisper stopped early, the next window starts at the last segment's end (its "seek"),
+                // unless what it left is too short to be worth a window of its own.
                 let until = match outcome.stopped_at {
-                    Some(t) if w.sample_at(t) > w.pieces[0].src_start => w.sample_at(t),
+                    Some(t)
+                        if w.sample_at(t) > w.pieces[0].src_start && w.speech_secs_after(t) >= MIN_SEEK_REST_SECS =>
+                    {
+                        w.sample_at(t)
+                    }
                     _ => w.end_sample(),
                 };
                 stream.regions.consume(until);
