@@ -127,14 +127,23 @@ install_mkl() {
   tmp="$(mktemp -d)"
   rm -rf "$dest.partial"
   mkdir -p "$dest.partial/lib" "$dest.partial/include"
-  for spec in "mkl-static==$MKL_VERSION" "mkl-include==$MKL_VERSION" "intel-openmp==$MKL_VERSION"; do
-    whl="$(fetch_wheel "$spec")"
-    unzip -q -o "$whl" '*.data/data/*' -x '*/share/*' -d "$tmp"
+  # Only what CTranslate2 links (ILP64 interface, Intel threading, core, static OpenMP) and the headers: the whole
+  # mkl-static wheel unpacks to several GB.
+  local members=(
+    "mkl-static==$MKL_VERSION" "lib/libmkl_intel_ilp64.a lib/libmkl_intel_thread.a lib/libmkl_core.a"
+    "mkl-include==$MKL_VERSION" "include/*"
+    "intel-openmp==$MKL_VERSION" "lib/libiomp5.a"
+  ) i wanted member patterns
+  for ((i = 0; i < ${#members[@]}; i += 2)); do
+    whl="$(fetch_wheel "${members[i]}")"
+    read -ra wanted <<< "${members[i + 1]}"
+    patterns=()
+    for member in "${wanted[@]}"; do patterns+=("*.data/data/$member"); done
+    unzip -q -o "$whl" "${patterns[@]}" -d "$tmp"
     rm -rf "$(dirname "$whl")"
   done
   local data
   for data in "$tmp"/*.data/data; do
-    # Only what CTranslate2 links (ILP64 interface, Intel threading, core, static OpenMP) and the headers.
     for lib in libmkl_intel_ilp64.a libmkl_intel_thread.a libmkl_core.a libiomp5.a; do
       [ -f "$data/lib/$lib" ] && mv "$data/lib/$lib" "$dest.partial/lib/"
     done
