@@ -8,7 +8,8 @@
 #       Only the faster-whisper side (what `voxmill bench asr` calls): prints one JSON object
 #       {"text", "seconds", "load_seconds", "segments", "faster_whisper", "ctranslate2"} on stdout.
 #       Settings come from VOXMILL_BENCH_MODEL, VOXMILL_BENCH_BEAM (5), VOXMILL_BENCH_COMPUTE (default),
-#       VOXMILL_BENCH_THREADS (0 = all cores), VOXMILL_BENCH_CONDITION (1 = condition on previous text).
+#       VOXMILL_BENCH_THREADS (0 = all cores), VOXMILL_BENCH_CONDITION (1 = condition on previous text),
+#       VOXMILL_BENCH_DEVICE (cpu or cuda).
 #
 # faster-whisper lives in a throwaway virtual environment (VOXMILL_BENCH_VENV, default
 # /tmp/voxmill-bench-venv), created with `pip install faster-whisper` on first use and reused after.

@@ -5,7 +5,8 @@ beam size and compute type as voxmill, with word timestamps (voxmill computes th
 transcribing it, not loading the model.
 
 Settings: VOXMILL_BENCH_MODEL (model folder), VOXMILL_BENCH_BEAM (5), VOXMILL_BENCH_COMPUTE (default),
-VOXMILL_BENCH_THREADS (0 = every core), VOXMILL_BENCH_CONDITION (1: condition_on_previous_text, 0: off).
+VOXMILL_BENCH_THREADS (0 = every core), VOXMILL_BENCH_CONDITION (1: condition_on_previous_text, 0: off),
+VOXMILL_BENCH_DEVICE (cpu or cuda).
 """
 import json
 import os
@@ -24,9 +25,10 @@ def main() -> None:
     compute = os.environ.get("VOXMILL_BENCH_COMPUTE", "default")
     threads = int(os.environ.get("VOXMILL_BENCH_THREADS", "0")) or os.cpu_count() or 1
     condition = os.environ.get("VOXMILL_BENCH_CONDITION", "1") != "0"
+    device = os.environ.get("VOXMILL_BENCH_DEVICE", "cpu")
 
     t0 = time.perf_counter()
-    model = WhisperModel(model_dir, device="cpu", compute_type=compute, cpu_threads=threads)
+    model = WhisperModel(model_dir, device=device, compute_type=compute, cpu_threads=threads)
     load = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -50,6 +52,7 @@ def main() -> None:
                 "faster_whisper": faster_whisper.__version__,
                 "ctranslate2": ctranslate2.__version__,
                 "threads": threads,
+                "device": device,
             }
         )
     )

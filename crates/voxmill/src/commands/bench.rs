@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use voxmill_asr::wer::{WerResult, word_error_rate};
-use voxmill_asr::{ComputeType, Whisper, WhisperConfig};
+use voxmill_asr::{ComputeType, Device, Whisper, WhisperConfig};
 
 use super::Outcome;
 use crate::ui::Mode;
@@ -24,6 +24,9 @@ pub struct BenchAsrArgs {
     /// default, int8, float16 or float32 (both implementations).
     #[arg(long, default_value = "default")]
     pub compute_type: ComputeType,
+    /// cpu or cuda (both implementations; cuda needs a voxmill built with `--features voxmill/cuda`).
+    #[arg(long, default_value = "cpu")]
+    pub device: Device,
     /// Threads (both implementations); 0 = every core.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -36,7 +39,8 @@ pub struct BenchAsrArgs {
     /// Minutes of synthetic speech (espeak-ng) when no --audio is given.
     #[arg(long, default_value_t = 3.0)]
     pub minutes: f64,
-    /// Your own recording (any format sox reads; converted to 16 kHz mono first).
+    /// Your own recording (any format sox reads; converted to 16 kHz mono first unless it already is a 16 kHz mono
+    /// 16-bit WAV).
     #[arg(long)]
     pub audio: Option<PathBuf>,
     /// The reference transcript of --audio (plain text), for the word error rates.
@@ -127,7 +131,12 @@ fn prepare_audio(args: &BenchAsrArgs, dir: &Path) -> Result<(PathBuf, Option<Str
     let wav = dir.join("bench-16k.wav");
     match &args.audio {
         Some(audio) => {
-            run(Command::new("sox").arg(audio).args(["-r", "16000", "-c", "1", "-b", "16"]).arg(&wav), "sox")?;
+            if is_working_wav(audio) {
+                std::fs::copy(audio, &wav)
+                    .with_context(|| format!("cannot copy {} to {}", audio.display(), wav.display()))?;
+            } else {
+                run(Command::new("sox").arg(audio).args(["-r", "16000", "-c", "1", "-b", "16"]).arg(&wav), "sox")?;
+            }
             let script = match &args.script {
                 Some(p) => Some(
                     std::fs::read_to_string(p).with_context(|| format!("cannot read the script {}", p.display()))?,
@@ -151,6 +160,17 @@ fn prepare_audio(args: &BenchAsrArgs, dir: &Path) -> Result<(PathBuf, Option<Str
     }
 }
 
+/// Whether `audio` is already what both sides read (16 kHz mono 16-bit WAV), so sox is not needed.
+fn is_working_wav(audio: &Path) -> bool {
+    hound::WavReader::open(audio).is_ok_and(|r| {
+        let s = r.spec();
+        s.sample_rate == 16_000
+            && s.channels == 1
+            && s.bits_per_sample == 16
+            && s.sample_format == hound::SampleFormat::Int
+    })
+}
+
 fn wav_secs(wav: &Path) -> Result<f64> {
     let r = hound::WavReader::open(wav).with_context(|| format!("cannot read {}", wav.display()))?;
     Ok(r.duration() as f64 / r.spec().sample_rate as f64)
@@ -160,6 +180,7 @@ fn voxmill_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Result
     let config = WhisperConfig {
         beam_size: args.beam_size,
         compute_type: args.compute_type,
+        device: args.device,
         threads: args.threads,
         batch_size: args.batch_size,
         condition_on_previous_text: !args.no_condition,
@@ -202,6 +223,7 @@ fn reference_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Resu
         .env("VOXMILL_BENCH_MODEL", model_dir(args))
         .env("VOXMILL_BENCH_BEAM", args.beam_size.to_string())
         .env("VOXMILL_BENCH_COMPUTE", args.compute_type.to_string())
+        .env("VOXMILL_BENCH_DEVICE", args.device.to_string())
         .env("VOXMILL_BENCH_THREADS", threads.to_string())
         .env("VOXMILL_BENCH_CONDITION", if args.no_condition { "0" } else { "1" })
         .output()
@@ -261,11 +283,12 @@ pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
     let audio_secs = wav_secs(&wav)?;
     if mode == Mode::Human {
         eprintln!(
-            "Benchmarking on {:.1} s of audio, model {}, beam {}, compute {}",
+            "Benchmarking on {:.1} s of audio, model {}, beam {}, compute {}, device {}",
             audio_secs,
             model_dir(args).display(),
             args.beam_size,
-            args.compute_type
+            args.compute_type,
+            args.device
         );
     }
     let ours = voxmill_side(args, &wav, script.as_deref())?;
@@ -299,6 +322,7 @@ pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
                     "model": model_dir(args),
                     "beam_size": args.beam_size,
                     "compute_type": args.compute_type.to_string(),
+                    "device": args.device.to_string(),
                     "voxmill": side(&ours),
                     "faster_whisper": reference.as_ref().map(side),
                     "speed_ratio": ratio,
@@ -344,5 +368,27 @@ mod tests {
         let s = synthetic_script(2.0);
         let words = s.split_whitespace().count();
         assert!((330..360).contains(&words), "{words}");
+    }
+
+    #[test]
+    fn only_16k_mono_16_bit_wavs_skip_sox() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, sample_rate: u32, channels: u16| {
+            let path = dir.path().join(name);
+            let spec =
+                hound::WavSpec { channels, sample_rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+            let mut w = hound::WavWriter::create(&path, spec).unwrap();
+            for _ in 0..160 * channels {
+                w.write_sample(0i16).unwrap();
+            }
+            w.finalize().unwrap();
+            path
+        };
+        assert!(is_working_wav(&write("ready.wav", 16_000, 1)));
+        assert!(!is_working_wav(&write("cd.wav", 44_100, 1)));
+        assert!(!is_working_wav(&write("stereo.wav", 16_000, 2)));
+        let mp3 = dir.path().join("talk.mp3");
+        std::fs::write(&mp3, b"ID3 not a wav").unwrap();
+        assert!(!is_working_wav(&mp3));
     }
 }
