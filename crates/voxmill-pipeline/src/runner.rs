@@ -1,9 +1,10 @@
 //! The stage runner: for each recording, each stage in dependency order is skipped when its stored result is
 //! up to date (same fingerprint, outputs on disk), run otherwise, and its result committed in one catalog
 //! transaction after its files are in place. Recordings run in parallel; one recording's failure never stops
-//! the others.
+//! the others. A stage that must see recordings in order (`Stage::in_recording_order`) is a phase of its own:
+//! every recording finishes the stages before it, then it runs for each in turn, then the rest run in parallel.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -66,14 +67,71 @@ pub fn run(
     };
     let summary =
         Mutex::new(RunSummary { recordings: recordings.len(), audio_secs, partials_removed, ..Default::default() });
+    // Per recording: its stages' fingerprints, and the stages that did not finish (their dependants are blocked).
+    let fps: Vec<_> = recordings.iter().map(|r| fingerprints(stages, &project.settings, r)).collect();
+    let not_done: Vec<Mutex<HashSet<&'static str>>> = recordings.iter().map(|_| Mutex::default()).collect();
+    let run = RunContext {
+        layout: &project.layout,
+        settings: &project.settings,
+        resources,
+        forced: &forced,
+        reporter,
+        summary: &summary,
+    };
+    for (phase, ordered) in phases(stages) {
+        let workers = if ordered { 1 } else { jobs };
+        for_each_recording(&run, workers, recordings.len(), &|catalog, i| {
+            let mut not_done = not_done[i].lock().unwrap();
+            run_stages(&run, catalog, phase, &recordings[i], &fps[i], &mut not_done)
+        })?;
+    }
+    Ok(summary.into_inner().unwrap())
+}
+
+/// What every stage of a run shares.
+struct RunContext<'a> {
+    layout: &'a Layout,
+    settings: &'a Settings,
+    resources: &'a Resources,
+    forced: &'a HashSet<&'static str>,
+    reporter: &'a dyn Reporter,
+    summary: &'a Mutex<RunSummary>,
+}
+
+/// The stages cut into phases: runs of stages that recordings go through in parallel, and each stage that must
+/// see the recordings in order on its own (flagged `true`).
+fn phases(stages: &[Box<dyn Stage>]) -> Vec<(&[Box<dyn Stage>], bool)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, stage) in stages.iter().enumerate() {
+        if stage.in_recording_order() {
+            if start < i {
+                out.push((&stages[start..i], false));
+            }
+            out.push((&stages[i..=i], true));
+            start = i + 1;
+        }
+    }
+    if start < stages.len() {
+        out.push((&stages[start..], false));
+    }
+    out
+}
+
+/// Calls `work` for every recording index on `workers` threads, each with its own catalog connection (a
+/// connection must not cross threads). Indices are handed out in order, so one worker sees them in order.
+fn for_each_recording(
+    run: &RunContext<'_>,
+    workers: usize,
+    count: usize,
+    work: &(dyn Fn(&mut Catalog, usize) -> Result<(), PipelineError> + Sync),
+) -> Result<(), PipelineError> {
     let next = AtomicUsize::new(0);
-    // A Project holds a connection, which must not cross threads: workers get its parts and open their own.
-    let (layout, settings) = (&project.layout, &project.settings);
     let fatal: Mutex<Option<PipelineError>> = Mutex::new(None);
     std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, recordings.len().max(1)) {
+        for _ in 0..workers.clamp(1, count.max(1)) {
             scope.spawn(|| {
-                let mut catalog = match Catalog::open(&layout.catalog()) {
+                let mut catalog = match Catalog::open(&run.layout.catalog()) {
                     Ok(c) => c,
                     Err(e) => {
                         fatal.lock().unwrap().get_or_insert(e.into());
@@ -82,20 +140,10 @@ pub fn run(
                 };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(recording) = recordings.get(i) else {
+                    if i >= count {
                         break;
-                    };
-                    if let Err(e) = run_recording(
-                        layout,
-                        settings,
-                        &mut catalog,
-                        resources,
-                        stages,
-                        &forced,
-                        recording,
-                        reporter,
-                        &summary,
-                    ) {
+                    }
+                    if let Err(e) = work(&mut catalog, i) {
                         fatal.lock().unwrap().get_or_insert(e);
                         break;
                     }
@@ -103,10 +151,10 @@ pub fn run(
             });
         }
     });
-    if let Some(e) = fatal.into_inner().unwrap() {
-        return Err(e);
+    match fatal.into_inner().unwrap() {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(summary.into_inner().unwrap())
 }
 
 /// The forced stages plus everything that depends on them, directly or not.
@@ -127,20 +175,16 @@ fn forced_closure(stages: &[Box<dyn Stage>], force: &[String]) -> Result<HashSet
     Ok(forced)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_recording(
-    layout: &Layout,
-    settings: &Settings,
+/// Brings one recording's `stages` up to date; `not_done` carries the stages that did not finish across phases.
+fn run_stages(
+    run: &RunContext<'_>,
     catalog: &mut Catalog,
-    resources: &Resources,
     stages: &[Box<dyn Stage>],
-    forced: &HashSet<&'static str>,
     recording: &Recording,
-    reporter: &dyn Reporter,
-    summary: &Mutex<RunSummary>,
+    fps: &HashMap<&'static str, String>,
+    not_done: &mut HashSet<&'static str>,
 ) -> Result<(), PipelineError> {
-    let fps = fingerprints(stages, settings, recording);
-    let mut not_done: HashSet<&'static str> = HashSet::new();
+    let RunContext { layout, settings, resources, forced, reporter, summary } = *run;
     let name = recording.name.as_str();
     for stage in stages {
         let stage_name = stage.name();
@@ -211,4 +255,133 @@ fn run_recording(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use voxmill_project::NewRecording;
+
+    use super::*;
+    use crate::events::Silent;
+    use crate::{StageError, StageOutput};
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    /// A stage that logs which recordings it ran on; "slow" recordings take a while, "broken" ones fail.
+    struct Logged {
+        name: &'static str,
+        deps: &'static [&'static str],
+        ordered: bool,
+        log: Log,
+    }
+
+    impl Stage for Logged {
+        fn name(&self) -> &'static str {
+            self.name
+        }
+        fn version(&self) -> u32 {
+            1
+        }
+        fn depends_on(&self) -> &'static [&'static str] {
+            self.deps
+        }
+        fn settings_key(&self, _: &Settings) -> String {
+            String::new()
+        }
+        fn outputs(&self, _: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
+            Ok(Vec::new())
+        }
+        fn in_recording_order(&self) -> bool {
+            self.ordered
+        }
+        fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
+            let name = &ctx.recording.name;
+            if self.deps.is_empty() && name.starts_with("slow") {
+                std::thread::sleep(Duration::from_millis(400));
+            }
+            if self.deps.is_empty() && name.starts_with("broken") {
+                return Err(StageError(format!("{name} is broken")));
+            }
+            self.log.lock().unwrap().push(format!("{}:{name}", self.name));
+            Ok(StageOutput::summary(serde_json::json!({})))
+        }
+    }
+
+    fn project_with(dir: &std::path::Path, names: &[&str]) -> Project {
+        let project = Project::init(&dir.join("p")).unwrap();
+        for (i, name) in names.iter().enumerate() {
+            project
+                .catalog
+                .insert_recording(&NewRecording {
+                    name: name.to_string(),
+                    source_path: format!("/in/{name}.wav"),
+                    stored_path: format!("sources/{name}.wav"),
+                    sha256: format!("{i:064x}"),
+                    size_bytes: 1,
+                    codec: "pcm_s16le".into(),
+                    container: "wav".into(),
+                    sample_rate: 16_000,
+                    channels: 1,
+                    duration_secs: 1.0,
+                })
+                .unwrap();
+        }
+        project
+    }
+
+    fn pipeline(log: &Log) -> Vec<Box<dyn Stage>> {
+        let stage =
+            |name, deps, ordered| -> Box<dyn Stage> { Box::new(Logged { name, deps, ordered, log: log.clone() }) };
+        vec![stage("early", &[], false), stage("ordered", &["early"], true), stage("late", &["ordered"], false)]
+    }
+
+    fn seen(log: &Log, stage: &str) -> Vec<String> {
+        let prefix = format!("{stage}:");
+        log.lock().unwrap().iter().filter_map(|l| l.strip_prefix(&prefix).map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn ordered_stages_see_recordings_in_the_order_they_were_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = project_with(dir.path(), &["slow-a", "b", "c", "d"]);
+        let log = Log::default();
+        let summary = run(
+            &project,
+            &pipeline(&log),
+            &RunOptions { jobs: 4, ..Default::default() },
+            &Resources::new(true),
+            &Silent,
+        )
+        .unwrap();
+        assert_eq!(summary.stages_run, 12);
+        // The first recording finished its first stage last, yet was identified first.
+        assert_eq!(seen(&log, "early").last().map(String::as_str), Some("slow-a"));
+        assert_eq!(seen(&log, "ordered"), ["slow-a", "b", "c", "d"]);
+        assert_eq!(seen(&log, "late").len(), 4);
+    }
+
+    #[test]
+    fn a_failure_before_an_ordered_stage_blocks_only_its_own_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = project_with(dir.path(), &["slow-a", "broken-b", "c"]);
+        let log = Log::default();
+        let summary = run(
+            &project,
+            &pipeline(&log),
+            &RunOptions { jobs: 3, ..Default::default() },
+            &Resources::new(true),
+            &Silent,
+        )
+        .unwrap();
+        assert_eq!(summary.failures.len(), 1);
+        assert_eq!(summary.failures[0].recording, "broken-b");
+        assert_eq!(seen(&log, "ordered"), ["slow-a", "c"]);
+        let mut late = seen(&log, "late");
+        late.sort();
+        assert_eq!(late, ["c", "slow-a"]);
+    }
 }

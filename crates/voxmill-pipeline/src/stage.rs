@@ -20,6 +20,12 @@ pub trait Stage: Send + Sync {
     fn outputs(&self, ctx: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError>;
     /// Does the work: writes its files atomically and returns what the runner commits to the catalog.
     fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError>;
+    /// A stage whose result depends on the recordings it ran on before (project-wide speaker identity) runs
+    /// for one recording at a time, in the order they were added, so that the result does not depend on which
+    /// recording happened to finish its earlier stages first.
+    fn in_recording_order(&self) -> bool {
+        false
+    }
 }
 
 /// What a finished stage hands the runner, which commits it in one transaction.

@@ -1,7 +1,8 @@
 //! Identify: gives each speaker the diarization found in a recording its project-wide identity, matching voices
 //! against the speakers of the recordings already done (cosine similarity to their centroids) and enrolling the
-//! voices nobody matches. The catalog does the matching in one transaction, so recordings identified at the same
-//! time never enrol the same new voice twice.
+//! voices nobody matches. Recordings are identified one at a time in the order they were added, so the speakers'
+//! numbers and centroids do not depend on which recording finished transcribing first; the catalog does the
+//! matching in one transaction.
 
 use std::path::PathBuf;
 
@@ -29,6 +30,10 @@ impl Stage for Identify {
 
     fn outputs(&self, _: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
         Ok(Vec::new())
+    }
+
+    fn in_recording_order(&self) -> bool {
+        true
     }
 
     fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
