@@ -15,11 +15,20 @@ pub enum StageStatus {
     Pending,
 }
 
+/// One stage of one row of `voxmill status`.
+#[derive(Debug, Clone)]
+pub struct StageReport {
+    pub stage: &'static str,
+    pub status: StageStatus,
+    /// How long its last run took (done or failed), so people see where a run's time went.
+    pub elapsed_secs: Option<f64>,
+}
+
 /// One row of `voxmill status`.
 #[derive(Debug, Clone)]
 pub struct RecordingStatus {
     pub recording: Recording,
-    pub stages: Vec<(&'static str, StageStatus)>,
+    pub stages: Vec<StageReport>,
 }
 
 /// The state of every stage of every recording.
@@ -39,7 +48,9 @@ pub fn project_status(project: &Project, stages: &[Box<dyn Stage>]) -> Result<Ve
                 resources: &resources,
                 progress: &noop,
             };
-            let state = match project.catalog.stage_run(recording.id, stage.name())? {
+            let run = project.catalog.stage_run(recording.id, stage.name())?;
+            let elapsed_secs = run.as_ref().map(|r| r.elapsed_secs);
+            let status = match run {
                 None => StageStatus::Pending,
                 Some(run) if run.state == StageState::Failed => StageStatus::Failed(run.error.unwrap_or_default()),
                 Some(run) if run.fingerprint != fps[stage.name()] => {
@@ -50,7 +61,7 @@ pub fn project_status(project: &Project, stages: &[Box<dyn Stage>]) -> Result<Ve
                     None => StageStatus::Done,
                 },
             };
-            states.push((stage.name(), state));
+            states.push(StageReport { stage: stage.name(), status, elapsed_secs });
         }
         rows.push(RecordingStatus { recording, stages: states });
     }

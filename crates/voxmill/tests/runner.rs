@@ -93,7 +93,16 @@ fn quiet_prints_nothing_on_success_and_status_is_a_table() {
     let table = stdout(&run(&[&"status", &project]));
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("RECORDING") && lines[0].contains("STANDARDIZE"), "{table}");
-    assert!(lines[1].starts_with("a_b") && lines[1].contains("0:00:03") && lines[1].ends_with("done"), "{table}");
+    assert!(lines[1].starts_with("a_b") && lines[1].contains("0:00:03"), "{table}");
+    // Every stage is done and says how long it took, in the table and in the JSON.
+    assert_eq!(lines[1].matches("done ").count(), STAGES, "{table}");
+    let row = &status_json(&project)[0];
+    let stages = row["stages"].as_object().unwrap();
+    assert_eq!(stages.len(), STAGES, "{row}");
+    for (stage, s) in stages {
+        assert_eq!(s["state"], "done", "{stage}: {row}");
+        assert!(s["elapsed_secs"].as_f64().is_some_and(|t| (0.0..60.0).contains(&t)), "{stage}: {row}");
+    }
 }
 
 #[test]

@@ -9,7 +9,8 @@ use super::Outcome;
 use crate::format::hms;
 use crate::ui::Mode;
 
-/// `voxmill status`: a table of recordings × stages, then the reason for each failure.
+/// `voxmill status`: a table of recordings × stages (with how long each finished stage took), then the reason for
+/// each failure.
 pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
     let project = Project::open(project_dir)?;
     let stages = all_stages();
@@ -19,8 +20,8 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
             let stages: serde_json::Map<String, serde_json::Value> = row
                 .stages
                 .iter()
-                .map(|(name, s)| {
-                    let v = match s {
+                .map(|s| {
+                    let mut v = match &s.status {
                         StageStatus::Done => serde_json::json!({"state": "done"}),
                         StageStatus::Pending => serde_json::json!({"state": "pending"}),
                         StageStatus::Stale(why) => {
@@ -30,7 +31,10 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
                             serde_json::json!({"state": "failed", "reason": why})
                         }
                     };
-                    (name.to_string(), v)
+                    if let Some(secs) = s.elapsed_secs {
+                        v["elapsed_secs"] = serde_json::json!(secs);
+                    }
+                    (s.stage.to_string(), v)
                 })
                 .collect();
             let r = &row.recording;
@@ -58,8 +62,9 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
         let source = format!("{} {}k {}ch", r.codec, r.sample_rate / 1000, r.channels);
         let name: String = r.name.chars().take(name_width).collect();
         let mut line = format!("{name:<name_width$}  {:>9}  {:<14}", hms(r.duration_secs), truncate(&source, 14));
-        for (stage, state) in &row.stages {
-            let word = match state {
+        for s in &row.stages {
+            let stage = s.stage;
+            let word = match &s.status {
                 StageStatus::Done => "done",
                 StageStatus::Pending => "pending",
                 StageStatus::Stale(why) => {
@@ -71,7 +76,11 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
                     "failed"
                 }
             };
-            line.push_str(&format!("  {word:<12}"));
+            let cell = match (&s.status, s.elapsed_secs) {
+                (StageStatus::Done, Some(secs)) => format!("{word} {}", short_duration(secs)),
+                _ => word.to_string(),
+            };
+            line.push_str(&format!("  {cell:<12}"));
         }
         println!("{}", line.trim_end());
     }
@@ -83,6 +92,32 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
+/// A stage's time in at most 7 characters: "0.4s", "83s", "12m05s", "3h20m".
+fn short_duration(secs: f64) -> String {
+    let whole = secs.max(0.0).round() as u64;
+    match secs {
+        s if s < 10.0 => format!("{s:.1}s"),
+        _ if whole < 100 => format!("{whole}s"),
+        _ if whole < 3600 => format!("{}m{:02}s", whole / 60, whole % 60),
+        _ => format!("{}h{:02}m", whole / 3600, (whole / 60) % 60),
+    }
+}
+
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_times_fit_their_column() {
+        assert_eq!(short_duration(0.04), "0.0s");
+        assert_eq!(short_duration(9.94), "9.9s");
+        assert_eq!(short_duration(83.2), "83s");
+        assert_eq!(short_duration(725.0), "12m05s");
+        assert_eq!(short_duration(12_000.0), "3h20m");
+        assert!(short_duration(359_999.0).len() <= 7);
+    }
 }
