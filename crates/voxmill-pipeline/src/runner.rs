@@ -80,7 +80,7 @@ pub fn run(
     };
     for (phase, ordered) in phases(stages) {
         let workers = if ordered { 1 } else { jobs };
-        for_each_recording(&run, workers, recordings.len(), &|catalog, i| {
+        for_each_recording(&project.layout, workers, recordings.len(), &|catalog, i| {
             let mut not_done = not_done[i].lock().unwrap();
             run_stages(&run, catalog, phase, &recordings[i], &fps[i], &mut not_done)
         })?;
@@ -121,7 +121,7 @@ fn phases(stages: &[Box<dyn Stage>]) -> Vec<(&[Box<dyn Stage>], bool)> {
 /// Calls `work` for every recording index on `workers` threads, each with its own catalog connection (a
 /// connection must not cross threads). Indices are handed out in order, so one worker sees them in order.
 fn for_each_recording(
-    run: &RunContext<'_>,
+    layout: &Layout,
     workers: usize,
     count: usize,
     work: &(dyn Fn(&mut Catalog, usize) -> Result<(), PipelineError> + Sync),
@@ -131,7 +131,7 @@ fn for_each_recording(
     std::thread::scope(|scope| {
         for _ in 0..workers.clamp(1, count.max(1)) {
             scope.spawn(|| {
-                let mut catalog = match Catalog::open(&run.layout.catalog()) {
+                let mut catalog = match Catalog::open(&layout.catalog()) {
                     Ok(c) => c,
                     Err(e) => {
                         fatal.lock().unwrap().get_or_insert(e.into());
