@@ -123,36 +123,29 @@ install_mkl() {
   if [ "$(uname -m)" != "x86_64" ]; then say "MKL skipped (not x86-64; voxmill builds with ruy)"; return; fi
   [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ] && { say "MKL present at $dest"; return; }
   say "installing Intel oneMKL $MKL_VERSION (static) from PyPI wheels (about 300 MB download)"
-  local tmp whl
+  # Only what CTranslate2 links (ILP64 interface, Intel threading, core, static OpenMP) and the headers: the whole
+  # mkl-static wheel unpacks to several GB. A member without a wildcard must be there.
+  local -A wanted=(
+    ["mkl-static==$MKL_VERSION"]="lib/libmkl_intel_ilp64.a lib/libmkl_intel_thread.a lib/libmkl_core.a"
+    ["mkl-include==$MKL_VERSION"]="include/mkl.h include/*"
+    ["intel-openmp==$MKL_VERSION"]="lib/libiomp5.a"
+  )
+  local tmp spec whl members member patterns
   tmp="$(mktemp -d)"
   rm -rf "$dest.partial"
-  mkdir -p "$dest.partial/lib" "$dest.partial/include"
-  # Only what CTranslate2 links (ILP64 interface, Intel threading, core, static OpenMP) and the headers: the whole
-  # mkl-static wheel unpacks to several GB.
-  local members=(
-    "mkl-static==$MKL_VERSION" "lib/libmkl_intel_ilp64.a lib/libmkl_intel_thread.a lib/libmkl_core.a"
-    "mkl-include==$MKL_VERSION" "include/*"
-    "intel-openmp==$MKL_VERSION" "lib/libiomp5.a"
-  ) i wanted member patterns
-  for ((i = 0; i < ${#members[@]}; i += 2)); do
-    whl="$(fetch_wheel "${members[i]}")"
-    read -ra wanted <<< "${members[i + 1]}"
+  mkdir -p "$dest.partial"
+  for spec in "${!wanted[@]}"; do
+    whl="$(fetch_wheel "$spec")"
+    read -ra members <<< "${wanted[$spec]}"
     patterns=()
-    for member in "${wanted[@]}"; do patterns+=("*.data/data/$member"); done
+    for member in "${members[@]}"; do patterns+=("*.data/data/$member"); done
     unzip -q -o "$whl" "${patterns[@]}" -d "$tmp"
-    rm -rf "$(dirname "$whl")"
-  done
-  local data
-  for data in "$tmp"/*.data/data; do
-    for lib in libmkl_intel_ilp64.a libmkl_intel_thread.a libmkl_core.a libiomp5.a; do
-      [ -f "$data/lib/$lib" ] && mv "$data/lib/$lib" "$dest.partial/lib/"
+    cp -r "$tmp"/*.data/data/. "$dest.partial/"
+    rm -rf "$(dirname "$whl")" "$tmp"/*.data
+    for member in "${members[@]}"; do
+      [[ "$member" == *'*'* || -f "$dest.partial/$member" ]] || die "the $spec wheel did not contain $member"
     done
-    [ -d "$data/include" ] && cp -r "$data/include/." "$dest.partial/include/"
   done
-  for lib in libmkl_intel_ilp64.a libmkl_intel_thread.a libmkl_core.a libiomp5.a; do
-    [ -f "$dest.partial/lib/$lib" ] || die "the MKL wheels did not contain lib/$lib"
-  done
-  [ -f "$dest.partial/include/mkl.h" ] || die "the mkl-include wheel did not contain include/mkl.h"
   echo "$stamp" > "$dest.partial/.complete"
   rm -rf "$dest" "$tmp"
   mv "$dest.partial" "$dest"

@@ -841,7 +841,6 @@ fn to_sample_regions(path: &Path, regions: &[(f64, f64)], len: u64) -> Result<Ve
     Ok(out)
 }
 
-/// Lays a window's pieces out in `buf` (silence between them).
 /// Where to cut a long region in `[lo, hi]`; a read error is kept in `error` (and `hi` returned).
 fn quiet_point(source: &mut WavSpans, error: &mut Option<voxmill_audio::AudioError>, lo: u64, hi: u64) -> u64 {
     source.quietest(lo, hi).unwrap_or_else(|e| {
@@ -850,6 +849,7 @@ fn quiet_point(source: &mut WavSpans, error: &mut Option<voxmill_audio::AudioErr
     })
 }
 
+/// Lays a window's pieces out in `buf` (silence between them).
 fn read_window(source: &mut WavSpans, w: &Window, buf: &mut Vec<f32>) -> Result<(), AsrError> {
     buf.clear();
     buf.resize(w.content_len(), 0.0);

@@ -344,19 +344,19 @@ mod tests {
         log.lock().unwrap().iter().filter_map(|l| l.strip_prefix(&prefix).map(str::to_string)).collect()
     }
 
+    /// Runs the logging pipeline on recordings named `names`, one worker per recording.
+    fn run_logged(names: &[&str]) -> (RunSummary, Log) {
+        let dir = tempfile::tempdir().unwrap();
+        let project = project_with(dir.path(), names);
+        let log = Log::default();
+        let opts = RunOptions { jobs: names.len(), ..Default::default() };
+        let summary = run(&project, &pipeline(&log), &opts, &Resources::new(true), &Silent).unwrap();
+        (summary, log)
+    }
+
     #[test]
     fn ordered_stages_see_recordings_in_the_order_they_were_added() {
-        let dir = tempfile::tempdir().unwrap();
-        let project = project_with(dir.path(), &["slow-a", "b", "c", "d"]);
-        let log = Log::default();
-        let summary = run(
-            &project,
-            &pipeline(&log),
-            &RunOptions { jobs: 4, ..Default::default() },
-            &Resources::new(true),
-            &Silent,
-        )
-        .unwrap();
+        let (summary, log) = run_logged(&["slow-a", "b", "c", "d"]);
         assert_eq!(summary.stages_run, 12);
         // The first recording finished its first stage last, yet was identified first.
         assert_eq!(seen(&log, "early").last().map(String::as_str), Some("slow-a"));
@@ -366,17 +366,7 @@ mod tests {
 
     #[test]
     fn a_failure_before_an_ordered_stage_blocks_only_its_own_recording() {
-        let dir = tempfile::tempdir().unwrap();
-        let project = project_with(dir.path(), &["slow-a", "broken-b", "c"]);
-        let log = Log::default();
-        let summary = run(
-            &project,
-            &pipeline(&log),
-            &RunOptions { jobs: 3, ..Default::default() },
-            &Resources::new(true),
-            &Silent,
-        )
-        .unwrap();
+        let (summary, log) = run_logged(&["slow-a", "broken-b", "c"]);
         assert_eq!(summary.failures.len(), 1);
         assert_eq!(summary.failures[0].recording, "broken-b");
         assert_eq!(seen(&log, "ordered"), ["slow-a", "c"]);

@@ -6,7 +6,7 @@ use voxmill_pipeline::status::{StageStatus, project_status};
 use voxmill_project::Project;
 
 use super::Outcome;
-use crate::format::hms;
+use crate::format::{hms, short_duration};
 use crate::ui::Mode;
 
 /// `voxmill status`: a table of recordings × stages (with how long each finished stage took), then the reason for
@@ -92,32 +92,6 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// A stage's time in at most 7 characters: "0.4s", "83s", "12m05s", "3h20m".
-fn short_duration(secs: f64) -> String {
-    let whole = secs.max(0.0).round() as u64;
-    match secs {
-        s if s < 10.0 => format!("{s:.1}s"),
-        _ if whole < 100 => format!("{whole}s"),
-        _ if whole < 3600 => format!("{}m{:02}s", whole / 60, whole % 60),
-        _ => format!("{}h{:02}m", whole / 3600, (whole / 60) % 60),
-    }
-}
-
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stage_times_fit_their_column() {
-        assert_eq!(short_duration(0.04), "0.0s");
-        assert_eq!(short_duration(9.94), "9.9s");
-        assert_eq!(short_duration(83.2), "83s");
-        assert_eq!(short_duration(725.0), "12m05s");
-        assert_eq!(short_duration(12_000.0), "3h20m");
-        assert!(short_duration(359_999.0).len() <= 7);
-    }
 }
