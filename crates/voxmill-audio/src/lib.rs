@@ -3,6 +3,7 @@
 //! loudness on the way. Decoding is pure Rust (symphonia) where possible, with an `ffmpeg`
 //! subprocess for the rest; everything streams, so hours of audio need little memory.
 
+mod channels;
 mod clips;
 mod decode;
 mod error;
@@ -18,6 +19,7 @@ mod standardize;
 mod test_support;
 mod wav;
 
+pub use channels::{ChannelLevels, channel_levels};
 pub use clips::{ClipSpec, write_clips};
 pub use error::AudioError;
 pub use probe::{Probe, probe};

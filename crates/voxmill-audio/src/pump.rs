@@ -9,18 +9,29 @@ use crate::resample::StreamResampler;
 /// Call the progress callback after every this many seconds of decoded source.
 const PROGRESS_EVERY_SECS: u64 = 10;
 
-/// Streams `decoder` to the end as mono at `target_rate`. `on_source` sees every decoded interleaved block
-/// (for meters that need the original), `on_output` every resampled mono block in order. Returns the number of
-/// source frames decoded; zero is [`AudioError::NoSamples`].
+/// Streams `decoder` to the end as mono at `target_rate`: the mean of all channels, or only `channel` when given
+/// (e.g. one person's channel of a double-ender). `on_source` sees every decoded interleaved block (for meters that
+/// need the original), `on_output` every resampled mono block in order. Returns the number of source frames
+/// decoded; zero is [`AudioError::NoSamples`].
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn pump(
     src: &Path,
     decoder: &mut dyn Decoder,
     target_rate: u32,
+    channel: Option<usize>,
     progress: &mut dyn FnMut(f64),
     on_source: &mut dyn FnMut(&[f32]),
     on_output: &mut dyn FnMut(&[f32]) -> Result<(), AudioError>,
 ) -> Result<u64, AudioError> {
     let (rate, channels) = (decoder.sample_rate(), decoder.channels());
+    if let Some(c) = channel
+        && c >= usize::from(channels)
+    {
+        return Err(AudioError::Decode {
+            path: src.to_path_buf(),
+            reason: format!("channel {} was asked for, but the audio has {channels}", c + 1),
+        });
+    }
     let mut resampler = (rate != target_rate).then(|| StreamResampler::new(rate, target_rate));
     let mut mono = Vec::new();
     let mut frames_in = 0u64;
@@ -28,7 +39,10 @@ pub(crate) fn pump(
     let mut next_progress = progress_step;
     while let Some(block) = decoder.next_block()? {
         on_source(block);
-        downmix(block, usize::from(channels), &mut mono);
+        match channel {
+            Some(c) => pick(block, usize::from(channels), c, &mut mono),
+            None => downmix(block, usize::from(channels), &mut mono),
+        }
         frames_in += mono.len() as u64;
         match resampler.as_mut() {
             Some(r) => r.push(&mono, &mut |out: &[f32]| on_output(out))?,
@@ -58,4 +72,10 @@ fn downmix(block: &[f32], channels: usize, mono: &mut Vec<f32>) {
         let scale = 1.0 / channels as f32;
         mono.extend(block.chunks_exact(channels).map(|f| f.iter().sum::<f32>() * scale));
     }
+}
+
+/// Replaces `mono` with channel `channel` of the interleaved `block`.
+fn pick(block: &[f32], channels: usize, channel: usize, mono: &mut Vec<f32>) {
+    mono.clear();
+    mono.extend(block.chunks_exact(channels).map(|f| f[channel]));
 }

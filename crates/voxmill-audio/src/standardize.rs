@@ -81,7 +81,7 @@ fn run(
     let (rate, channels) = (decoder.sample_rate(), decoder.channels());
     let mut meter = LoudnessMeter::new(channels, rate);
     let mut sink = WavSink::create(dst, target_rate)?;
-    pump(src, decoder, target_rate, progress, &mut |block| meter.add(block), &mut |out| sink.write(out))?;
+    pump(src, decoder, target_rate, None, progress, &mut |block| meter.add(block), &mut |out| sink.write(out))?;
     let peak = sink.peak();
     let output_samples = sink.finish()?;
     let loudness_lufs = meter.finish();

@@ -143,6 +143,9 @@ CREATE TABLE file_moves (
 );
 ALTER TABLE clips ADD COLUMN flag TEXT;
 "#,
+    r#"
+ALTER TABLE local_speakers ADD COLUMN channel INTEGER;
+"#,
 ];
 
 /// An open catalog connection. One per thread; SQLite serialises the writers.
@@ -270,6 +273,9 @@ pub struct LocalSpeakerRow {
     pub speaker: u32,
     pub seconds: f64,
     pub centroid: Vec<f32>,
+    /// The source channel (0-based) this speaker was found on when the recording was diarized by channel; their
+    /// clips are cut from it. `None`: found in the mix.
+    pub channel: Option<u16>,
 }
 
 /// One embedding window of the diarization, kept so clips can be re-scored against their speaker later.
@@ -566,13 +572,14 @@ impl Catalog {
     /// The speakers the diarization found in a recording.
     pub fn local_speakers(&self, recording_id: i64) -> Result<Vec<LocalSpeakerRow>, ProjectError> {
         self.query(
-            "SELECT speaker, seconds, centroid FROM local_speakers WHERE recording_id = ?1 ORDER BY speaker",
+            "SELECT speaker, seconds, centroid, channel FROM local_speakers WHERE recording_id = ?1 ORDER BY speaker",
             recording_id,
             |r| {
                 Ok(LocalSpeakerRow {
                     speaker: r.get(0)?,
                     seconds: r.get(1)?,
                     centroid: blob_embedding(&r.get::<_, Vec<u8>>(2)?),
+                    channel: r.get(3)?,
                 })
             },
         )
@@ -700,9 +707,11 @@ fn write_rows(tx: &Connection, rec: i64, rows: &StageRows) -> rusqlite::Result<(
             for (i, (start, end)) in d.overlaps.iter().enumerate() {
                 ins.execute(params![rec, i as i64, start, end])?;
             }
-            let mut ins = tx.prepare("INSERT INTO local_speakers VALUES (?1, ?2, ?3, ?4)")?;
+            let mut ins = tx.prepare(
+                "INSERT INTO local_speakers (recording_id, speaker, seconds, centroid, channel) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
             for s in &d.speakers {
-                ins.execute(params![rec, s.speaker, s.seconds, embedding_blob(&s.centroid)])?;
+                ins.execute(params![rec, s.speaker, s.seconds, embedding_blob(&s.centroid), s.channel])?;
             }
             let mut ins = tx.prepare("INSERT INTO speaker_windows VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
             for (i, w) in d.windows.iter().enumerate() {

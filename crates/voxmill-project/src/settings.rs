@@ -111,6 +111,9 @@ pub struct DiarizeSettings {
     pub embedding_kind: String,
     /// Optional pyannote segmentation-3.0 style ONNX model (path or id); empty uses embeddings alone.
     pub segmentation_model: String,
+    /// Multichannel sources: "auto" diarizes by channel when each channel holds one person (detected from the
+    /// levels), "separate" always does, "mix" never does (the channels are mixed and voices are clustered).
+    pub channels: String,
     /// Length and step of the embedding windows (seconds).
     pub window_secs: f64,
     pub hop_secs: f64,
@@ -229,6 +232,7 @@ impl Default for DiarizeSettings {
             embedding_model: "speaker:resemblyzer".into(),
             embedding_kind: String::new(),
             segmentation_model: String::new(),
+            channels: "auto".into(),
             window_secs: 1.5,
             hop_secs: 0.75,
             method: "auto".into(),
@@ -344,6 +348,11 @@ embedding_kind = ""
 # Optional neural segmentation model with the pyannote segmentation-3.0 ONNX signature (a path or id). With it,
 # overlapping speech is found by the model; without it, turns come from embeddings alone.
 segmentation_model = ""
+# Stereo and other multichannel sources where each channel holds one person (double-ender podcasts, calls recorded
+# per side) are diarized by channel: a speaker per channel, overlaps where both talk, clips cut from the speaker's
+# own channel. "auto" does so when the levels show it (one channel loud while the others are quiet for most of the
+# speech), "separate" always, "mix" never (the channels are mixed and the voices clustered).
+channels = "auto"
 # Speech is embedded in windows of window_secs every hop_secs (seconds).
 window_secs = 1.5
 hop_secs = 0.75
@@ -435,6 +444,9 @@ impl Settings {
                 "diarize.method = \"{}\" is not one of \"auto\", \"agglomerative\", \"spectral\"",
                 d.method
             ));
+        }
+        if !["auto", "separate", "mix"].contains(&d.channels.as_str()) {
+            return Err(format!("diarize.channels = \"{}\" is not one of \"auto\", \"separate\", \"mix\"", d.channels));
         }
         if !["", "ge2e", "fbank"].contains(&d.embedding_kind.as_str()) {
             return Err(format!(

@@ -607,7 +607,7 @@ mod tests {
             speakers: voices
                 .iter()
                 .enumerate()
-                .map(|(i, v)| LocalSpeakerRow { speaker: i as u32, seconds: 9.0, centroid: v.clone() })
+                .map(|(i, v)| LocalSpeakerRow { speaker: i as u32, seconds: 9.0, centroid: v.clone(), channel: None })
                 .collect(),
             ..Default::default()
         };

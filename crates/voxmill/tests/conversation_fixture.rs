@@ -116,7 +116,7 @@ fn a_three_minute_conversation_of_four_voices_has_an_exact_rttm_and_is_reproduci
 #[test]
 fn every_voice_synthesises_the_same_conversation_in_a_fresh_folder_and_overlaps_are_short() {
     let build = |dir: &Path| {
-        let options = Options { seed: 3, seconds: 45.0, overlap: 0.6 };
+        let options = Options { seed: 3, seconds: 45.0, overlap: 0.6, stereo: false };
         conversation_with(dir, "overlaps", &ALL_VOICES, &options)
     };
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

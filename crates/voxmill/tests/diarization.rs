@@ -179,3 +179,89 @@ fn a_segmentation_model_finds_turns_and_overlaps() {
     let overlap_secs: f64 = overlaps.iter().map(|(s, e)| e - s).sum();
     assert!(overlaps.iter().any(|&(s, e)| s < 22.5 && e > 24.5) && overlap_secs < 3.6, "{overlaps:?}");
 }
+
+/// RMS level (dB) of samples.
+fn level_db(samples: impl Iterator<Item = f32>) -> f64 {
+    let (sum, n) = samples.fold((0.0f64, 0usize), |(s, n), x| (s + f64::from(x) * f64::from(x), n + 1));
+    10.0 * (sum / n.max(1) as f64).max(1e-12).log10()
+}
+
+/// A double-ender: two similar synthetic voices (awb and rms, the hardest pair for voice clustering), each on a
+/// channel of its own with the other bleeding in 20 dB down, some turns overlapped. `diarize.channels = "auto"`
+/// must see it and diarize by channel: both speakers, DER near zero, and every clip cut from its speaker's own
+/// channel (as loud as that channel, not the quieter mix). The same audio copied to both channels is not.
+#[test]
+fn a_stereo_double_ender_is_diarized_by_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = dir.path().join("audio");
+    let options = Options { seed: 21, seconds: 80.0, overlap: 0.3, stereo: true };
+    let c = conversation_with(&audio, "double", &[AWB, RMS], &options);
+    let project = dir.path().join("project");
+    let out = run(&[&"run", &c.audio, &"--out", &project, &"--offline", &"--quiet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(run(&[&"export", &project, &"--format", &"rttm"]).status.success());
+    let hyp = project.join("exports/rttm/double.rttm");
+    let out = run(&[&"eval", &"der", &c.rttm, &hyp, &"--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let der: serde_json::Value = serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
+    println!("double-ender: DER {:.2}%", der["der"].as_f64().unwrap() * 100.0);
+    assert!(der["der"].as_f64().unwrap() <= 0.02, "{der}");
+    assert_eq!(speakers_per_file(&hyp)["double"].len(), 2);
+    let db = catalog(&project);
+    let channels: Vec<Option<i64>> = db
+        .prepare("SELECT channel FROM local_speakers ORDER BY channel")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(channels, [Some(0), Some(1)]);
+
+    // Each clip is as loud as its speaker's channel over the same span, and louder than the mix.
+    let mut reader = hound::WavReader::open(&c.audio).unwrap();
+    let samples: Vec<f32> = reader.samples::<i16>().map(|s| f32::from(s.unwrap()) / 32768.0).collect();
+    let clips: Vec<(f64, f64, String, i64)> = db
+        .prepare(
+            "SELECT c.start, c.end, c.path, l.channel FROM clips c
+             JOIN speaker_members m ON m.recording_id = c.recording_id
+             JOIN speakers s ON s.id = m.speaker_id AND s.label = c.speaker
+             JOIN local_speakers l ON l.recording_id = m.recording_id AND l.speaker = m.speaker",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(clips.len() >= 5, "{} clips", clips.len());
+    for (start, end, path, channel) in &clips {
+        let span = |c: Option<usize>| {
+            let (a, b) = ((start * f64::from(RATE)) as usize, (end * f64::from(RATE)) as usize);
+            level_db((a..b.min(samples.len() / 2)).map(|i| match c {
+                Some(c) => samples[2 * i + c],
+                None => 0.5 * (samples[2 * i] + samples[2 * i + 1]),
+            }))
+        };
+        let (own, mix) = (span(Some(*channel as usize)), span(None));
+        let (clip, _) = {
+            let mut r = hound::WavReader::open(project.join(path)).unwrap();
+            let s: Vec<f32> = r.samples::<i16>().map(|s| f32::from(s.unwrap()) / 32768.0).collect();
+            (level_db(s.into_iter()), ())
+        };
+        assert!(
+            (clip - own).abs() < 1.0 && clip > mix + 3.0,
+            "{path}: clip {clip:.1} dB, channel {own:.1}, mix {mix:.1}"
+        );
+    }
+
+    // The same speech copied to both channels is a mix: clustered by voice, no speaker tied to a channel.
+    let copy = dir.path().join("copied.wav");
+    tool("sox", &[c.audio.to_str().unwrap(), "-c", "1", copy.with_extension("mono.wav").to_str().unwrap()]);
+    tool("sox", &[copy.with_extension("mono.wav").to_str().unwrap(), "-c", "2", copy.to_str().unwrap()]);
+    let other = dir.path().join("other");
+    let out = run(&[&"run", &copy, &"--out", &other, &"--offline", &"--quiet", &"--until", &"diarize"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tied: i64 = catalog(&other)
+        .query_row("SELECT COUNT(*) FROM local_speakers WHERE channel IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tied, 0, "a mono copy was diarized by channel");
+}

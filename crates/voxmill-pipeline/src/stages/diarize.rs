@@ -6,7 +6,8 @@
 
 use std::path::PathBuf;
 
-use voxmill_audio::WavSpans;
+use voxmill_audio::{ChannelLevels, WavSpans, channel_levels};
+use voxmill_diarize::Frames;
 use voxmill_diarize::powerset::{ChunkActivity, Powerset, chunk_starts, reconstruct, segmentation_frames};
 use voxmill_diarize::turns::{
     activity_to_turns, mark_overlaps, merge_adjacent, smooth, snap_boundaries, windows_to_turns,
@@ -36,6 +37,17 @@ const SEGMENTATION_STEP: f64 = 0.25;
 const SEGMENTATION_BATCH: usize = 8;
 /// Turn building works on frames of this many seconds.
 const FRAME_SECS: f64 = 0.01;
+/// A channel whose level is this far (dB) below the loudest channel's only hears the others (bleed, crosstalk).
+const CHANNEL_BLEED_DB: f32 = 10.0;
+/// A channel must be this far (dB) above its own noise floor to be someone talking.
+const CHANNEL_ACTIVE_DB: f32 = 10.0;
+/// `diarize.channels = "auto"` diarizes by channel when one channel is [`CHANNEL_BLEED_DB`] louder than all the
+/// others in at least this share of the speech (a mix or a mono file copied to two channels: almost never).
+const CHANNEL_AUTO_SHARE: f64 = 0.5;
+/// A channel talking for less than this (seconds) is a click or a breath, not a word.
+const CHANNEL_MIN_TALK_SECS: f64 = 0.1;
+/// Quantile of a channel's frame levels taken as its noise floor.
+const CHANNEL_FLOOR_QUANTILE: f64 = 0.1;
 
 impl Stage for Diarize {
     fn name(&self) -> &'static str {
@@ -60,8 +72,14 @@ impl Stage for Diarize {
 
     fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
         let d = &ctx.settings.diarize;
-        let found = if d.segmentation_model.trim().is_empty() { by_windows(ctx)? } else { by_segmentation(ctx)? };
-        let Found { turns, overlaps, centroids, windows, method } = found;
+        let found = if let Some(levels) = separate_channels(ctx)? {
+            by_channels(ctx, &levels)?
+        } else if d.segmentation_model.trim().is_empty() {
+            by_windows(ctx)?
+        } else {
+            by_segmentation(ctx)?
+        };
+        let Found { turns, overlaps, centroids, windows, method, channels } = found;
 
         // Number the speakers that kept any speech 0.. in order of first appearance.
         let mut order: Vec<usize> = Vec::new();
@@ -78,6 +96,7 @@ impl Stage for Diarize {
                 speaker: i as u32,
                 seconds: turns.iter().filter(|t| t.speaker == label).map(|t| t.end - t.start).sum(),
                 centroid: centroids[label].clone(),
+                channel: channels.get(label).copied().flatten(),
             })
             .collect();
         let turn_rows: Vec<TurnRow> = turns
@@ -117,6 +136,8 @@ struct Found {
     windows: Vec<(f64, f64, usize, Vec<f32>)>,
     /// How the turns were found, for the summary.
     method: String,
+    /// The source channel of each cluster when diarized by channel (empty otherwise).
+    channels: Vec<Option<u16>>,
 }
 
 /// One chunk's local speaker to embed: (chunk, local speaker, the time spans it speaks in alone).
@@ -125,7 +146,14 @@ type ChunkSpeaker = (usize, usize, Vec<(f64, f64)>);
 impl Found {
     /// No speaker at all (no speech long enough to embed).
     fn nothing(method: String) -> Self {
-        Found { turns: Vec::new(), overlaps: Vec::new(), centroids: Vec::new(), windows: Vec::new(), method }
+        Found {
+            turns: Vec::new(),
+            overlaps: Vec::new(),
+            centroids: Vec::new(),
+            windows: Vec::new(),
+            method,
+            channels: Vec::new(),
+        }
     }
 }
 
@@ -164,7 +192,7 @@ fn by_windows(ctx: &StageContext<'_>) -> Result<Found, StageError> {
         .zip(embeddings)
         .map(|((&(start, end), &label), embedding)| (start, end, label, embedding))
         .collect();
-    Ok(Found { turns, overlaps: Vec::new(), centroids: clustering.centroids, windows, method })
+    Ok(Found { turns, overlaps: Vec::new(), centroids: clustering.centroids, windows, method, channels: Vec::new() })
 }
 
 /// A segmentation model (pyannote segmentation-3.0 signature) finds up to three local speakers in overlapping
@@ -251,7 +279,134 @@ fn by_segmentation(ctx: &StageContext<'_>) -> Result<Found, StageError> {
             (spans.first().map_or(0.0, |s| s.0), spans.last().map_or(0.0, |s| s.1), label, embedding)
         })
         .collect();
-    Ok(Found { turns, overlaps, centroids: clustering.centroids, windows, method })
+    Ok(Found { turns, overlaps, centroids: clustering.centroids, windows, method, channels: Vec::new() })
+}
+
+/// The source's per-channel levels when this recording is to be diarized by channel: never for one channel or
+/// `diarize.channels = "mix"`, always for "separate", and for "auto" when one channel clearly dominates the others in
+/// most of the speech (each channel holds one person).
+fn separate_channels(ctx: &StageContext<'_>) -> Result<Option<ChannelLevels>, StageError> {
+    let rec = ctx.recording;
+    let mode = ctx.settings.diarize.channels.as_str();
+    if mode == "mix" || rec.channels < 2 {
+        return Ok(None);
+    }
+    let levels = channel_levels(&ctx.layout.resolve(&rec.stored_path), FRAME_SECS)?;
+    if mode == "separate" {
+        return Ok(Some(levels));
+    }
+    let speech: Vec<(f64, f64)> = ctx.catalog.speech_regions(rec.id)?.iter().map(|r| (r.start, r.end)).collect();
+    let (mut dominated, mut total) = (0usize, 0usize);
+    for f in speech_frames(&speech, &levels) {
+        let mut sorted = levels.frame(f).to_vec();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        dominated += usize::from(sorted[0] - sorted[1] >= CHANNEL_BLEED_DB);
+        total += 1;
+    }
+    let share = if total > 0 { dominated as f64 / total as f64 } else { 0.0 };
+    tracing::debug!(recording = %rec.name, share, "share of speech frames dominated by one channel");
+    Ok((share >= CHANNEL_AUTO_SHARE).then_some(levels))
+}
+
+/// Indices of the level frames inside the speech regions.
+fn speech_frames<'a>(speech: &'a [(f64, f64)], levels: &'a ChannelLevels) -> impl Iterator<Item = usize> + 'a {
+    let n = levels.frames();
+    speech.iter().flat_map(move |&(s, e)| {
+        let from = ((s / levels.frame_secs).floor().max(0.0) as usize).min(n);
+        let to = ((e / levels.frame_secs).ceil().max(0.0) as usize).min(n);
+        from..to
+    })
+}
+
+/// One speaker per channel: inside the speech regions, a channel talks in a frame when it is well above its own
+/// noise floor and not far below the loudest channel (quieter than that is bleed from the others); two channels
+/// talking at once is an overlap. Each channel's voice is embedded where it talks alone, for project identity.
+fn by_channels(ctx: &StageContext<'_>, levels: &ChannelLevels) -> Result<Found, StageError> {
+    let rec = ctx.recording;
+    let d = &ctx.settings.diarize;
+    let method = format!("by channel ({} channels)", levels.channels);
+    let speech: Vec<(f64, f64)> = ctx.catalog.speech_regions(rec.id)?.iter().map(|r| (r.start, r.end)).collect();
+    let channels = levels.channels.min(64);
+    let floors: Vec<f32> = (0..channels)
+        .map(|c| {
+            let mut v: Vec<f32> = levels.db.iter().skip(c).step_by(levels.channels).copied().collect();
+            v.sort_by(f32::total_cmp);
+            v[((v.len() - 1) as f64 * CHANNEL_FLOOR_QUANTILE) as usize]
+        })
+        .collect();
+    let mut activity = vec![0u64; levels.frames()];
+    for f in speech_frames(&speech, levels) {
+        let frame = &levels.frame(f)[..channels];
+        let top = frame.iter().copied().fold(f32::MIN, f32::max);
+        for (c, &v) in frame.iter().enumerate() {
+            if v >= top - CHANNEL_BLEED_DB && v >= floors[c] + CHANNEL_ACTIVE_DB {
+                activity[f] |= 1 << c;
+            }
+        }
+    }
+    // Each channel on its own: blips shorter than a syllable are not talk.
+    let min_run = (CHANNEL_MIN_TALK_SECS / levels.frame_secs).round() as usize;
+    for c in 0..channels {
+        for (a, b) in runs(activity.iter().map(|&m| m & (1 << c) != 0)) {
+            if b - a < min_run {
+                activity[a..b].iter_mut().for_each(|m| *m &= !(1 << c));
+            }
+        }
+    }
+    let frames = Frames { start: 0.0, step: levels.frame_secs, duration: levels.frame_secs };
+    // Pauses inside one person's talk are theirs, whoever else speaks meanwhile: merge channel by channel.
+    let all = activity_to_turns(&activity, &frames);
+    let mut turns: Vec<Turn<usize>> = (0..channels)
+        .flat_map(|c| {
+            let own: Vec<Turn<usize>> = all.iter().filter(|t| t.speaker == c).cloned().collect();
+            merge_adjacent(&own, FILL_GAP_SECS)
+        })
+        .collect();
+    turns.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.speaker.cmp(&b.speaker)));
+    let overlaps = mark_overlaps(&activity, &frames);
+
+    // Each channel's voice, from windows where it talks alone (or all its speech when that is too short).
+    let mut spans: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut owner: Vec<usize> = Vec::new();
+    for c in 0..channels {
+        let alone: Vec<(f64, f64)> =
+            runs(activity.iter().map(|&m| m == 1 << c)).into_iter().map(|(a, b)| frames.run_interval(a, b)).collect();
+        let windows = plan_windows(&alone, d.window_secs, d.hop_secs);
+        let talk: Vec<(f64, f64)> = turns.iter().filter(|t| t.speaker == c).map(|t| (t.start, t.end)).collect();
+        if !windows.is_empty() {
+            spans.extend(windows.into_iter().map(|w| vec![w]));
+            owner.extend(std::iter::repeat_n(c, spans.len() - owner.len()));
+        } else if talk.iter().map(|(s, e)| e - s).sum::<f64>() >= MIN_SPEECH_SECS {
+            spans.push(talk);
+            owner.push(c);
+        }
+    }
+    if spans.is_empty() {
+        return Ok(Found::nothing(method));
+    }
+    let embeddings = embed_spans(ctx, &spans, 0.0, rec.duration_secs)?;
+    let dim = embeddings[0].len();
+    let mut centroids = vec![vec![0.0f32; dim]; channels];
+    for (e, &c) in embeddings.iter().zip(&owner) {
+        centroids[c].iter_mut().zip(e).for_each(|(s, x)| *s += x);
+    }
+    for c in centroids.iter_mut() {
+        let norm = c.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            c.iter_mut().for_each(|x| *x /= norm);
+        }
+    }
+    // A channel without a voice (too little speech to embed) gets no speaker: its turns are left out.
+    let voiced: Vec<bool> = (0..channels).map(|c| owner.contains(&c)).collect();
+    let turns = turns.into_iter().filter(|t| voiced[t.speaker]).collect();
+    let windows = spans
+        .iter()
+        .zip(&owner)
+        .zip(embeddings)
+        .map(|((s, &c), e)| (s.first().map_or(0.0, |x| x.0), s.last().map_or(0.0, |x| x.1), c, e))
+        .collect();
+    let channel_of = (0..channels).map(|c| u16::try_from(c).ok()).collect();
+    Ok(Found { turns, overlaps, centroids, windows, method, channels: channel_of })
 }
 
 /// Windows of `window` seconds every `hop` seconds inside each speech region; the last one of a region ends at the

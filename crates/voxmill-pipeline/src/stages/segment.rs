@@ -53,6 +53,9 @@ impl Stage for Segment {
         let speakers = word_speakers(&words, &turns, &overlaps);
         let plan = plan_speaker_clips(&words, &speakers, &silences, rec.duration_secs, &opts);
         let project_speakers = ctx.catalog.recording_speakers(rec.id)?;
+        // Speakers found on a channel of their own are cut from that channel.
+        let channel_of: std::collections::HashMap<u32, Option<u16>> =
+            ctx.catalog.local_speakers(rec.id)?.into_iter().map(|s| (s.speaker, s.channel)).collect();
 
         let rows: Vec<ClipRow> = plan
             .clips
@@ -81,8 +84,14 @@ impl Stage for Segment {
             rows.iter().map(|r| AtomicOutput::new(&ctx.layout.resolve(&r.path))).collect::<Result<_, _>>()?;
         let specs: Vec<ClipSpec> = rows
             .iter()
+            .zip(&plan.clips)
             .zip(&outputs)
-            .map(|(r, out)| ClipSpec { start: r.start, end: r.end, path: out.temp_path().to_path_buf() })
+            .map(|((r, c), out)| ClipSpec {
+                start: r.start,
+                end: r.end,
+                channel: channel_of.get(&c.speaker).copied().flatten(),
+                path: out.temp_path().to_path_buf(),
+            })
             .collect();
         let source = ctx.layout.resolve(&rec.stored_path);
         write_clips(&source, &specs, seg.sample_rate, &mut |secs| (ctx.progress)(secs))?;

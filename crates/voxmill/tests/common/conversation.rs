@@ -141,11 +141,14 @@ pub struct Options {
     /// Chance (0–1) that a turn starts 0.3–1.0 s before the previous one ends (never more than half of either
     /// turn). 0 gives none: then turns never overlap and are separated by 0.2–1.0 s of silence.
     pub overlap: f64,
+    /// A double-ender: two voices, each on a channel of its own (voice 0 left), with the other voice bleeding in
+    /// 20 dB down, and noise of its own on each channel. False: one mono mix.
+    pub stereo: bool,
 }
 
 impl Options {
     pub fn new(seed: u64, seconds: f64) -> Self {
-        Options { seed, seconds, overlap: 0.0 }
+        Options { seed, seconds, overlap: 0.0, stereo: false }
     }
 }
 
@@ -164,6 +167,7 @@ pub fn conversation_with(dir: &Path, name: &str, voices: &[Voice], options: &Opt
         assert!(!talents[..i].contains(t), "{:?} and another voice are the same talent ({t})", voices[i]);
     }
     assert!((0.0..=1.0).contains(&options.overlap), "overlap is a probability");
+    assert!(!options.stereo || voices.len() == 2, "a stereo conversation has exactly two voices");
     assert!(options.seconds >= 10.0, "a conversation lasts at least 10 s");
     assert!(!name.is_empty() && !name.contains(char::is_whitespace), "the RTTM file name {name:?} has no spaces");
     std::fs::create_dir_all(dir).unwrap();
@@ -250,22 +254,33 @@ pub fn conversation_with(dir: &Path, name: &str, voices: &[Voice], options: &Opt
     }
     synth.finish();
 
-    // Mix: the trimmed, loudness-normalised sentences, plus a faint noise floor everywhere.
+    // Mix: the trimmed, loudness-normalised sentences, plus a faint noise floor everywhere. Stereo: each voice on
+    // its own channel, the other one 20 dB down.
     let total = last_end + at(tail);
-    let mut mix = vec![0.0f32; total];
+    let channels = if options.stereo { 2 } else { 1 };
+    let mut mix = vec![vec![0.0f32; total]; channels];
     for &(voice, sentence, start) in &placed {
-        for (i, s) in synth.sentence(voices[voice], sentence).iter().enumerate() {
-            mix[start + i] += s;
+        for (c, track) in mix.iter_mut().enumerate() {
+            let gain = if !options.stereo || c == voice { 1.0 } else { 0.1 };
+            for (i, s) in synth.sentence(voices[voice], sentence).iter().enumerate() {
+                track[start + i] += gain * s;
+            }
         }
     }
     let mut noise = Rng::new(options.seed ^ 0x006e_6f69_7365);
     let audio = dir.join(format!("{name}.wav"));
-    let spec =
-        hound::WavSpec { channels: 1, sample_rate: RATE, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: channels as u16,
+        sample_rate: RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(&audio, spec).unwrap();
-    for s in mix {
-        let s = s + NOISE_RMS * noise.gaussian() as f32;
-        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).unwrap();
+    for i in 0..total {
+        for track in &mix {
+            let s = track[i] + NOISE_RMS * noise.gaussian() as f32;
+            w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).unwrap();
+        }
     }
     w.finalize().unwrap();
 
