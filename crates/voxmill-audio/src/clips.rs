@@ -70,8 +70,8 @@ fn write_pass(
     let mut paths: Vec<&Path> = Vec::new(); // parallel to `open`
     pump(src, decoder.as_mut(), target_rate, channel, progress, &mut |_| {}, &mut |block: &[f32]| {
         let block_end = pos + block.len() as u64;
-        while next < order.len() && span(&clips[order[next]]).0 < block_end {
-            let clip = &clips[order[next]];
+        while next < order.len() && span(clips[order[next]]).0 < block_end {
+            let clip = clips[order[next]];
             let (start, end) = span(clip);
             open.push((start, end.max(start), WavSink::create(&clip.path, target_rate)?));
             paths.push(&clip.path);

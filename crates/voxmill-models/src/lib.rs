@@ -24,5 +24,5 @@ pub use registry::{ModelFile, ModelSpec, Need, known_models, spec};
 pub use resolve::{ModelSource, ResolvedModel, Resolver};
 pub use runtime::{ORT_VERSION, onnx_runtime, onnx_runtime_path, ort_library_candidates, voxmill_home};
 pub use segmentation::{FrameScores, POWERSET_CLASSES, SpeakerSegmentation};
-pub use speaker::{SPEAKER_SAMPLE_RATE, SpeakerEmbedder, SpeakerFrontEnd};
+pub use speaker::{FbankWindow, SPEAKER_SAMPLE_RATE, SpeakerEmbedder, SpeakerFrontEnd};
 pub use vad::{SileroVad, SpeechRegion, VadOptions};

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::{have_python, python, skip};
-use voxmill_models::{Resolver, SpeakerEmbedder, SpeakerFrontEnd, onnx_runtime};
+use voxmill_models::{FbankWindow, Resolver, SpeakerEmbedder, SpeakerFrontEnd, onnx_runtime};
 
 fn have_flite() -> bool {
     let ok = Command::new("flite").arg("--version").output().is_ok();
@@ -122,8 +122,8 @@ fn ge2e_mel_matches_the_numpy_reference() {
     assert!(worst < 1e-3, "{worst}");
 }
 
-/// Kaldi fbank written independently in numpy (vectorised; checked by hand against the kaldi-native-fbank C++
-/// library: max |difference| 8e-5 on speech), with per-window mean normalisation.
+/// Kaldi fbank (Povey window) written independently in numpy, with per-window mean normalisation. The comparison
+/// with the kaldi-native-fbank library itself, both windows, is tests/fbank.rs.
 const FBANK_REFERENCE: &str = r#"
 import sys, numpy as np
 bins, path_in, path_out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -159,7 +159,7 @@ fn kaldi_fbank_matches_the_numpy_reference() {
         let out = dir.path().join(format!("fbank{bins}.f32"));
         run_python(&[code.as_os_str(), bins.to_string().as_ref(), input.as_os_str(), out.as_os_str()]);
         let reference = read_f32(&out);
-        let ours = SpeakerFrontEnd::KaldiFbank { bins }.features(&samples);
+        let ours = SpeakerFrontEnd::KaldiFbank { bins, window: FbankWindow::Povey }.features(&samples);
         assert_eq!(ours.len(), reference.len());
         assert_eq!(ours.len(), (1 + (40_123 - 400) / 160) * bins);
         let diffs: Vec<f32> = ours.iter().zip(&reference).map(|(a, b)| (a - b).abs()).collect();
@@ -297,19 +297,23 @@ fn ge2e_embedding_matches_the_numpy_reference() {
 }
 
 /// A small model with WeSpeaker's signature (`feats` [B, T, 80] → `embs` [B, 16]: max over time, then a fixed
-/// projection), written with python onnx.
+/// projection), written with python onnx. Optional arguments: other input and output names, and a sherpa-onnx
+/// `framework` metadata value.
 const TINY_FBANK_MODEL: &str = r#"
 import sys, numpy as np, onnx
 from onnx import helper, numpy_helper, TensorProto as T
 width = None if sys.argv[2] == "dynamic" else int(sys.argv[2])
+inp, out = sys.argv[3:5] if len(sys.argv) > 4 else ("feats", "embs")
 w = np.array([[np.sin(i * 16 + j) for j in range(16)] for i in range(80)], dtype=np.float32)
-nodes = [helper.make_node("ReduceMax", ["feats"], ["pooled"], axes=[1], keepdims=0),
-         helper.make_node("MatMul", ["pooled", "w"], ["embs"])]
-graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("feats", T.FLOAT, ["B", "T", width])],
-                          [helper.make_tensor_value_info("embs", T.FLOAT, ["B", 16])],
+nodes = [helper.make_node("ReduceMax", [inp], ["pooled"], axes=[1], keepdims=0),
+         helper.make_node("MatMul", ["pooled", "w"], [out])]
+graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info(inp, T.FLOAT, ["B", "T", width])],
+                          [helper.make_tensor_value_info(out, T.FLOAT, ["B", 16])],
                           initializer=[numpy_helper.from_array(w, "w")])
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 model.ir_version = 8
+if len(sys.argv) > 5:
+    helper.set_model_props(model, {"framework": sys.argv[5]})
 onnx.save(model, sys.argv[1])
 "#;
 
@@ -327,8 +331,10 @@ fn fbank_models_are_detected_and_fed_whole_windows() {
     let model = dir.path().join("tiny.onnx");
     run_python(&[code.as_os_str(), model.as_os_str(), "80".as_ref()]);
 
+    // WeSpeaker's export names (`feats` → `embs`): WeSpeaker's Hamming window.
+    let wespeaker = SpeakerFrontEnd::KaldiFbank { bins: 80, window: FbankWindow::Hamming };
     let mut embedder = SpeakerEmbedder::load_with_threads(&model, None, 2).unwrap();
-    assert_eq!(embedder.front_end(), SpeakerFrontEnd::KaldiFbank { bins: 80 });
+    assert_eq!(embedder.front_end(), wespeaker);
     assert_eq!(embedder.dim(), 16);
 
     // Three windows, two lengths, interleaved: grouped by length inside, returned in order.
@@ -337,7 +343,7 @@ fn fbank_models_are_detected_and_fed_whole_windows() {
     let got = embedder.embed_batch(&windows).unwrap();
     let w: Vec<f32> = (0..80).flat_map(|i| (0..16).map(move |j| ((i * 16 + j) as f32).sin())).collect();
     for (k, window) in windows.iter().enumerate() {
-        let feats = SpeakerFrontEnd::KaldiFbank { bins: 80 }.features(window);
+        let feats = wespeaker.features(window);
         let mut pooled = vec![f32::MIN; 80];
         for row in feats.chunks_exact(80) {
             for (p, v) in pooled.iter_mut().zip(row) {
@@ -364,9 +370,19 @@ fn fbank_models_are_detected_and_fed_whole_windows() {
     let msg = SpeakerEmbedder::load(&dynamic, None).unwrap_err().to_string();
     assert!(msg.contains("dynamic.onnx") && msg.contains("set diarize.embedding_kind"), "{msg}");
     assert!(!msg.contains('\n'));
-    let mut given = SpeakerEmbedder::load(&dynamic, Some(SpeakerFrontEnd::KaldiFbank { bins: 80 })).unwrap();
+    let mut given = SpeakerEmbedder::load(&dynamic, Some(wespeaker)).unwrap();
     let again = given.embed_batch(&windows).unwrap();
     assert!(again.iter().zip(&got).all(|(a, b)| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5)));
+
+    // Other names: Kaldi's Povey window, unless sherpa-onnx's `framework` metadata says WeSpeaker.
+    let povey = SpeakerFrontEnd::KaldiFbank { bins: 80, window: FbankWindow::Povey };
+    for (framework, want) in [(None, povey), (Some("3d-speaker"), povey), (Some("wespeaker"), wespeaker)] {
+        let path = dir.path().join(format!("{}.onnx", framework.unwrap_or("plain")));
+        let mut args = vec![code.as_os_str(), path.as_os_str(), "80".as_ref(), "x".as_ref(), "embedding".as_ref()];
+        args.extend(framework.map(std::ffi::OsStr::new));
+        run_python(&args);
+        assert_eq!(SpeakerEmbedder::load(&path, None).unwrap().front_end(), want, "{framework:?}");
+    }
 }
 
 /// Loading something that is not a speaker model is a clear error, not a panic.

@@ -342,8 +342,8 @@ threads = 0
 # Speaker embedding model: an id (speaker:resemblyzer, speaker:wespeaker-resnet34; see `voxmill models list`) or a
 # path to an ONNX file.
 embedding_model = "speaker:resemblyzer"
-# Its front end: "" reads it from the model, "ge2e" (Resemblyzer: 40-band mel) or "fbank" (80-dim Kaldi fbank:
-# WeSpeaker, 3D-Speaker, NeMo TitaNet as exported for sherpa-onnx).
+# Its front end: "" reads it from the model, "ge2e" (Resemblyzer: 40-band mel), "wespeaker" (80-dim Kaldi fbank,
+# Hamming window), "3d-speaker" (80-dim Kaldi fbank, Povey window), or "fbank[N][-povey|-hamming]".
 embedding_kind = ""
 # Optional neural segmentation model with the pyannote segmentation-3.0 ONNX signature (a path or id). With it,
 # overlapping speech is found by the model; without it, turns come from embeddings alone.
@@ -448,10 +448,11 @@ impl Settings {
         if !["auto", "separate", "mix"].contains(&d.channels.as_str()) {
             return Err(format!("diarize.channels = \"{}\" is not one of \"auto\", \"separate\", \"mix\"", d.channels));
         }
-        if !["", "ge2e", "fbank"].contains(&d.embedding_kind.as_str()) {
+        let kind = d.embedding_kind.as_str();
+        if !(["", "ge2e", "resemblyzer", "wespeaker", "3d-speaker"].contains(&kind) || kind.starts_with("fbank")) {
             return Err(format!(
-                "diarize.embedding_kind = \"{}\" is not one of \"\" (from the model), \"ge2e\", \"fbank\"",
-                d.embedding_kind
+                "diarize.embedding_kind = \"{kind}\" is not one of \"\" (from the model), \"ge2e\", \"wespeaker\" (80-dim fbank, \
+                 Hamming window), \"3d-speaker\" (80-dim fbank, Povey window), \"fbank\", \"fbank-hamming\""
             ));
         }
         let counts = std::iter::once((

@@ -117,6 +117,17 @@ pub enum EvalCommand {
         /// Leave out regions where reference speakers overlap.
         #[arg(long)]
         skip_overlap: bool,
+        /// Pair hypothesis speakers with reference speakers once for all files (Hungarian method on the overlap
+        /// summed over the files) instead of once per file, for labels that name the same person in every file
+        /// (corpus speaker ids; voxmill's project speakers spk001, …): one person under two labels in two files,
+        /// or one label on two people, counts as confusion.
+        #[arg(long)]
+        project_wide: bool,
+        /// Score only the regions of this NIST UEM file (lines `<file> <channel> <start> <end>`, in seconds), as
+        /// md-eval -u does; reference files it does not name are not scored (as in pyannote.metrics), and files it
+        /// names that the hypothesis lacks count as all missed.
+        #[arg(long, value_name = "FILE")]
+        uem: Option<PathBuf>,
     },
 }
 

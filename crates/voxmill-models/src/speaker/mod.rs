@@ -5,8 +5,10 @@
 //!   embedded exactly like Resemblyzer's `embed_utterance`: the level is raised to −30 dBFS if it is quieter, the
 //!   window is cut into 160-frame (1.6 s) partials every 77 frames (rate 1.3 per second; the last partial kept if
 //!   it is at least 75 % covered, zero-padded), each partial is embedded and the mean is L2-normalised.
-//! - Kaldi fbank models (WeSpeaker, 3D-Speaker, sherpa-onnx exports): input `[batch, frames, 80]` mean-normalised
-//!   log fbank of the whole window; the output is L2-normalised here (those models do not normalise it).
+//! - Kaldi fbank models (WeSpeaker, 3D-Speaker, and their sherpa-onnx exports): input `[batch, frames, 80]`
+//!   mean-normalised log fbank of the whole window; the output is L2-normalised here (those models do not normalise
+//!   it). WeSpeaker models get the Hamming window they were trained with, 3D-Speaker ones Kaldi's Povey window
+//!   ([`FbankWindow`]); which is which comes from the model (see [`SpeakerEmbedder::load`]).
 //!
 //! GE2E's volume normalisation is applied per window, not per recording: it is what Resemblyzer does per utterance
 //! (and the model was trained on audio normalised that way), it keeps a window's embedding independent of the rest of
@@ -21,8 +23,8 @@ use std::path::{Path, PathBuf};
 use ort::session::{Session, SessionInputValue};
 use ort::value::{TensorElementType, TensorRef, ValueType};
 
-pub use features::SpeakerFrontEnd;
 use features::{Extractor, HOP};
+pub use features::{FbankWindow, SpeakerFrontEnd};
 
 use crate::error::ModelError;
 use crate::runtime::open_session;
@@ -72,7 +74,10 @@ impl std::fmt::Debug for SpeakerEmbedder {
 impl SpeakerEmbedder {
     /// Loads a speaker model from an ONNX file, running on one thread. The front end is `kind` if given, else the
     /// model's `voxmill.kind` metadata, else read from its input width (40 → GE2E, 80 → fbank); a model that says
-    /// none of these is a one-line error naming the file and `diarize.embedding_kind`.
+    /// none of these is a one-line error naming the file and `diarize.embedding_kind`. Unless `kind` or
+    /// `voxmill.kind` names a window, an fbank model gets the Hamming window when it is a WeSpeaker model (sherpa-onnx
+    /// metadata `framework = wespeaker`, or WeSpeaker's own export: input `feats`, output `embs`) and Kaldi's Povey
+    /// window otherwise.
     pub fn load(path: &Path, kind: Option<SpeakerFrontEnd>) -> Result<Self, ModelError> {
         Self::load_with_threads(path, kind, 1)
     }
@@ -87,13 +92,18 @@ impl SpeakerEmbedder {
         let session = open_session(path, intra_threads)?;
 
         let width = input_width(&session, path)?;
-        let (meta_kind, meta_frames) = match session.metadata() {
-            Ok(m) => (m.custom("voxmill.kind"), m.custom("voxmill.window_frames")),
-            Err(_) => (None, None),
+        let (meta_kind, meta_frames, framework) = match session.metadata() {
+            Ok(m) => (m.custom("voxmill.kind"), m.custom("voxmill.window_frames"), m.custom("framework")),
+            Err(_) => (None, None, None),
         };
         let kind = match kind {
             Some(k) => k,
-            None => detect_kind(path, meta_kind.as_deref(), width)?,
+            None => {
+                let input = session.inputs().first().map_or("", |i| i.name());
+                let output = session.outputs().first().map_or("", |o| o.name());
+                let window = fbank_window(framework.as_deref(), input, output);
+                detect_kind(path, meta_kind.as_deref(), window, width)?
+            }
         };
         if let Some(w) = width
             && w != kind.bands()
@@ -313,11 +323,30 @@ fn input_width(session: &Session, path: &Path) -> Result<Option<usize>, ModelErr
     }
 }
 
-/// The front end from the model's metadata, else its input width.
-fn detect_kind(path: &Path, meta: Option<&str>, width: Option<usize>) -> Result<SpeakerFrontEnd, ModelError> {
+/// The fbank window a model was trained with, from which toolkit made it: sherpa-onnx writes that into its exports'
+/// `framework` metadata (`wespeaker`, `3d-speaker`); WeSpeaker's own `export_onnx.py` writes no metadata but names
+/// the input `feats` and the output `embs`. `None` when the model says neither.
+fn fbank_window(framework: Option<&str>, input: &str, output: &str) -> Option<FbankWindow> {
+    match framework.map(|f| f.trim().to_ascii_lowercase()).as_deref() {
+        Some("wespeaker") => Some(FbankWindow::Hamming),
+        Some("3d-speaker") => Some(FbankWindow::Povey),
+        _ if input == "feats" && output == "embs" => Some(FbankWindow::Hamming),
+        _ => None,
+    }
+}
+
+/// The front end from the model's metadata, else its input width; an fbank front end gets `window` (from
+/// [`fbank_window`]), else the Povey window.
+fn detect_kind(
+    path: &Path,
+    meta: Option<&str>,
+    window: Option<FbankWindow>,
+    width: Option<usize>,
+) -> Result<SpeakerFrontEnd, ModelError> {
+    let fbank = |bins| SpeakerFrontEnd::KaldiFbank { bins, window: window.unwrap_or(FbankWindow::Povey) };
     if let Some(value) = meta {
         return match (value.trim(), width) {
-            ("fbank", Some(bins)) => Ok(SpeakerFrontEnd::KaldiFbank { bins }),
+            ("fbank", bins) => Ok(fbank(bins.unwrap_or(80))),
             _ => SpeakerFrontEnd::parse(value).ok_or_else(|| {
                 ModelError::unsupported(
                     path,
@@ -331,7 +360,7 @@ fn detect_kind(path: &Path, meta: Option<&str>, width: Option<usize>) -> Result<
     }
     match width {
         Some(40) => Ok(SpeakerFrontEnd::Ge2eMel),
-        Some(80) => Ok(SpeakerFrontEnd::KaldiFbank { bins: 80 }),
+        Some(80) => Ok(fbank(80)),
         other => Err(ModelError::unsupported(
             path,
             format!(
@@ -415,15 +444,30 @@ mod tests {
     #[test]
     fn kind_comes_from_metadata_then_width_else_a_clear_error() {
         let p = Path::new("/models/x.onnx");
-        assert_eq!(detect_kind(p, Some("ge2e"), None).unwrap(), SpeakerFrontEnd::Ge2eMel);
-        assert_eq!(detect_kind(p, Some("fbank"), Some(64)).unwrap(), SpeakerFrontEnd::KaldiFbank { bins: 64 });
-        assert_eq!(detect_kind(p, None, Some(40)).unwrap(), SpeakerFrontEnd::Ge2eMel);
-        assert_eq!(detect_kind(p, None, Some(80)).unwrap(), SpeakerFrontEnd::KaldiFbank { bins: 80 });
+        let fbank = |bins, window| SpeakerFrontEnd::KaldiFbank { bins, window };
+        let (povey, hamming) = (FbankWindow::Povey, FbankWindow::Hamming);
+        assert_eq!(detect_kind(p, Some("ge2e"), None, None).unwrap(), SpeakerFrontEnd::Ge2eMel);
+        assert_eq!(detect_kind(p, Some("fbank"), None, Some(64)).unwrap(), fbank(64, povey));
+        assert_eq!(detect_kind(p, Some("fbank"), Some(hamming), Some(64)).unwrap(), fbank(64, hamming));
+        assert_eq!(detect_kind(p, Some("fbank-hamming"), None, Some(80)).unwrap(), fbank(80, hamming));
+        assert_eq!(detect_kind(p, None, None, Some(40)).unwrap(), SpeakerFrontEnd::Ge2eMel);
+        assert_eq!(detect_kind(p, None, None, Some(80)).unwrap(), fbank(80, povey));
+        assert_eq!(detect_kind(p, None, Some(hamming), Some(80)).unwrap(), fbank(80, hamming));
         for (meta, width) in [(None, Some(64)), (None, None), (Some("mfcc"), Some(40))] {
-            let msg = detect_kind(p, meta, width).unwrap_err().to_string();
+            let msg = detect_kind(p, meta, None, width).unwrap_err().to_string();
             assert!(msg.starts_with("/models/x.onnx: ") && msg.contains("diarize.embedding_kind"), "{msg}");
             assert!(!msg.contains('\n'));
         }
+    }
+
+    #[test]
+    fn wespeaker_models_are_told_from_metadata_or_their_export_names() {
+        assert_eq!(fbank_window(Some("wespeaker"), "feats", "embs"), Some(FbankWindow::Hamming));
+        assert_eq!(fbank_window(Some("wespeaker"), "x", "embedding"), Some(FbankWindow::Hamming));
+        assert_eq!(fbank_window(Some("3d-speaker"), "x", "embedding"), Some(FbankWindow::Povey));
+        assert_eq!(fbank_window(None, "feats", "embs"), Some(FbankWindow::Hamming));
+        assert_eq!(fbank_window(None, "feature", "embedding"), None);
+        assert_eq!(fbank_window(Some("nemo"), "audio_signal", "embs"), None);
     }
 
     #[test]

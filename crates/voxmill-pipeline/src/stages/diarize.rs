@@ -469,7 +469,10 @@ fn embed_spans(
     let kind = match d.embedding_kind.as_str() {
         "" => None,
         other => Some(SpeakerFrontEnd::parse(other).ok_or_else(|| {
-            StageError(format!("diarize.embedding_kind = \"{other}\" is not one of \"\", \"ge2e\", \"fbank\""))
+            StageError(format!(
+                "diarize.embedding_kind = \"{other}\" is not one of \"\", \"ge2e\", \"wespeaker\", \"3d-speaker\", \
+                 \"fbank[N][-povey|-hamming]\" (N mel bins, 8-256)"
+            ))
         })?),
     };
     let wav = ctx.layout.working_audio(&rec.name);

@@ -38,8 +38,8 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Export { project, format } => export::export(&project, &format, mode),
         Command::Speakers { project, command } => speakers::speakers(&project, command, mode),
         Command::Stats { project } => stats::stats(&project, mode),
-        Command::Eval(EvalCommand::Der { reference, hypothesis, collar, skip_overlap }) => {
-            eval::der(&reference, &hypothesis, collar, skip_overlap, mode)
+        Command::Eval(EvalCommand::Der { reference, hypothesis, collar, skip_overlap, project_wide, uem }) => {
+            eval::der(&reference, &hypothesis, &eval::DerOptions { collar, skip_overlap, project_wide, uem }, mode)
         }
         Command::Models { command: ModelsCommand::List } => models::list(mode),
         Command::Models { command: ModelsCommand::Fetch { id } } => models::fetch(&id, mode),
