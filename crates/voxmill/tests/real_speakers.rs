@@ -164,7 +164,8 @@ fn ami_meeting_excerpts_speakers_and_clip_purity() {
     assert!(100.0 * collar["der"].as_f64().unwrap() <= 26.0, "{collar}");
     assert!(100.0 * no_collar["der"].as_f64().unwrap() <= 39.0, "{no_collar}");
     let spread = project_wide["der"].as_f64().unwrap() - collar["der"].as_f64().unwrap();
-    assert!(100.0 * spread <= 8.0, "project-wide DER {project_wide} is far above the per-file DER");
+    assert!(100.0 * project_wide["der"].as_f64().unwrap() <= 37.0, "{project_wide}");
+    assert!(100.0 * spread <= 11.0, "project-wide DER {project_wide} is far above the per-file DER");
     assert!(counts_within_one >= 4, "speaker count within one on only {counts_within_one}/10");
     assert!(clip_secs >= 30.0, "only {clip_secs:.1} s of clips");
     assert!(purity >= 70.0, "clip purity {purity:.1}%");
