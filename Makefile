@@ -2,11 +2,26 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 export VOXMILL_HOME ?= $(HOME)/.local/share/voxmill
-# On x86-64 CTranslate2 multiplies with Intel oneMKL, which setup.sh installs under $VOXMILL_HOME/mkl and which is
-# linked statically (crates/voxmill-asr/Cargo.toml, feature `mkl`); elsewhere it uses ruy.
-ifeq ($(shell uname -m),x86_64)
+# How CTranslate2 gets into voxmill (crates/voxmill-asr/Cargo.toml):
+#   prebuilt  the shared library of the ctranslate2 PyPI wheel, which setup.sh unpacks (default on x86-64 Linux);
+#   mkl       built from source with Intel oneMKL, which setup.sh installs under $(VOXMILL_HOME)/mkl;
+#   ruy       built from source with ruy (portable; the default elsewhere).
+ifeq ($(shell uname -sm),Linux x86_64)
+export CT2 ?= prebuilt
+else
+export CT2 ?= ruy
+endif
+# Source builds must not see the empty archives .cargo/config.toml puts on CMAKE_LIBRARY_PATH for the prebuilt one.
+ifneq ($(CT2),prebuilt)
+export CMAKE_LIBRARY_PATH :=
+endif
+ifeq ($(CT2),mkl)
 export MKLROOT ?= $(VOXMILL_HOME)/mkl
-FEATURES ?= --features voxmill/mkl
+FEATURES ?= --no-default-features --features voxmill/mkl
+else ifeq ($(CT2),ruy)
+FEATURES ?= --no-default-features --features voxmill/ct2-source
+else
+FEATURES ?=
 endif
 
 .PHONY: setup build demo test bench lint fmt check-cuda
@@ -27,6 +42,7 @@ test: setup
 bench: build
 	$(CARGO) bench -p voxmill-audio --locked
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-asr.sh
+	VOXMILL_BIN=target/release/voxmill bash scripts/bench-asr-real.sh
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-diarize.sh
 
 # Compiles the CUDA build (CTranslate2's CUDA kernels included) without needing a GPU. The CUDA compiler comes from
@@ -34,8 +50,8 @@ bench: build
 # CUDA_ARCH_LIST picks the GPU generations to compile for (default 8.0 and 9.0: A100, H100/H200).
 check-cuda: setup
 	root="$${CUDA_TOOLKIT_ROOT_DIR:-}"; [ -n "$$root" ] || root="$$(bash scripts/install_cuda.sh)" || exit 1; \
-	CUDA_TOOLKIT_ROOT_DIR="$$root" CUDA_ARCH_LIST="$${CUDA_ARCH_LIST:-8.0;9.0}" \
-	$(CARGO) check --locked -p voxmill --features voxmill/cuda $(FEATURES)
+	CUDA_TOOLKIT_ROOT_DIR="$$root" CUDA_ARCH_LIST="$${CUDA_ARCH_LIST:-8.0;9.0}" CMAKE_LIBRARY_PATH= \
+	$(CARGO) check --locked -p voxmill --no-default-features --features voxmill/cuda
 
 lint: setup
 	$(CARGO) fmt --all --check

@@ -18,7 +18,7 @@ set -euo pipefail
 # shellcheck source=scripts/bench-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 venv="${VOXMILL_BENCH_VENV:-/tmp/voxmill-bench-venv}"
-reference_venv() { ensure_venv "$venv" faster_whisper bench-asr faster-whisper; }
+reference_venv() { ensure_venv "$venv" faster_whisper bench-asr faster-whisper==1.2.1; }
 
 if [ "${1:-}" = "--reference" ]; then
     audio="${2:?usage: bench-asr.sh --reference AUDIO.wav}"

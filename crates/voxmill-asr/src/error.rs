@@ -34,9 +34,9 @@ pub enum AsrError {
     )]
     CudaNotBuilt(PathBuf),
     #[error(
-        "CUDA could not run model {dir}: {reason}; check the NVIDIA driver (`nvidia-smi`) and that cuBLAS 13 (libcublas.so.13) is on the library path, or set asr.device = \"cpu\""
+        "CUDA could not run model {dir}: {reason}; check the NVIDIA driver (`nvidia-smi`) and that {cublas} is on the library path (e.g. `pip install nvidia-cublas-cu12` and its lib folder in LD_LIBRARY_PATH for the prebuilt CTranslate2), or set asr.device = \"cpu\""
     )]
-    CudaUnavailable { dir: PathBuf, reason: String },
+    CudaUnavailable { dir: PathBuf, reason: String, cublas: &'static str },
     #[error(
         "model {dir} is English-only but language {language:?} was requested; use a multilingual model or language \"en\""
     )]

@@ -37,6 +37,48 @@ pub struct Transcript {
     /// 1.0 when the language was given (or the model is English-only).
     pub language_probability: f32,
     pub segments: Vec<Segment>,
+    /// Where the time went, for `VOXMILL_LOG=debug` and `voxmill bench asr`.
+    #[serde(default)]
+    pub timings: Timings,
+}
+
+/// Seconds spent in each step of a transcription, summed over its batches, and how much work there was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Reading the audio and computing log-mel features.
+    pub mel: f64,
+    /// The encoder (and language detection).
+    pub encode: f64,
+    /// Decoding at the first temperature.
+    pub generate: f64,
+    /// Re-decoding windows that failed the thresholds at higher temperatures.
+    pub fallback: f64,
+    /// Cross-attention alignment for word timestamps.
+    pub align: f64,
+    /// Windows decoded (a window re-decoded after Whisper stopped early counts again).
+    pub windows: usize,
+    /// Generate calls at the first temperature.
+    pub batches: usize,
+    /// Windows re-decoded at a higher temperature (each temperature counts).
+    pub fallback_windows: usize,
+}
+
+impl Timings {
+    /// One line for logs and benchmarks.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} windows in {} batches: mel {:.2} s, encode {:.2} s, generate {:.2} s, fallback {:.2} s ({} windows), \
+             align {:.2} s",
+            self.windows,
+            self.batches,
+            self.mel,
+            self.encode,
+            self.generate,
+            self.fallback,
+            self.fallback_windows,
+            self.align
+        )
+    }
 }
 
 impl Transcript {

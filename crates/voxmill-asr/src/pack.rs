@@ -212,6 +212,18 @@ impl Regions {
         }
     }
 
+    /// Cuts what is left into windows (as [`Regions::next_window`] would, one after the other), each returned as
+    /// the regions it holds, so that windows can be decoded independently and in any order.
+    pub fn windows(&self, opts: PackOptions, split_at: &mut dyn FnMut(u64, u64) -> u64) -> Vec<Regions> {
+        let mut rest = self.clone();
+        let mut out = Vec::new();
+        while let Some(w) = rest.next_window(opts, split_at) {
+            out.push(Regions::new(w.pieces.iter().map(|p| (p.src_start, p.src_start + p.len as u64)).collect()));
+            rest.consume(w.end_sample());
+        }
+        out
+    }
+
     /// Splits what is left into at most `n` runs with about equal speech each. A run ends at a region edge when
     /// one is within `search` samples of the ideal point, else where `split_at(lo, hi)` says around it.
     pub fn split(&self, n: usize, search: u64, split_at: &mut dyn FnMut(u64, u64) -> u64) -> Vec<Regions> {
@@ -303,6 +315,27 @@ mod tests {
         let (a, b) = w.span_to_abs(2.8, 3.3);
         assert!((a - 3.8).abs() < 1e-9 && (b - 4.0).abs() < 1e-9, "{a} {b}");
         assert_eq!(windows[1].pieces, vec![Piece { src_start: s(40.0), len: (5 * SR) as usize, offset: 0 }]);
+    }
+
+    #[test]
+    fn independent_windows_are_the_packed_windows() {
+        // Short regions, one longer than a window (cut at 50 s), and more short ones.
+        let regions =
+            [(s(1.0), s(4.0)), (s(10.0), s(20.0)), (s(21.0), s(70.0)), (s(71.0), s(72.0)), (s(80.0), s(81.0))];
+        let opts = PackOptions::from_secs(30.0);
+        let windows = pack(&regions, opts, &mut |_, _| s(50.0));
+        let independent = Regions::new(regions.to_vec()).windows(opts, &mut |_, _| s(50.0));
+        assert_eq!(independent.len(), windows.len());
+        for (r, w) in independent.iter().zip(&windows) {
+            // Each window's regions pack back into exactly that window, and nothing is left after it.
+            let mut r = r.clone();
+            let again = r.next_window(opts, &mut |_, _| unreachable!("fits one window")).unwrap();
+            assert_eq!(again.pieces, w.pieces);
+            r.consume(again.end_sample());
+            assert!(r.is_empty());
+        }
+        let total: u64 = independent.iter().map(Regions::remaining).sum();
+        assert_eq!(total, regions.iter().map(|(a, b)| b - a).sum::<u64>());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use ct2rs::sys::{self, StorageView, WhisperOptions};
 use flate2::Compression;
@@ -15,7 +16,7 @@ use crate::mel::{HOP, LogMel, N_FRAMES, SAMPLE_RATE};
 use crate::pack::{Edge, PackOptions, Regions, Window};
 use crate::vocab::Vocabulary;
 use crate::words::{self, WordTiming};
-use crate::{AsrError, Segment, Transcript, Word};
+use crate::{AsrError, Segment, Timings, Transcript, Word};
 use voxmill_audio::WavSpans;
 
 /// Candidates sampled per window at a fallback temperature (openai/faster-whisper `best_of`).
@@ -34,9 +35,16 @@ const MIN_RUN_SECS: u64 = 120;
 /// Speech Whisper left at the end of a window is decoded again in the next window only if there is this much
 /// (seconds); less is a breath or the tail of a word.
 const MIN_SEEK_REST_SECS: f64 = 0.3;
+/// Without timestamp tokens, speech (seconds) after a window's last aligned word that makes it a window of its own:
+/// Whisper ended its text early. Less is the tail of the last word (alignment puts word ends early) or a breath.
+const MIN_UNHEARD_SECS: f64 = 1.0;
 /// A window decoded hotter than this does not serve as context for the next one (faster-whisper's
 /// `prompt_reset_on_temperature`).
 const PROMPT_RESET_TEMPERATURE: f32 = 0.5;
+
+/// The cuBLAS library CTranslate2 loads at run time: the prebuilt 4.8.4 library is built for CUDA 12, ct2rs's
+/// source build for the CUDA toolkit it was compiled with (13 from `scripts/install_cuda.sh`).
+const CUBLAS: &str = if cfg!(feature = "ct2-prebuilt") { "libcublas.so.12" } else { "libcublas.so.13" };
 
 /// A loaded Whisper model. It is `Send + Sync`: CTranslate2 serialises concurrent requests internally.
 pub struct Whisper {
@@ -133,7 +141,7 @@ fn map_ct2_error(dir: &Path, config: &WhisperConfig, e: &dyn std::fmt::Display) 
             reason,
         }
     } else if config.device == Device::Cuda && (lower.contains("cuda") || lower.contains("cublas")) {
-        AsrError::CudaUnavailable { dir: dir.to_path_buf(), reason }
+        AsrError::CudaUnavailable { dir: dir.to_path_buf(), reason, cublas: CUBLAS }
     } else {
         AsrError::CorruptModel { path: dir.join("model.bin"), reason }
     }
@@ -187,7 +195,7 @@ impl Whisper {
         let device = match config.device {
             Device::Cpu => sys::Device::CPU,
             Device::Cuda => {
-                if !cfg!(feature = "cuda") {
+                if !cfg!(any(feature = "cuda", feature = "ct2-prebuilt")) {
                     return Err(AsrError::CudaNotBuilt(dir));
                 }
                 sys::Device::CUDA
@@ -245,27 +253,40 @@ impl Whisper {
         let mut split_error = None;
         let all = Regions::new(samples);
         let total = all.remaining();
-        let runs = (self.config.batch_size as u64).min(total / (MIN_RUN_SECS * SAMPLE_RATE as u64)).max(1);
-        let mut streams: Vec<Stream> = all
-            .split(runs as usize, (opts.split_search / 2) as u64, &mut |lo, hi| {
+        let mut streams: Vec<Stream> = if self.config.condition_on_previous_text {
+            let runs = (self.config.batch_size as u64).min(total / (MIN_RUN_SECS * SAMPLE_RATE as u64)).max(1);
+            all.split(runs as usize, (opts.split_search / 2) as u64, &mut |lo, hi| {
                 quiet_point(&mut source, &mut split_error, lo, hi)
             })
-            .into_iter()
-            .map(|regions| Stream { regions, previous: Vec::new() })
-            .collect();
+        } else {
+            // Without context every window stands alone: cut them all now, decode them `batch_size` at a time.
+            all.windows(opts, &mut |lo, hi| quiet_point(&mut source, &mut split_error, lo, hi))
+        }
+        .into_iter()
+        .map(|regions| Stream { regions, previous: Vec::new() })
+        .collect();
+        // Streams before this one have nothing left.
+        let mut first_open = 0;
         let mut transcript = Transcript {
             language: self.language.clone().unwrap_or_default(),
             language_probability: if self.language.is_some() { 1.0 } else { 0.0 },
             segments: Vec::new(),
+            timings: Timings::default(),
         };
         let window_len = self.mel.window_len();
         let mut features = Vec::new();
         let mut content = Vec::new();
         loop {
-            // The next window of each stream that has speech left.
+            // The next window of each of the first `batch_size` streams that have speech left.
+            while streams.get(first_open).is_some_and(|s| s.regions.is_empty()) {
+                first_open += 1;
+            }
             let mut active = Vec::new();
             let mut batch = Vec::new();
-            for (i, stream) in streams.iter().enumerate() {
+            for (i, stream) in streams.iter().enumerate().skip(first_open) {
+                if batch.len() == self.config.batch_size {
+                    break;
+                }
                 if let Some(w) =
                     stream.regions.next_window(opts, &mut |lo, hi| quiet_point(&mut source, &mut split_error, lo, hi))
                 {
@@ -289,6 +310,7 @@ impl Whisper {
                     p[p.len() - shared..].to_vec()
                 })
                 .collect();
+            let started = Instant::now();
             features.clear();
             features.resize(window_len * batch.len(), 0.0);
             let mut energies = Vec::with_capacity(batch.len());
@@ -297,6 +319,9 @@ impl Whisper {
                 self.mel.compute_into(&content, out);
                 energies.push(Activity::new(&content));
             }
+            transcript.timings.mel += started.elapsed().as_secs_f64();
+            transcript.timings.windows += batch.len();
+            transcript.timings.batches += 1;
             let outcomes =
                 self.transcribe_batch(wav_16k, &batch, &prompts, &energies, &mut features, &mut transcript)?;
             for ((&i, w), outcome) in active.iter().zip(&batch).zip(outcomes) {
@@ -326,6 +351,7 @@ impl Whisper {
             progress((total - left) as f64 / SAMPLE_RATE as f64);
         }
         transcript.segments.sort_by(|a, b| a.start.total_cmp(&b.start));
+        tracing::debug!("transcribed {}: {}", wav_16k.display(), transcript.timings.summary());
         Ok(transcript)
     }
 
@@ -347,6 +373,7 @@ impl Whisper {
     ) -> Result<Vec<WindowOutcome>, AsrError> {
         let n = batch.len();
         let n_mels = self.mel.n_mels();
+        let started = Instant::now();
         let encoded = {
             let view = StorageView::new(&[n, n_mels, N_FRAMES], features, sys::Device::CPU)
                 .map_err(|e| self.inference_error(path, e))?;
@@ -358,16 +385,24 @@ impl Whisper {
             transcript.language_probability = probability;
         }
         let prompts: Vec<Vec<String>> = previous.iter().map(|p| self.prompt(&transcript.language, p)).collect();
+        let encode_secs = started.elapsed().as_secs_f64();
+        transcript.timings.encode += encode_secs;
 
-        // Temperature 0 for the whole batch on the shared encoder output.
-        let mut decoded = self.decode(path, &encoded, &prompts, 0.0)?;
+        // The first temperature for the whole batch on the shared encoder output.
+        let started = Instant::now();
+        let first = self.config.temperatures[0];
+        let mut decoded = self.decode(path, &encoded, &prompts, first)?;
+        let generate_secs = started.elapsed().as_secs_f64();
+        transcript.timings.generate += generate_secs;
+        let started = Instant::now();
         let mut candidates: Vec<Vec<Decoded>> = decoded.iter().map(|d| vec![d.clone()]).collect();
         // Fallback: re-decode only the windows that failed, hotter each time.
-        for &t in self.config.temperatures.iter().skip_while(|&&t| t <= 0.0) {
+        for &t in &self.config.temperatures[1..] {
             let failing: Vec<usize> = (0..n).filter(|&i| decoded[i].needs_fallback(&self.config)).collect();
             if failing.is_empty() {
                 break;
             }
+            transcript.timings.fallback_windows += failing.len();
             let window_len = self.mel.window_len();
             let mut subset: Vec<f32> = Vec::with_capacity(failing.len() * window_len);
             for &i in &failing {
@@ -400,6 +435,10 @@ impl Whisper {
             }
         }
 
+        let fallback_secs = started.elapsed().as_secs_f64();
+        transcript.timings.fallback += fallback_secs;
+
+        let started = Instant::now();
         let text_tokens: Vec<Vec<usize>> =
             decoded.iter().map(|d| d.tokens.iter().copied().filter(|&t| t < self.vocab.eot).collect()).collect();
         let alignments = if self.config.word_timestamps {
@@ -407,6 +446,13 @@ impl Whisper {
         } else {
             vec![Vec::new(); n]
         };
+        let align_secs = started.elapsed().as_secs_f64();
+        transcript.timings.align += align_secs;
+        tracing::debug!(
+            "batch of {n} windows of {}: encode {encode_secs:.2} s, generate {generate_secs:.2} s, fallback \
+             {fallback_secs:.2} s, align {align_secs:.2} s",
+            path.display()
+        );
         let mut outcomes = Vec::with_capacity(n);
         for (i, w) in batch.iter().enumerate() {
             let d = &decoded[i];
@@ -433,12 +479,21 @@ impl Whisper {
                 continue;
             }
             let segments = self.window_segments(w, d, alignments[i].clone(), &activity[i]);
-            // Whisper closed its last segment and opened another with no text: the speech after the close was
-            // left for the next window.
-            let stopped_at = if d.repetition_at.is_none() { self.consumed_until(&d.tokens) } else { None };
+            // With timestamps: Whisper closed its last segment and opened another with no text, leaving the speech
+            // after the close for the next window. Without: it ended the text before the speech ended (the last
+            // word ends with more than `MIN_UNHEARD_SECS` of speech after it), so the rest gets a window of its own.
+            let (stopped_at, trailing_timestamp) = if d.repetition_at.is_some() {
+                (None, false)
+            } else if self.config.timestamps {
+                let at = self.consumed_until(&d.tokens);
+                (at, at.is_some())
+            } else {
+                let last_end = alignments[i].iter().rev().find(|x| !x.text.trim().is_empty()).map(|x| x.end);
+                (last_end.filter(|&t| w.speech_secs_after(t) >= MIN_UNHEARD_SECS), false)
+            };
             // Text decoded hot or cut out of a loop is not trusted as context for the next window.
             let context = (d.temperature <= PROMPT_RESET_TEMPERATURE && d.repetition_at.is_none()).then(|| {
-                let keep = if stopped_at.is_some() { d.tokens.len() - 1 } else { d.tokens.len() };
+                let keep = if trailing_timestamp { d.tokens.len() - 1 } else { d.tokens.len() };
                 d.tokens[..keep].iter().copied().filter(|&t| t != self.vocab.eot).collect()
             });
             outcomes.push(WindowOutcome { segments, stopped_at, context });
@@ -455,6 +510,9 @@ impl Whisper {
             p.extend(previous.iter().map(|&t| self.vocab.token(t).to_string()));
         }
         p.extend(self.sot_prompt(language));
+        if !self.config.timestamps {
+            p.push("<|notimestamps|>".to_string());
+        }
         p
     }
 

@@ -415,10 +415,11 @@ fn error_paths_name_the_file_and_the_fix() {
 
     // CUDA without the cuda feature; with it, on a machine without a usable GPU.
     let c = WhisperConfig { device: voxmill_asr::Device::Cuda, ..WhisperConfig::default() };
+    let cuda_built = cfg!(any(feature = "cuda", feature = "ct2-prebuilt"));
     match Whisper::load(&model_dir(), &c) {
-        Ok(_) if !cfg!(feature = "cuda") => panic!("CUDA loaded without the cuda feature"),
+        Ok(_) if !cuda_built => panic!("CUDA loaded without a CUDA build of CTranslate2"),
         Ok(_) => eprintln!("note: CUDA is usable here"),
-        Err(e) if cfg!(feature = "cuda") => {
+        Err(e) if cuda_built => {
             let m = e.to_string();
             assert!(m.contains("nvidia-smi") && m.contains("asr.device = \"cpu\""), "{m}");
         }

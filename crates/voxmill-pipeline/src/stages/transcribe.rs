@@ -16,7 +16,9 @@ impl Stage for Transcribe {
 
     fn version(&self) -> u32 {
         // 2: windows start where the previous decode stopped, prompted with the text before them.
-        2
+        // 3: without context, every window stands alone and windows are decoded batch_size at a time; without
+        //    timestamp tokens, speech after a window's last word is decoded again.
+        3
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
@@ -28,8 +30,15 @@ impl Stage for Transcribe {
         // runs that each start without context.
         let asr = &settings.asr;
         format!(
-            "{}|{}|{}|{}|{}|{}",
-            asr.model, asr.language, asr.compute_type, asr.beam_size, asr.batch_size, asr.condition_on_previous_text
+            "{}|{}|{}|{}|{}|{}|{:?}|{}",
+            asr.model,
+            asr.language,
+            asr.compute_type,
+            asr.beam_size,
+            asr.batch_size,
+            asr.condition_on_previous_text,
+            asr.temperatures,
+            asr.timestamps
         )
     }
 

@@ -1,5 +1,6 @@
-//! `voxmill bench asr`: voxmill's Whisper against faster-whisper on the same audio, model, beam size and
-//! compute type; prints both timings, the speed ratio and both word error rates.
+//! `voxmill bench asr`: voxmill's Whisper against faster-whisper (sequential and batched) on the same audio, model,
+//! beam size and compute type, each with its own Silero VAD and word timestamps; prints the timings, the speed
+//! ratios and the word error rates.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,12 +31,23 @@ pub struct BenchAsrArgs {
     /// Threads (both implementations); 0 = every core.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Windows voxmill decodes per generate call.
+    /// Windows decoded per generate call (voxmill and faster-whisper's batched pipeline).
     #[arg(long, default_value_t = WhisperConfig::default().batch_size)]
     pub batch_size: usize,
-    /// Decode each window without the text before it as prompt (both implementations).
+    /// Prompt each window with the text before it (voxmill and faster-whisper's sequential decoding; the
+    /// batched pipeline never does).
     #[arg(long)]
-    pub no_condition: bool,
+    pub condition: bool,
+    /// Temperatures voxmill tries until a window passes the thresholds, e.g. 0,0.2,0.4,0.6,0.8,1 (faster-whisper
+    /// sequential's fallback) [default: voxmill's, 0 only, as the batched pipeline].
+    #[arg(long, value_delimiter = ',')]
+    pub temperatures: Option<Vec<f32>>,
+    /// Let voxmill's Whisper emit segment timestamp tokens (faster-whisper sequential does, batched does not).
+    #[arg(long)]
+    pub timestamps: bool,
+    /// faster-whisper runs to compare with: sequential, batched, or both.
+    #[arg(long, value_delimiter = ',', default_value = "sequential,batched")]
+    pub reference: Vec<ReferenceMode>,
     /// Minutes of synthetic speech (espeak-ng) when no --audio is given.
     #[arg(long, default_value_t = 3.0)]
     pub minutes: f64,
@@ -56,6 +68,24 @@ pub struct BenchAsrArgs {
     /// a temporary folder, removed at the end).
     #[arg(long)]
     pub keep: Option<PathBuf>,
+}
+
+/// How faster-whisper decodes in a reference run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReferenceMode {
+    /// `WhisperModel.transcribe`: window after window, temperature fallback, timestamps.
+    Sequential,
+    /// `BatchedInferencePipeline`: VAD chunks decoded `--batch-size` at a time, no fallback.
+    Batched,
+}
+
+impl ReferenceMode {
+    fn as_str(self) -> &'static str {
+        match self {
+            ReferenceMode::Sequential => "sequential",
+            ReferenceMode::Batched => "batched",
+        }
+    }
 }
 
 /// Sentences the synthetic script is drawn from (cycled until it is long enough).
@@ -87,7 +117,12 @@ const SENTENCES: &[&str] = &[
 ];
 
 struct Side {
+    label: String,
     seconds: f64,
+    /// Of `seconds`, the VAD (voxmill only; faster-whisper does not say).
+    vad_seconds: Option<f64>,
+    /// Where voxmill's transcription time went.
+    timings: Option<voxmill_asr::Timings>,
     load_seconds: f64,
     text: String,
     wer: Option<WerResult>,
@@ -177,26 +212,57 @@ fn wav_secs(wav: &Path) -> Result<f64> {
 }
 
 fn voxmill_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Result<Side> {
+    let defaults = WhisperConfig::default();
     let config = WhisperConfig {
         beam_size: args.beam_size,
         compute_type: args.compute_type,
         device: args.device,
         threads: args.threads,
         batch_size: args.batch_size,
-        condition_on_previous_text: !args.no_condition,
-        ..WhisperConfig::default()
+        condition_on_previous_text: args.condition,
+        temperatures: args.temperatures.clone().unwrap_or(defaults.temperatures.clone()),
+        timestamps: args.timestamps,
+        ..defaults
     };
     let t0 = Instant::now();
     let model = Whisper::load(&model_dir(args), &config)?;
+    let vad_model = vad_model_dir()?;
+    let mut vad = voxmill_models::SileroVad::load(&vad_model)?;
     let load_seconds = t0.elapsed().as_secs_f64();
-    let secs = wav_secs(wav)?;
     let t1 = Instant::now();
-    // The whole file as one region: voxmill cuts it into ≤ 30 s windows at the quietest points, the way
-    // faster-whisper without VAD walks through it 30 s at a time.
-    let transcript = model.transcribe_file(wav, &[(0.0, secs)], &mut |_| {})?;
+    // Speech regions from voxmill's Silero VAD with `voxmill run`'s settings, as faster-whisper runs its own.
+    let run_vad = voxmill_project::Settings::default().vad;
+    let opts = voxmill_models::VadOptions {
+        threshold: run_vad.threshold,
+        min_speech_ms: run_vad.min_speech_ms,
+        min_silence_ms: run_vad.min_silence_ms,
+        speech_pad_ms: run_vad.speech_pad_ms,
+        ..voxmill_models::VadOptions::default()
+    };
+    let regions: Vec<(f64, f64)> =
+        vad.detect_file(wav, &opts, &mut |_| {})?.into_iter().map(|r| (r.start, r.end)).collect();
+    let vad_seconds = t1.elapsed().as_secs_f64();
+    let transcript = model.transcribe_file(wav, &regions, &mut |_| {})?;
     let seconds = t1.elapsed().as_secs_f64();
     let text = transcript.text();
-    Ok(Side { seconds, load_seconds, wer: script.map(|s| word_error_rate(s, &text)), text })
+    Ok(Side {
+        label: "voxmill".into(),
+        seconds,
+        vad_seconds: Some(vad_seconds),
+        timings: Some(transcript.timings),
+        load_seconds,
+        wer: script.map(|s| word_error_rate(s, &text)),
+        text,
+    })
+}
+
+fn vad_model_dir() -> Result<PathBuf> {
+    let resolver = voxmill_models::Resolver::from_env(true);
+    let setting = voxmill_project::Settings::default().vad.model;
+    resolver
+        .resolve(&setting, None, &mut |_, _| {})
+        .map(|m| m.path)
+        .with_context(|| format!("voxmill's VAD model {setting} is not installed (scripts/setup.sh installs it)"))
 }
 
 /// The script that runs a benchmark's Python reference: the one given, else `scripts/<name>` of the checkout we run
@@ -212,7 +278,7 @@ pub(super) fn reference_script(given: Option<&PathBuf>, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts").join(name)
 }
 
-fn reference_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Result<Side> {
+fn reference_side(args: &BenchAsrArgs, mode: ReferenceMode, wav: &Path, script: Option<&str>) -> Result<Side> {
     let runner = reference_script(args.reference_runner.as_ref(), "bench-asr.sh");
     let threads =
         if args.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { args.threads };
@@ -225,7 +291,9 @@ fn reference_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Resu
         .env("VOXMILL_BENCH_COMPUTE", args.compute_type.to_string())
         .env("VOXMILL_BENCH_DEVICE", args.device.to_string())
         .env("VOXMILL_BENCH_THREADS", threads.to_string())
-        .env("VOXMILL_BENCH_CONDITION", if args.no_condition { "0" } else { "1" })
+        .env("VOXMILL_BENCH_CONDITION", if args.condition { "1" } else { "0" })
+        .env("VOXMILL_BENCH_MODE", mode.as_str())
+        .env("VOXMILL_BENCH_BATCH", args.batch_size.to_string())
         .output()
         .with_context(|| format!("cannot run {}", runner.display()))?;
     if !out.status.success() {
@@ -240,6 +308,9 @@ fn reference_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Resu
     let v: serde_json::Value = serde_json::from_str(line)?;
     let text = v["text"].as_str().unwrap_or_default().to_string();
     Ok(Side {
+        label: format!("faster-whisper {}", mode.as_str()),
+        vad_seconds: None,
+        timings: None,
         seconds: v["seconds"].as_f64().unwrap_or(f64::NAN),
         load_seconds: v["load_seconds"].as_f64().unwrap_or(f64::NAN),
         wer: script.map(|s| word_error_rate(s, &text)),
@@ -283,32 +354,39 @@ pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
     let audio_secs = wav_secs(&wav)?;
     if mode == Mode::Human {
         eprintln!(
-            "Benchmarking on {:.1} s of audio, model {}, beam {}, compute {}, device {}",
+            "Benchmarking on {:.1} s of audio, model {}, beam {}, compute {}, device {}, batch {}",
             audio_secs,
             model_dir(args).display(),
             args.beam_size,
             args.compute_type,
-            args.device
+            args.device,
+            args.batch_size
         );
     }
-    let ours = voxmill_side(args, &wav, script.as_deref())?;
-    let reference = if args.skip_reference { None } else { Some(reference_side(args, &wav, script.as_deref())?) };
-    let ratio = reference.as_ref().map(|r| r.seconds / ours.seconds);
+    let mut sides = vec![voxmill_side(args, &wav, script.as_deref())?];
+    if !args.skip_reference {
+        for &m in &args.reference {
+            sides.push(reference_side(args, m, &wav, script.as_deref())?);
+        }
+    }
+    let ours = sides[0].seconds;
     if args.keep.is_some() {
-        for (name, side) in [("voxmill.txt", Some(&ours)), ("faster-whisper.txt", reference.as_ref())] {
-            if let Some(side) = side {
-                let path = dir.join(name);
-                std::fs::write(&path, &side.text).with_context(|| format!("cannot write {}", path.display()))?;
-            }
+        for side in &sides {
+            let path = dir.join(format!("{}.txt", side.label.replace(' ', "-")));
+            std::fs::write(&path, &side.text).with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
     match mode {
         Mode::Json => {
             let side = |s: &Side| {
                 serde_json::json!({
+                    "name": s.label,
                     "seconds": s.seconds,
+                    "vad_seconds": s.vad_seconds,
+                    "timings": s.timings,
                     "load_seconds": s.load_seconds,
                     "realtime_factor": audio_secs / s.seconds,
+                    "speed_ratio": s.seconds / ours,
                     "wer": s.wer.map(|w| w.wer),
                     "wer_detail": s.wer,
                     "text": s.text,
@@ -323,36 +401,38 @@ pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
                     "beam_size": args.beam_size,
                     "compute_type": args.compute_type.to_string(),
                     "device": args.device.to_string(),
-                    "voxmill": side(&ours),
-                    "faster_whisper": reference.as_ref().map(side),
-                    "speed_ratio": ratio,
+                    "batch_size": args.batch_size,
+                    "runs": sides.iter().map(side).collect::<Vec<_>>(),
                 })
             );
         }
         Mode::Quiet => {}
         Mode::Human => {
-            println!("audio            {audio_secs:.1} s");
-            println!(
-                "voxmill          {:.2} s ({:.1}x real time; load {:.2} s)  WER {}",
-                ours.seconds,
-                audio_secs / ours.seconds,
-                ours.load_seconds,
-                wer_text(&ours.wer)
-            );
-            if let Some(r) = &reference {
+            println!("audio                     {audio_secs:.1} s");
+            for s in &sides {
+                let vad = s.vad_seconds.map(|v| format!(", VAD {v:.2} s")).unwrap_or_default();
                 println!(
-                    "faster-whisper   {:.2} s ({:.1}x real time; load {:.2} s)  WER {}",
-                    r.seconds,
-                    audio_secs / r.seconds,
-                    r.load_seconds,
-                    wer_text(&r.wer)
+                    "{:<25} {:.2} s ({:.1}x real time; load {:.2} s{vad})  WER {}",
+                    s.label,
+                    s.seconds,
+                    audio_secs / s.seconds,
+                    s.load_seconds,
+                    wer_text(&s.wer)
+                );
+                if let Some(t) = &s.timings {
+                    println!("{:<25} {}", "", t.summary());
+                }
+            }
+            for s in &sides[1..] {
+                println!(
+                    "speed ratio vs {:<10} {:.2} ({} time / voxmill time; > 1 = voxmill faster)",
+                    s.label.trim_start_matches("faster-whisper "),
+                    s.seconds / ours,
+                    s.label
                 );
             }
-            if let Some(x) = ratio {
-                println!("speed ratio      {x:.2} (faster-whisper time / voxmill time; > 1 = voxmill faster)");
-            }
             if args.keep.is_some() {
-                println!("kept             {}", dir.display());
+                println!("kept                      {}", dir.display());
             }
         }
     }

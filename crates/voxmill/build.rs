@@ -1,0 +1,9 @@
+//! Gives the voxmill binary and its tests the run-time path to the prebuilt CTranslate2 library that
+//! voxmill-asr links: the folder setup.sh unpacked it into, then `lib/` beside the binary (for a copied install).
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=DEP_VOXMILL_CTRANSLATE2_LIB_DIR");
+    if let Ok(dir) = std::env::var("DEP_VOXMILL_CTRANSLATE2_LIB_DIR") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}:$ORIGIN/lib:$ORIGIN/../lib");
+    }
+}
