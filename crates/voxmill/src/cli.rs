@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use voxmill_asr::{ComputeType, Device};
 
 /// voxmill turns hours of raw speech into clean, transcribed, speaker-labelled clip datasets.
 #[derive(Debug, Parser)]
@@ -26,6 +27,20 @@ pub struct GlobalArgs {
     /// Print machine-readable JSON lines on stdout (events, then a summary object) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+impl GlobalArgs {
+    /// The output these flags ask for.
+    pub fn mode(&self) -> crate::mode::Mode {
+        use crate::mode::Mode;
+        if self.json {
+            Mode::Json
+        } else if self.quiet {
+            Mode::Quiet
+        } else {
+            Mode::Human
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,10 +150,10 @@ pub enum EvalCommand {
 pub enum BenchCommand {
     /// Time voxmill's Whisper against faster-whisper on the same audio, model, beam size and compute type,
     /// and compare their word error rates.
-    Asr(crate::commands::bench::BenchAsrArgs),
+    Asr(BenchAsrArgs),
     /// Time voxmill's diarization (`voxmill run --until identify`) against the Resemblyzer + scikit-learn glue
     /// users write, on the same audio, and compare their diarization error rates against a reference RTTM.
-    Diarize(crate::commands::bench_diarize::BenchDiarizeArgs),
+    Diarize(BenchDiarizeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,4 +187,108 @@ pub struct RunArgs {
     /// Stop after this stage (and the stages it needs); no export. E.g. `--until identify` to diarize only.
     #[arg(long, value_name = "STAGE")]
     pub until: Option<String>,
+}
+
+/// Options of `voxmill bench asr`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchAsrArgs {
+    /// CTranslate2 Whisper model folder [default: $VOXMILL_HOME/models/whisper-tiny.en].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Beam size (both implementations).
+    #[arg(long, default_value_t = 5)]
+    pub beam_size: usize,
+    /// default, int8, float16 or float32 (both implementations).
+    #[arg(long, default_value = "default")]
+    pub compute_type: ComputeType,
+    /// cpu or cuda (both implementations; cuda needs a voxmill built with `--features voxmill/cuda`).
+    #[arg(long, default_value = "cpu")]
+    pub device: Device,
+    /// Threads (both implementations); 0 = every core.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Windows decoded per generate call (voxmill and faster-whisper's batched pipeline).
+    #[arg(long, default_value_t = voxmill_asr::WhisperConfig::default().batch_size)]
+    pub batch_size: usize,
+    /// Prompt each window with the text before it (voxmill and faster-whisper's sequential decoding; the
+    /// batched pipeline never does).
+    #[arg(long)]
+    pub condition: bool,
+    /// Temperatures voxmill tries until a window passes the thresholds, e.g. 0,0.2,0.4,0.6,0.8,1 (faster-whisper
+    /// sequential's fallback) [default: voxmill's, 0 only, as the batched pipeline].
+    #[arg(long, value_delimiter = ',')]
+    pub temperatures: Option<Vec<f32>>,
+    /// Let voxmill's Whisper emit segment timestamp tokens (faster-whisper sequential does, batched does not).
+    #[arg(long)]
+    pub timestamps: bool,
+    /// faster-whisper runs to compare with: sequential, batched, or both.
+    #[arg(long, value_delimiter = ',', default_value = "sequential,batched")]
+    pub reference: Vec<ReferenceMode>,
+    /// Minutes of synthetic speech (espeak-ng) when no --audio is given.
+    #[arg(long, default_value_t = 3.0)]
+    pub minutes: f64,
+    /// Your own recording (any format sox reads; converted to 16 kHz mono first unless it already is a 16 kHz mono
+    /// 16-bit WAV).
+    #[arg(long)]
+    pub audio: Option<PathBuf>,
+    /// The reference transcript of --audio (plain text), for the word error rates.
+    #[arg(long, requires = "audio")]
+    pub script: Option<PathBuf>,
+    /// Only time voxmill (no faster-whisper).
+    #[arg(long)]
+    pub skip_reference: bool,
+    /// The reference runner [default: scripts/bench-asr.sh of this source tree].
+    #[arg(long)]
+    pub reference_runner: Option<PathBuf>,
+    /// Keep the audio, the script and both transcripts (voxmill.txt, faster-whisper.txt) in this folder (default:
+    /// a temporary folder, removed at the end).
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+}
+
+/// How faster-whisper decodes in a reference run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReferenceMode {
+    /// `WhisperModel.transcribe`: window after window, temperature fallback, timestamps.
+    Sequential,
+    /// `BatchedInferencePipeline`: VAD chunks decoded `--batch-size` at a time, no fallback.
+    Batched,
+}
+
+impl ReferenceMode {
+    /// The name the reference runner takes (VOXMILL_BENCH_MODE).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReferenceMode::Sequential => "sequential",
+            ReferenceMode::Batched => "batched",
+        }
+    }
+}
+
+/// Options of `voxmill bench diarize`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchDiarizeArgs {
+    /// The recording (any format sox reads; both sides get the same 16 kHz mono WAV made from it).
+    /// scripts/bench-diarize.sh makes a synthetic conversation when you have none.
+    #[arg(long)]
+    pub audio: PathBuf,
+    /// The true speaker turns of --audio (NIST RTTM), for the diarization error rates.
+    #[arg(long)]
+    pub rttm: PathBuf,
+    /// Seconds around each reference boundary left out of scoring.
+    #[arg(long, default_value_t = 0.25)]
+    pub collar: f64,
+    /// PyTorch threads of the reference; 0 = every core (PyTorch's own default). On a busy machine one thread can be
+    /// several times faster: PyTorch's worker threads wait for each other when one of them is not running.
+    #[arg(long, default_value_t = 0)]
+    pub reference_threads: usize,
+    /// Only time voxmill (no Python reference).
+    #[arg(long)]
+    pub skip_reference: bool,
+    /// The reference runner [default: scripts/bench-diarize.sh of this source tree].
+    #[arg(long)]
+    pub reference_runner: Option<PathBuf>,
+    /// Keep the voxmill project and both RTTMs in this folder (default: a temporary folder, removed at the end).
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
 }

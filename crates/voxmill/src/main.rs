@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod format;
+mod mode;
 mod ui;
 
 use clap::Parser;

@@ -9,28 +9,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use voxmill_pipeline::{Event, Reporter};
 
-use crate::cli::GlobalArgs;
 use crate::format::hms;
-
-/// Which kind of output the user asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Human,
-    Json,
-    Quiet,
-}
-
-impl Mode {
-    pub fn from_args(args: &GlobalArgs) -> Mode {
-        if args.json {
-            Mode::Json
-        } else if args.quiet {
-            Mode::Quiet
-        } else {
-            Mode::Human
-        }
-    }
-}
+use crate::mode::Mode;
 
 /// Builds the reporter for a mode.
 pub fn reporter(mode: Mode) -> Box<dyn Reporter> {

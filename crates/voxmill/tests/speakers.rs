@@ -585,7 +585,8 @@ fn recheck_flags_misfiled_clips_and_moves_them_back() {
     assert_eq!(exported_ids(&p), unflagged(&p));
 
     // File three clips under a wrong speaker, as a bad identification would: a clip of joe under slt, one of
-    // en-us+f3 under awb, one of rms under slt. Each is the median-length correct, unflagged clip of its voice.
+    // en-us+f3 under awb, one of rms under slt. Each is the upper-quartile-length correct, unflagged clip of its voice
+    // (long enough for a steady embedding: a 3 s clip of a voice can sit closer to no speaker than the threshold).
     let rows = clips(&p);
     let conn = rusqlite::Connection::open(p.join("voxmill.db")).unwrap();
     let mut misfiled = BTreeMap::new();
@@ -596,7 +597,7 @@ fn recheck_flags_misfiled_clips_and_moves_them_back() {
             .filter(|c| c.speaker == label && c.flag.is_none() && true_speaker(f, c).as_ref() == Some(&label))
             .collect();
         candidates.sort_by(|a, b| (a.end - a.start).total_cmp(&(b.end - b.start)));
-        let clip = candidates[candidates.len() / 2];
+        let clip = candidates[candidates.len() * 3 / 4];
         let path = format!("clips/{wrong}/{}.wav", clip.name);
         conn.execute("UPDATE clips SET speaker = ?1, path = ?2 WHERE name = ?3", [&wrong, &path, &clip.name]).unwrap();
         std::fs::rename(p.join(&clip.path), p.join(&path)).unwrap();

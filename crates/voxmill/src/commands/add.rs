@@ -6,7 +6,8 @@ use voxmill_project::Project;
 
 use super::Outcome;
 use crate::format::hms;
-use crate::ui::{Mode, reporter};
+use crate::mode::Mode;
+use crate::ui::reporter;
 
 /// `voxmill add`: registers inputs and prints what happened to each.
 pub fn add(project_dir: &Path, inputs: &[PathBuf], mode: Mode) -> Result<Outcome> {

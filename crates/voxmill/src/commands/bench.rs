@@ -8,85 +8,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use voxmill_asr::wer::{WerResult, word_error_rate};
-use voxmill_asr::{ComputeType, Device, Whisper, WhisperConfig};
+use voxmill_asr::{Whisper, WhisperConfig};
 
 use super::Outcome;
-use crate::ui::Mode;
-
-/// Options of `voxmill bench asr`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct BenchAsrArgs {
-    /// CTranslate2 Whisper model folder [default: $VOXMILL_HOME/models/whisper-tiny.en].
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    /// Beam size (both implementations).
-    #[arg(long, default_value_t = 5)]
-    pub beam_size: usize,
-    /// default, int8, float16 or float32 (both implementations).
-    #[arg(long, default_value = "default")]
-    pub compute_type: ComputeType,
-    /// cpu or cuda (both implementations; cuda needs a voxmill built with `--features voxmill/cuda`).
-    #[arg(long, default_value = "cpu")]
-    pub device: Device,
-    /// Threads (both implementations); 0 = every core.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Windows decoded per generate call (voxmill and faster-whisper's batched pipeline).
-    #[arg(long, default_value_t = WhisperConfig::default().batch_size)]
-    pub batch_size: usize,
-    /// Prompt each window with the text before it (voxmill and faster-whisper's sequential decoding; the
-    /// batched pipeline never does).
-    #[arg(long)]
-    pub condition: bool,
-    /// Temperatures voxmill tries until a window passes the thresholds, e.g. 0,0.2,0.4,0.6,0.8,1 (faster-whisper
-    /// sequential's fallback) [default: voxmill's, 0 only, as the batched pipeline].
-    #[arg(long, value_delimiter = ',')]
-    pub temperatures: Option<Vec<f32>>,
-    /// Let voxmill's Whisper emit segment timestamp tokens (faster-whisper sequential does, batched does not).
-    #[arg(long)]
-    pub timestamps: bool,
-    /// faster-whisper runs to compare with: sequential, batched, or both.
-    #[arg(long, value_delimiter = ',', default_value = "sequential,batched")]
-    pub reference: Vec<ReferenceMode>,
-    /// Minutes of synthetic speech (espeak-ng) when no --audio is given.
-    #[arg(long, default_value_t = 3.0)]
-    pub minutes: f64,
-    /// Your own recording (any format sox reads; converted to 16 kHz mono first unless it already is a 16 kHz mono
-    /// 16-bit WAV).
-    #[arg(long)]
-    pub audio: Option<PathBuf>,
-    /// The reference transcript of --audio (plain text), for the word error rates.
-    #[arg(long, requires = "audio")]
-    pub script: Option<PathBuf>,
-    /// Only time voxmill (no faster-whisper).
-    #[arg(long)]
-    pub skip_reference: bool,
-    /// The reference runner [default: scripts/bench-asr.sh of this source tree].
-    #[arg(long)]
-    pub reference_runner: Option<PathBuf>,
-    /// Keep the audio, the script and both transcripts (voxmill.txt, faster-whisper.txt) in this folder (default:
-    /// a temporary folder, removed at the end).
-    #[arg(long)]
-    pub keep: Option<PathBuf>,
-}
-
-/// How faster-whisper decodes in a reference run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReferenceMode {
-    /// `WhisperModel.transcribe`: window after window, temperature fallback, timestamps.
-    Sequential,
-    /// `BatchedInferencePipeline`: VAD chunks decoded `--batch-size` at a time, no fallback.
-    Batched,
-}
-
-impl ReferenceMode {
-    fn as_str(self) -> &'static str {
-        match self {
-            ReferenceMode::Sequential => "sequential",
-            ReferenceMode::Batched => "batched",
-        }
-    }
-}
+use super::bench_common::{reference_script, work_dir};
+use crate::cli::{BenchAsrArgs, ReferenceMode};
+use crate::mode::Mode;
 
 /// Sentences the synthetic script is drawn from (cycled until it is long enough).
 const SENTENCES: &[&str] = &[
@@ -265,19 +192,6 @@ fn vad_model_dir() -> Result<PathBuf> {
         .with_context(|| format!("voxmill's VAD model {setting} is not installed (scripts/setup.sh installs it)"))
 }
 
-/// The script that runs a benchmark's Python reference: the one given, else `scripts/<name>` of the checkout we run
-/// in, else of the checkout this binary was built from.
-pub(super) fn reference_script(given: Option<&PathBuf>, name: &str) -> PathBuf {
-    if let Some(p) = given {
-        return p.clone();
-    }
-    let local = Path::new("scripts").join(name);
-    if local.is_file() {
-        return local;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts").join(name)
-}
-
 fn reference_side(args: &BenchAsrArgs, mode: ReferenceMode, wav: &Path, script: Option<&str>) -> Result<Side> {
     let runner = reference_script(args.reference_runner.as_ref(), "bench-asr.sh");
     let threads =
@@ -329,21 +243,6 @@ fn wer_text(w: &Option<WerResult>) -> String {
             w.reference_words
         ),
         None => "n/a (no script)".to_string(),
-    }
-}
-
-/// The folder a benchmark works in: `keep` (created if needed), else a temporary folder removed when the returned
-/// guard is dropped.
-pub(super) fn work_dir(keep: Option<&Path>) -> Result<(PathBuf, Option<tempfile::TempDir>)> {
-    match keep {
-        Some(d) => {
-            std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
-            Ok((d.to_path_buf(), None))
-        }
-        None => {
-            let temp = tempfile::tempdir()?;
-            Ok((temp.path().to_path_buf(), Some(temp)))
-        }
     }
 }
 

@@ -16,35 +16,8 @@ use voxmill_diarize::{DerReport, rttm};
 use voxmill_project::settings::DiarizeSettings;
 
 use super::Outcome;
-use crate::ui::Mode;
-
-/// Options of `voxmill bench diarize`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct BenchDiarizeArgs {
-    /// The recording (any format sox reads; both sides get the same 16 kHz mono WAV made from it).
-    /// scripts/bench-diarize.sh makes a synthetic conversation when you have none.
-    #[arg(long)]
-    pub audio: PathBuf,
-    /// The true speaker turns of --audio (NIST RTTM), for the diarization error rates.
-    #[arg(long)]
-    pub rttm: PathBuf,
-    /// Seconds around each reference boundary left out of scoring.
-    #[arg(long, default_value_t = 0.25)]
-    pub collar: f64,
-    /// PyTorch threads of the reference; 0 = every core (PyTorch's own default). On a busy machine one thread can be
-    /// several times faster: PyTorch's worker threads wait for each other when one of them is not running.
-    #[arg(long, default_value_t = 0)]
-    pub reference_threads: usize,
-    /// Only time voxmill (no Python reference).
-    #[arg(long)]
-    pub skip_reference: bool,
-    /// The reference runner [default: scripts/bench-diarize.sh of this source tree].
-    #[arg(long)]
-    pub reference_runner: Option<PathBuf>,
-    /// Keep the voxmill project and both RTTMs in this folder (default: a temporary folder, removed at the end).
-    #[arg(long)]
-    pub keep: Option<PathBuf>,
-}
+use crate::cli::BenchDiarizeArgs;
+use crate::mode::Mode;
 
 /// What one side did: its time and its scored turns.
 struct Side {
@@ -171,7 +144,7 @@ fn voxmill_side(args: &BenchDiarizeArgs, wav: &Path, dir: &Path) -> Result<Voxmi
 /// The Python reference through `bench-diarize.sh --reference WAV OUT.rttm`, with voxmill's window, hop and
 /// threshold.
 fn reference_side(args: &BenchDiarizeArgs, wav: &Path, dir: &Path) -> Result<Reference> {
-    let runner = super::bench::reference_script(args.reference_runner.as_ref(), "bench-diarize.sh");
+    let runner = super::bench_common::reference_script(args.reference_runner.as_ref(), "bench-diarize.sh");
     let settings = DiarizeSettings::default();
     let threads = match args.reference_threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -229,7 +202,7 @@ fn der_json(s: &Side) -> serde_json::Value {
 pub fn bench_diarize(args: &BenchDiarizeArgs, mode: Mode) -> Result<Outcome> {
     let truth =
         speakers_in(&args.rttm).with_context(|| format!("cannot read the reference {}", args.rttm.display()))?;
-    let (dir, _temp) = super::bench::work_dir(args.keep.as_deref())?;
+    let (dir, _temp) = super::bench_common::work_dir(args.keep.as_deref())?;
     let wav = prepare_audio(&args.audio, &dir)?;
     let audio_secs = wav_secs(&wav)?;
     if mode == Mode::Human {

@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use voxmill_diarize::{DerError, DerReport, FileToScore, Mapping, rttm, uem};
 
 use super::Outcome;
-use crate::ui::Mode;
+use crate::mode::Mode;
 
 /// How `voxmill eval der` scores, beyond the two RTTM files.
 #[derive(Debug, Clone, Default)]

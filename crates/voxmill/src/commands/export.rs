@@ -7,7 +7,7 @@ use voxmill_project::Project;
 
 use super::Outcome;
 use crate::format::{hms, hours};
-use crate::ui::Mode;
+use crate::mode::Mode;
 
 /// `voxmill export`: writes the project's clips as one dataset format.
 pub fn export(project_dir: &Path, format: &str, mode: Mode) -> Result<Outcome> {

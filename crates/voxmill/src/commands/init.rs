@@ -4,7 +4,7 @@ use anyhow::Result;
 use voxmill_project::Project;
 
 use super::Outcome;
-use crate::ui::Mode;
+use crate::mode::Mode;
 
 /// `voxmill init`: creates the project and says what to do next.
 pub fn init(dir: &Path, mode: Mode) -> Result<Outcome> {

@@ -1,8 +1,9 @@
 //! One module per command.
 
 mod add;
-pub mod bench;
-pub mod bench_diarize;
+mod bench;
+mod bench_common;
+mod bench_diarize;
 mod eval;
 mod export;
 mod init;
@@ -15,7 +16,6 @@ mod status;
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, EvalCommand, ModelsCommand};
-use crate::ui::Mode;
 
 /// How a command that ran ended; the process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub enum Outcome {
 }
 
 pub fn dispatch(cli: Cli) -> Result<Outcome> {
-    let mode = Mode::from_args(&cli.global);
+    let mode = cli.global.mode();
     match cli.command {
         Command::Init { project } => init::init(&project, mode),
         Command::Add { project, inputs } => add::add(&project, &inputs, mode),

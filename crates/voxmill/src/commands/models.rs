@@ -2,7 +2,7 @@ use anyhow::Result;
 use voxmill_models::{Resolver, known_models};
 
 use super::Outcome;
-use crate::ui::Mode;
+use crate::mode::Mode;
 
 /// `voxmill models list`: every model voxmill knows, whether it is on this machine, and where.
 pub fn list(mode: Mode) -> Result<Outcome> {

@@ -10,7 +10,8 @@ use voxmill_project::Project;
 use super::Outcome;
 use crate::cli::RunArgs;
 use crate::format::{hms, hours};
-use crate::ui::{Mode, reporter};
+use crate::mode::Mode;
+use crate::ui::reporter;
 
 /// `voxmill run`: open or create the project, add any audio given, bring every stage up to date, summarise.
 pub fn run(args: &RunArgs, mode: Mode) -> Result<Outcome> {

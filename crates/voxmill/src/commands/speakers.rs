@@ -10,7 +10,7 @@ use voxmill_project::speakers::ClipMove;
 use super::Outcome;
 use crate::cli::SpeakersCommand;
 use crate::format::hms;
-use crate::ui::Mode;
+use crate::mode::Mode;
 
 /// Runs one `speakers` subcommand.
 pub fn speakers(project_dir: &Path, command: SpeakersCommand, mode: Mode) -> Result<Outcome> {

@@ -7,7 +7,7 @@ use voxmill_project::Project;
 
 use super::Outcome;
 use crate::format::{hms, hours};
-use crate::ui::Mode;
+use crate::mode::Mode;
 
 /// Clip length histogram buckets (seconds, upper bounds).
 const BUCKETS: &[f64] = &[1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0, 20.0, 25.0, 30.0, f64::INFINITY];

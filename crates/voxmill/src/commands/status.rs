@@ -7,7 +7,7 @@ use voxmill_project::Project;
 
 use super::Outcome;
 use crate::format::{hms, short_duration};
-use crate::ui::Mode;
+use crate::mode::Mode;
 
 /// `voxmill status`: a table of recordings × stages (with how long each finished stage took), then the reason for
 /// each failure.
