@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::ProjectError;
+use crate::word_yield::{WordYield, write_word_yield};
 
 /// Schema migrations; entry `i` takes the schema from version `i` to `i + 1`. Never edit one that has shipped.
 const MIGRATIONS: &[&str] = &[
@@ -145,6 +146,19 @@ ALTER TABLE clips ADD COLUMN flag TEXT;
 "#,
     r#"
 ALTER TABLE local_speakers ADD COLUMN channel INTEGER;
+"#,
+    r#"
+CREATE TABLE word_yield (
+    recording_id  INTEGER PRIMARY KEY REFERENCES recordings(id) ON DELETE CASCADE,
+    asr_words     INTEGER NOT NULL,
+    clip_words    INTEGER NOT NULL,
+    too_short     INTEGER NOT NULL,
+    too_long      INTEGER NOT NULL,
+    overlap       INTEGER NOT NULL,
+    no_speaker    INTEGER NOT NULL,
+    untranscribed INTEGER NOT NULL,
+    CHECK (asr_words = clip_words + too_short + too_long + overlap + no_speaker + untranscribed)
+);
 "#,
 ];
 
@@ -311,7 +325,11 @@ pub enum StageRows {
         segments: Vec<SegmentRow>,
         words: Vec<WordRow>,
     },
-    Clips(Vec<ClipRow>),
+    /// The clips of a recording and what became of every word of its transcript.
+    Clips {
+        clips: Vec<ClipRow>,
+        words: WordYield,
+    },
 }
 
 impl Catalog {
@@ -718,7 +736,8 @@ fn write_rows(tx: &Connection, rec: i64, rows: &StageRows) -> rusqlite::Result<(
                 ins.execute(params![rec, i as i64, w.start, w.end, w.speaker, embedding_blob(&w.embedding)])?;
             }
         }
-        StageRows::Clips(clips) => {
+        StageRows::Clips { clips, words } => {
+            write_word_yield(tx, rec, words)?;
             tx.execute("DELETE FROM clips WHERE recording_id = ?1", [rec])?;
             let mut ins = tx.prepare("INSERT INTO clips VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
             for (i, c) in clips.iter().enumerate() {

@@ -11,6 +11,7 @@ mod lock;
 mod project;
 pub mod settings;
 pub mod speakers;
+pub mod word_yield;
 
 pub use catalog::{
     Catalog, ClipRow, Diarization, LocalSpeakerRow, NewRecording, Recording, SegmentRow, SilenceRow, SpeakerWindowRow,
@@ -21,3 +22,4 @@ pub use layout::Layout;
 pub use lock::ProjectLock;
 pub use project::Project;
 pub use settings::Settings;
+pub use word_yield::{DropReason, WordYield};

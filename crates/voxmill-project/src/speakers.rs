@@ -674,7 +674,8 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, clip.name.as_bytes()).unwrap();
         }
-        c.record_done(a, "segment", "f", "{}", 0.0, &StageRows::Clips(clips)).unwrap();
+        c.record_done(a, "segment", "f", "{}", 0.0, &StageRows::Clips { clips, words: crate::WordYield::default() })
+            .unwrap();
 
         c.rename_speaker("spk001", "Alice").unwrap();
         assert!(c.rename_speaker("spk002", "Alice").is_err());

@@ -1,15 +1,16 @@
 //! Segment: plan single-utterance, single-speaker clips from the words, the speaker turns and the silences, then cut
 //! them from the original-quality source at the dataset sample rate, in one streaming pass, into the folder of each
-//! clip's project speaker.
+//! clip's project speaker. What became of every word of the transcript (in a clip, or dropped and why) is stored
+//! with the clips as the recording's yield.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use voxmill_audio::{ClipSpec, write_clips};
+use voxmill_audio::{ClipSpec, SilenceOptions, detect_silences, write_clips};
 use voxmill_project::atomic::AtomicOutput;
-use voxmill_project::{ClipRow, Layout, StageRows, TurnRow, WordRow};
+use voxmill_project::{ClipRow, DropReason, Layout, SilenceRow, StageRows, TurnRow, WordRow};
 
-use crate::cutting::{CutOptions, plan_speaker_clips};
+use crate::cutting::{CutOptions, SHORT_SILENCE_MS, WordSpeaker, plan_speaker_clips, quiet_spans};
 use crate::{Stage, StageContext, StageError, StageOutput};
 
 /// The segment stage.
@@ -21,7 +22,9 @@ impl Stage for Segment {
     }
 
     fn version(&self) -> u32 {
-        2
+        // 3: cuts also in the VAD's gaps and, next to untranscribed speech, in short silences or around the words
+        // next to it; the yield is stored.
+        3
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
@@ -29,7 +32,8 @@ impl Stage for Segment {
     }
 
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
-        format!("{:?} exclude_overlaps={}", settings.segment, settings.diarize.exclude_overlaps)
+        // The silence settings: short silences are found with the same floor as the vad stage's.
+        format!("{:?} exclude_overlaps={} {:?}", settings.segment, settings.diarize.exclude_overlaps, settings.silence)
     }
 
     fn outputs(&self, ctx: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
@@ -40,7 +44,8 @@ impl Stage for Segment {
         let rec = ctx.recording;
         let seg = &ctx.settings.segment;
         let words = ctx.catalog.words(rec.id)?;
-        let silences = ctx.catalog.silences(rec.id)?;
+        let quiet =
+            quiet_spans(&ctx.catalog.silences(rec.id)?, &ctx.catalog.speech_regions(rec.id)?, rec.duration_secs);
         let opts = CutOptions {
             min_secs: seg.min_secs,
             max_secs: seg.max_secs,
@@ -51,7 +56,25 @@ impl Stage for Segment {
         let turns = ctx.catalog.turns(rec.id)?;
         let overlaps = if ctx.settings.diarize.exclude_overlaps { ctx.catalog.overlaps(rec.id)? } else { Vec::new() };
         let speakers = word_speakers(&words, &turns, &overlaps);
-        let plan = plan_speaker_clips(&words, &speakers, &silences, rec.duration_secs, &opts);
+        let mut plan = plan_speaker_clips(&words, &speakers, &quiet, &[], rec.duration_secs, &opts);
+        if plan.dropped.iter().any(|(_, reason)| *reason == DropReason::Untranscribed) {
+            // Only then is the audio read again, for the short silences that can part a sentence from
+            // untranscribed speech right next to it.
+            let short_opts = SilenceOptions {
+                floor_db: ctx.settings.silence.floor_db,
+                min_silence_ms: SHORT_SILENCE_MS,
+                adaptive_margin_db: Some(ctx.settings.silence.noise_margin_db).filter(|m| *m > 0.0),
+                ..SilenceOptions::default()
+            };
+            let short: Vec<SilenceRow> =
+                detect_silences(&ctx.layout.working_audio(&rec.name), &short_opts, &mut |_| {})?
+                    .into_iter()
+                    .map(|s| SilenceRow { start: s.start, end: s.end, rms_db: f64::from(s.rms_db) })
+                    .collect();
+            plan = plan_speaker_clips(&words, &speakers, &quiet, &short, rec.duration_secs, &opts);
+        }
+        let word_yield = plan.word_yield(words.len());
+        debug_assert!(word_yield.is_balanced(), "{word_yield:?}");
         let project_speakers = ctx.catalog.recording_speakers(rec.id)?;
         // Speakers found on a channel of their own are cut from that channel.
         let channel_of: std::collections::HashMap<u32, Option<u16>> =
@@ -100,26 +123,30 @@ impl Stage for Segment {
         }
 
         let clip_secs: f64 = rows.iter().map(|r| r.end - r.start).fold(0.0, |a, x| a + x); // not sum(): an empty sum is -0.0
+        let dropped: serde_json::Map<String, serde_json::Value> =
+            DropReason::ALL.iter().map(|r| (r.name().to_string(), word_yield.dropped(*r).into())).collect();
         let summary = serde_json::json!({
             "clips": rows.len(),
             "clip_secs": clip_secs,
-            "dropped_too_short": plan.dropped_too_short,
-            "dropped_uncuttable": plan.dropped_uncuttable,
-            "dropped_overlap": plan.dropped_overlap,
-            "dropped_untranscribed": plan.dropped_untranscribed,
-            "dropped_words": plan.dropped_words,
+            "asr_words": word_yield.asr_words,
+            "clip_words": word_yield.clip_words,
+            "dropped_words": dropped,
         });
         let keep: HashSet<PathBuf> = rows.iter().map(|r| ctx.layout.resolve(&r.path)).collect();
         let clips_dir = ctx.layout.clips_dir();
         let prefix = format!("{}-", rec.name);
         let after_commit = Box::new(move || remove_stale_clips(&clips_dir, &prefix, &keep));
-        Ok(StageOutput { summary, rows: StageRows::Clips(rows), after_commit: Some(after_commit) })
+        Ok(StageOutput {
+            summary,
+            rows: StageRows::Clips { clips: rows, words: word_yield },
+            after_commit: Some(after_commit),
+        })
     }
 }
 
-/// Who speaks each word: the turn it overlaps most (the nearest turn when it overlaps none), or `None` when most of
-/// it lies where speakers overlap or no turn is near (speech the diarization did not find is left out).
-fn word_speakers(words: &[WordRow], turns: &[TurnRow], overlaps: &[(f64, f64)]) -> Vec<Option<u32>> {
+/// Who speaks each word: the turn it overlaps most (the nearest turn when it overlaps none); overlapped when most of
+/// it lies where speakers overlap, unassigned when no turn is near (speech the diarization did not find is left out).
+fn word_speakers(words: &[WordRow], turns: &[TurnRow], overlaps: &[(f64, f64)]) -> Vec<WordSpeaker> {
     let overlap_with = |a: f64, b: f64, s: f64, e: f64| (b.min(e) - a.max(s)).max(0.0);
     words
         .iter()
@@ -132,7 +159,7 @@ fn word_speakers(words: &[WordRow], turns: &[TurnRow], overlaps: &[(f64, f64)]) 
                 .map(|o| overlap_with(w.start, w.end, o.0, o.1))
                 .sum();
             if overlapped > len / 2.0 {
-                return None;
+                return WordSpeaker::Overlapped;
             }
             let from = turns.partition_point(|t| t.end <= w.start).saturating_sub(1);
             let best = turns[from..]
@@ -144,7 +171,7 @@ fn word_speakers(words: &[WordRow], turns: &[TurnRow], overlaps: &[(f64, f64)]) 
                     (t.speaker, o, distance)
                 })
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.2.total_cmp(&a.2)));
-            best.map(|b| b.0)
+            best.map_or(WordSpeaker::Unassigned, |b| WordSpeaker::Local(b.0))
         })
         .collect()
 }
@@ -189,7 +216,8 @@ mod tests {
         ];
         let words = [word(0.1, 0.5), word(1.8, 2.6), word(2.4, 2.9), word(5.5, 6.0), word(7.0, 7.6), word(4.0, 4.4)];
         let got = word_speakers(&words, &turns, &[(3.9, 4.3)]);
-        assert_eq!(got, [Some(1), Some(1), Some(0), Some(0), Some(2), None]);
-        assert_eq!(word_speakers(&words[..1], &[], &[]), [None]);
+        use WordSpeaker::*;
+        assert_eq!(got, [Local(1), Local(1), Local(0), Local(0), Local(2), Overlapped]);
+        assert_eq!(word_speakers(&words[..1], &[], &[]), [Unassigned]);
     }
 }

@@ -1,9 +1,10 @@
-//! `voxmill stats`: what the project holds, per speaker and in all.
+//! `voxmill stats`: what the project holds, per speaker and in all, and the yield: how many of the words the ASR
+//! heard reached a clip, and why the others did not.
 
 use std::path::Path;
 
 use anyhow::Result;
-use voxmill_project::Project;
+use voxmill_project::{DropReason, Project, WordYield};
 
 use super::Outcome;
 use crate::format::{hms, hours};
@@ -12,16 +13,17 @@ use crate::mode::Mode;
 /// Clip length histogram buckets (seconds, upper bounds).
 const BUCKETS: &[f64] = &[1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0, 20.0, 25.0, 30.0, f64::INFINITY];
 
-/// Prints per-speaker durations, a clip length histogram and totals.
+/// Prints per-speaker durations, a clip length histogram, totals and the word yield.
 pub fn stats(project_dir: &Path, mode: Mode) -> Result<Outcome> {
     let project = Project::open(project_dir)?;
     let _lock = project.try_lock();
     let catalog = &project.catalog;
     let recordings = catalog.recordings()?;
-    let audio_secs: f64 = recordings.iter().map(|r| r.duration_secs).sum();
+    // fold, not sum(): an empty sum of f64 is -0.0, printed as "-0.00 h".
+    let audio_secs: f64 = recordings.iter().map(|r| r.duration_secs).fold(0.0, |a, x| a + x);
     let clips = catalog.all_clips()?;
     let lengths: Vec<f64> = clips.iter().map(|c| c.end - c.start).collect();
-    let clip_secs: f64 = lengths.iter().sum();
+    let clip_secs: f64 = lengths.iter().fold(0.0, |a, x| a + x);
     let flagged = clips.iter().filter(|c| c.flag.is_some()).count();
     let speakers = catalog.speaker_summaries()?;
     let mut counts = vec![0usize; BUCKETS.len()];
@@ -33,6 +35,13 @@ pub fn stats(project_dir: &Path, mode: Mode) -> Result<Outcome> {
     let mut sorted = lengths.clone();
     sorted.sort_by(f64::total_cmp);
     let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    let yields = catalog.word_yields()?;
+    let mut total = WordYield::default();
+    for (_, y) in &yields {
+        total.add(y);
+    }
+    // Recordings with no yield row: not segmented yet (or segmented by a version that did not count words).
+    let unmeasured = recordings.len().saturating_sub(yields.len());
 
     match mode {
         Mode::Quiet => {}
@@ -51,12 +60,25 @@ pub fn stats(project_dir: &Path, mode: Mode) -> Result<Outcome> {
                     |(b, n)| serde_json::json!({"below_secs": if b.is_finite() { Some(*b) } else { None }, "clips": n}),
                 )
                 .collect();
+            let names: std::collections::HashMap<i64, &str> =
+                recordings.iter().map(|r| (r.id, r.name.as_str())).collect();
+            let per_recording: Vec<serde_json::Value> = yields
+                .iter()
+                .map(|(id, y)| {
+                    let mut v = yield_json(y);
+                    v["recording"] = names.get(id).copied().unwrap_or_default().into();
+                    v
+                })
+                .collect();
+            let mut word_yield = yield_json(&total);
+            word_yield["recordings"] = per_recording.into();
+            word_yield["unmeasured_recordings"] = unmeasured.into();
             println!(
                 "{}",
                 serde_json::json!({"summary": "stats", "recordings": recordings.len(), "audio_secs": audio_secs,
                     "clips": clips.len(), "clip_secs": clip_secs, "flagged": flagged, "speakers": per_speaker,
                     "clip_length": {"min": if lengths.is_empty() { 0.0 } else { min }, "max": max, "mean": mean,
-                    "median": median, "histogram": histogram}})
+                    "median": median, "histogram": histogram}, "yield": word_yield})
             );
         }
         Mode::Human => {
@@ -103,7 +125,35 @@ pub fn stats(project_dir: &Path, mode: Mode) -> Result<Outcome> {
                     lower = *b;
                 }
             }
+            if !yields.is_empty() {
+                println!();
+                println!(
+                    "Yield: {} of {} word(s) the ASR heard are in clips ({:.1}%)",
+                    total.clip_words,
+                    total.asr_words,
+                    100.0 * total.clip_share()
+                );
+                for reason in DropReason::ALL {
+                    let n = total.dropped(reason);
+                    if n > 0 {
+                        println!("  dropped {:<14} {n:>6}  {}", reason.name(), reason.describe());
+                    }
+                }
+            }
+            if unmeasured > 0 {
+                println!(
+                    "  {unmeasured} recording(s) without a yield yet (not segmented, or segmented by an older voxmill)"
+                );
+            }
         }
     }
     Ok(Outcome::Success)
+}
+
+/// A yield as JSON: the counts, the share of words in clips and the dropped words by reason.
+fn yield_json(y: &WordYield) -> serde_json::Value {
+    let dropped: serde_json::Map<String, serde_json::Value> =
+        DropReason::ALL.iter().map(|r| (r.name().to_string(), y.dropped(*r).into())).collect();
+    serde_json::json!({"asr_words": y.asr_words, "clip_words": y.clip_words, "clip_share": y.clip_share(),
+        "dropped_words": dropped})
 }
