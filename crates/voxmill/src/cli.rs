@@ -201,7 +201,7 @@ pub struct BenchAsrArgs {
     /// default, int8, float16 or float32 (both implementations).
     #[arg(long, default_value = "default")]
     pub compute_type: ComputeType,
-    /// cpu or cuda (both implementations; cuda needs a voxmill built with `--features voxmill/cuda`).
+    /// cpu or cuda (both implementations; cuda needs an NVIDIA driver and cuBLAS, see the README's Builds).
     #[arg(long, default_value = "cpu")]
     pub device: Device,
     /// Threads (both implementations); 0 = every core.
