@@ -134,8 +134,8 @@ impl QualityGates {
                 min_language_probability: 0.8,
             },
             QualityPreset::Balanced => QualityGates {
-                min_dnsmos_ovrl: 2.0,
-                min_dnsmos_sig: 2.0,
+                min_dnsmos_ovrl: 1.7,
+                min_dnsmos_sig: 1.8,
                 min_dnsmos_bak: 2.5,
                 min_dnsmos_p808: 0.0,
                 min_snr_db: 15.0,
@@ -152,7 +152,7 @@ impl QualityGates {
                 min_language_probability: 0.8,
             },
             QualityPreset::Lenient => QualityGates {
-                min_dnsmos_ovrl: 1.5,
+                min_dnsmos_ovrl: 1.3,
                 min_dnsmos_sig: 0.0,
                 min_dnsmos_bak: 1.5,
                 min_dnsmos_p808: 0.0,

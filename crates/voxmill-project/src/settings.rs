@@ -430,8 +430,8 @@ preset = "balanced"
 dnsmos = true
 dnsmos_model = "quality:dnsmos"
 # The gates, with each preset's value (strict / balanced / lenient). Uncomment to override.
-# min_dnsmos_ovrl = 2.0            # 3.0 / 2.0 / 1.5   DNSMOS P.835 overall, 1-5
-# min_dnsmos_sig = 2.0             # 3.0 / 2.0 / 0     voice distortion, 1-5
+# min_dnsmos_ovrl = 1.7            # 3.0 / 1.7 / 1.3   DNSMOS P.835 overall, 1-5
+# min_dnsmos_sig = 1.8             # 3.0 / 1.8 / 0     voice distortion, 1-5
 # min_dnsmos_bak = 2.5             # 3.0 / 2.5 / 1.5   background (noise, music), 1-5
 # min_dnsmos_p808 = 0.0            # 3.0 / 0 / 0       DNSMOS P.808, 1-5
 # min_snr_db = 15.0                # 20 / 15 / 5       loudest half of 20 ms frames against the quietest tenth

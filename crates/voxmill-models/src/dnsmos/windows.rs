@@ -3,7 +3,8 @@
 //!
 //! * a clip shorter than 9.01 s is doubled (appended to itself) until it is long enough, so a short clip is scored
 //!   as itself repeated;
-//! * windows start every second: `int(floor(len / 16000) - 9.01) + 1` of them;
+//! * windows start every second of the (repeated) audio: `int(floor(len / 16000) - 9.01) + 1` of them, so a 4 s
+//!   clip, doubled twice to 16 s, gets 7 windows, and a 4.6 s one, doubled once to 9.2 s, gets 1;
 //! * window `i` is `audio[int(i * 16000) : int((i + 9.01) * 16000)]` in floating point, and the reference skips any
 //!   window that comes out shorter than 144,160 samples. Because `(i + 9.01) * 16000` rounds down to
 //!   `…159.99…` for `i` from 7 to 23, those windows are one sample short and skipped: a 20 s clip is scored on its
@@ -44,9 +45,11 @@ mod tests {
 
     #[test]
     fn short_clips_repeat_and_long_ones_skip_the_references_short_windows() {
+        // 4 s doubles twice, to 16 s: 7 windows; 4.6 s doubles once, to 9.2 s: 1 window.
         let (padded, starts) = reference_windows(&vec![0.5; 16_000 * 4]);
         assert_eq!(padded.len(), 16_000 * 16);
-        assert_eq!(starts, [0]);
+        assert_eq!(starts, (0..7).map(|i| i * 16_000).collect::<Vec<_>>());
+        assert_eq!(reference_windows(&vec![0.5; 73_600]).1, [0]);
         let (_, starts) = reference_windows(&vec![0.5; 16_000 * 11]);
         assert_eq!(starts, [0, 16_000]);
         // 20 s: 11 window starts, of which 7-10 come out one sample short in the reference's arithmetic.
@@ -57,7 +60,8 @@ mod tests {
         assert_eq!(starts.len(), 7 + 7);
         assert_eq!(starts[7], 24 * 16_000);
         assert_eq!(reference_windows(&[]).1, Vec::<usize>::new());
+        // 3 samples double to 196,608: 12 s, 3 windows.
         let (padded, starts) = reference_windows(&[0.1, 0.2, 0.3]);
-        assert_eq!((padded.len(), &padded[..4], starts.len()), (3 * 65_536, &[0.1, 0.2, 0.3, 0.1][..], 1));
+        assert_eq!((padded.len(), &padded[..4], starts.len()), (3 * 65_536, &[0.1, 0.2, 0.3, 0.1][..], 3));
     }
 }
