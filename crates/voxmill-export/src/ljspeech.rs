@@ -1,4 +1,5 @@
-//! LJSpeech export: `<out_dir>/metadata.csv` and `<out_dir>/wavs/<id>.wav`.
+//! LJSpeech export: `<out_dir>/metadata.csv` and `<out_dir>/wavs/<id>.wav` (and `verdicts.csv`, each clip's quality
+//! verdict, when the export includes rejected clips).
 //!
 //! `metadata.csv` has no header; each line is `id|text|normalized text` in UTF-8 with `\n` line ends, the layout
 //! of the original LJSpeech-1.1 and what the Coqui TTS / ESPnet / NeMo LJSpeech readers split on `|`. `|`, tabs
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use voxmill_project::atomic::sync_dir;
 
 use crate::normalize::normalize_english;
+use crate::verdicts::{ClipVerdict, VERDICTS_FILE, verdicts_csv};
 use crate::{ExportClip, ExportError};
 
 /// LJSpeech's sample rate.
@@ -76,6 +78,18 @@ pub fn export(
 /// Exports `clips` to `out_dir` as LJSpeech; see the module documentation.
 pub fn export_with(
     clips: &[ExportClip],
+    out_dir: &Path,
+    options: &ExportOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ExportReport, ExportError> {
+    export_with_verdicts(clips, None, out_dir, options, progress)
+}
+
+/// Like [`export_with`]; with `verdicts`, also writes them as [`VERDICTS_FILE`] beside `metadata.csv` (for an
+/// export that includes rejected clips: `metadata.csv` keeps LJSpeech's three columns).
+pub fn export_with_verdicts(
+    clips: &[ExportClip],
+    verdicts: Option<&[ClipVerdict]>,
     out_dir: &Path,
     options: &ExportOptions,
     progress: &mut dyn FnMut(usize, usize),
@@ -135,6 +149,9 @@ pub fn export_with(
 
     let metadata = temp.path.join(METADATA_FILE);
     write_synced(&metadata, lines.concat().as_bytes())?;
+    if let Some(verdicts) = verdicts {
+        write_synced(&temp.path.join(VERDICTS_FILE), verdicts_csv(verdicts)?.as_bytes())?;
+    }
     sync_dir(&wavs)?;
     sync_dir(&temp.path)?;
 
@@ -251,7 +268,8 @@ fn remove_any(path: &Path) -> Result<(), ExportError> {
     }
 }
 
-/// An existing `out_dir` is replaced only when it is a directory holding nothing but an LJSpeech export, so a
+/// An existing `out_dir` is replaced only when it is a directory holding nothing but an LJSpeech export (with or
+/// without its `verdicts.csv`), so a
 /// mistyped path can never delete someone's files.
 fn check_replaceable(out_dir: &Path) -> Result<(), ExportError> {
     let meta = match fs::symlink_metadata(out_dir) {
@@ -266,7 +284,8 @@ fn check_replaceable(out_dir: &Path) -> Result<(), ExportError> {
         let entry = entry.map_err(|e| ExportError::io(out_dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let file_type = entry.file_type().map_err(|e| ExportError::io(entry.path(), e))?;
-        let ok = (name == METADATA_FILE && file_type.is_file()) || (name == WAVS_DIR && file_type.is_dir());
+        let ok = ((name == METADATA_FILE || name == VERDICTS_FILE) && file_type.is_file())
+            || (name == WAVS_DIR && file_type.is_dir());
         if !ok {
             return Err(ExportError::NotAnExport { path: out_dir.to_path_buf(), entry: name });
         }

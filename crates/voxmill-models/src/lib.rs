@@ -8,9 +8,12 @@
 //! - [`SileroVad`] finds speech in 16 kHz audio with Silero VAD, streaming.
 //! - [`SpeakerEmbedder`] turns short 16 kHz windows into L2-normalised speaker embeddings (GE2E / Resemblyzer, or
 //!   Kaldi-fbank models such as WeSpeaker), for diarization and speaker matching.
+//! - [`Dnsmos`] scores a clip's speech quality (DNSMOS P.835 SIG/BAK/OVRL and P.808) without a reference, for
+//!   the quality gates.
 //! - [`SpeakerSegmentation`] scores who speaks when (with overlap) in 10 s chunks with a pyannote
 //!   segmentation-3.0 style model, for diarization.
 
+pub mod dnsmos;
 mod error;
 mod registry;
 mod resolve;
@@ -19,6 +22,7 @@ pub mod segmentation;
 pub mod speaker;
 pub mod vad;
 
+pub use dnsmos::{DNSMOS_SAMPLE_RATE, Dnsmos, DnsmosScores};
 pub use error::ModelError;
 pub use registry::{ModelFile, ModelSpec, Need, known_models, spec};
 pub use resolve::{ModelSource, ResolvedModel, Resolver};

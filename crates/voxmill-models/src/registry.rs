@@ -174,6 +174,25 @@ static MODELS: &[ModelSpec] = &[
         setting: "diarize.segmentation_model",
         size_mb: 6,
     },
+    ModelSpec {
+        id: "quality:dnsmos",
+        family: "quality",
+        description: concat!(
+            "DNSMOS P.835 (SIG/BAK/OVRL) and P.808 speech quality models (ONNX, Microsoft); not on Hugging Face: ",
+            "scripts/setup.sh installs them from PyPI speechmos==0.0.1.1"
+        ),
+        // Published in Microsoft's DNS Challenge repository and the speechmos wheel, not as a Hugging Face model.
+        repo: "",
+        revision: "main",
+        files: &[
+            ModelFile { remote: "sig_bak_ovr.onnx", local: "sig_bak_ovr.onnx", need: Need::Required },
+            ModelFile { remote: "model_v8.onnx", local: "model_v8.onnx", need: Need::Required },
+        ],
+        dir: "quality-dnsmos",
+        single_file: false,
+        setting: "quality.dnsmos_model",
+        size_mb: 2,
+    },
     whisper!("tiny.en", "Systran/faster-whisper-tiny.en", 75, "Whisper tiny, English only (CTranslate2)"),
     whisper!("tiny", "Systran/faster-whisper-tiny", 75, "Whisper tiny, multilingual (CTranslate2)"),
     whisper!("base.en", "Systran/faster-whisper-base.en", 145, "Whisper base, English only (CTranslate2)"),
@@ -243,5 +262,8 @@ mod tests {
         let cam = spec("speaker:campplus").unwrap();
         assert!(cam.single_file && cam.main_file().local == "campplus.onnx");
         assert_eq!(cam.main_file().remote, "3dspeaker_speech_campplus_sv_zh_en_16k-common_advanced.onnx");
+        let dnsmos = spec("quality:dnsmos").unwrap();
+        assert!(!dnsmos.single_file && dnsmos.files.len() == 2 && dnsmos.repo.is_empty());
+        assert!(dnsmos.description.contains("speechmos==0.0.1.1"));
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use voxmill_asr::{ComputeType, Device, Whisper, WhisperConfig};
-use voxmill_models::Resolver;
+use voxmill_models::{Dnsmos, Resolver};
 use voxmill_project::settings::AsrSettings;
 
 use crate::StageError;
@@ -17,6 +17,9 @@ pub struct Resources {
     pub offline: bool,
     resolved: Mutex<HashMap<String, PathBuf>>,
     whisper: Mutex<Option<(WhisperConfig, PathBuf, Arc<Whisper>)>>,
+    /// Loaded DNSMOS models not in use, by folder: a recording takes one (or loads one) and puts it back, so
+    /// recordings qualified at once each have their own.
+    dnsmos: Mutex<Vec<(PathBuf, Dnsmos)>>,
 }
 
 impl Default for Resources {
@@ -27,7 +30,7 @@ impl Default for Resources {
 
 impl Resources {
     pub fn new(offline: bool) -> Self {
-        Resources { offline, resolved: Mutex::default(), whisper: Mutex::default() }
+        Resources { offline, resolved: Mutex::default(), whisper: Mutex::default(), dnsmos: Mutex::default() }
     }
 
     /// Finds a model named in the settings: a known id (`whisper:small`) or a path. Downloads it once if
@@ -66,6 +69,32 @@ impl Resources {
         let whisper = Arc::new(Whisper::load(&dir, &config).map_err(|e| StageError(e.to_string()))?);
         *slot = Some((config, dir, whisper.clone()));
         Ok(whisper)
+    }
+}
+
+impl Resources {
+    /// Runs `work` with a DNSMOS model from `setting` (id or folder), loaded once per run and thread: idle models
+    /// are kept for the next recording.
+    pub fn with_dnsmos<T>(
+        &self,
+        setting: &str,
+        work: impl FnOnce(&mut Dnsmos) -> Result<T, StageError>,
+    ) -> Result<T, StageError> {
+        let dir = self.model_path(setting, &mut |_, _| {})?;
+        let idle = {
+            let mut pool = self.dnsmos.lock().unwrap_or_else(|e| e.into_inner());
+            pool.iter().position(|(d, _)| *d == dir).map(|i| pool.swap_remove(i).1)
+        };
+        let mut model = match idle {
+            Some(m) => m,
+            None => {
+                let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+                Dnsmos::load(&dir, threads).map_err(|e| StageError(e.to_string()))?
+            }
+        };
+        let result = work(&mut model);
+        self.dnsmos.lock().unwrap_or_else(|e| e.into_inner()).push((dir, model));
+        result
     }
 }
 

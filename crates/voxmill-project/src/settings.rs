@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::ProjectError;
+pub use crate::quality_settings::{QualityGates, QualityPreset, QualitySettings};
 
 /// All project settings, one section per concern.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -19,6 +20,7 @@ pub struct Settings {
     pub diarize: DiarizeSettings,
     pub speakers: SpeakersSettings,
     pub segment: SegmentSettings,
+    pub quality: QualitySettings,
     pub export: ExportSettings,
     pub run: RunSettings,
 }
@@ -416,6 +418,37 @@ max_inner_pause_ms = 1500
 # Sample rate (Hz) of the clip files, cut from the original-quality audio (mono, 16-bit).
 sample_rate = 22050
 
+[quality]
+# Every clip is measured (DNSMOS, SNR, clipping, loudness, bandwidth, speaking rate, ASR confidence, repeated words)
+# and ends accepted or rejected with every failing reason; exports take accepted clips. Nothing is deleted:
+# `voxmill review` lists clips and why, `voxmill accept|reject` overrides by hand, and changing a gate re-judges the
+# clips at the next run without measuring them again.
+# Gates come from a preset: "strict" (Emilia's DNSMOS OVRL >= 3.0 and tight limits; for large corpora), "balanced"
+# (rejects noise, music, clipping, phone audio and broken transcripts but keeps clean read speech from ordinary
+# microphones) or "lenient" (only what is plainly broken). Any gate below overrides its preset value.
+preset = "balanced"
+# DNSMOS (Microsoft's speech quality models) is the slow measure: about 0.5 s of one core per 9 s window, so on a
+# CPU it takes longer than transcription with Whisper tiny. false skips it (and its gates).
+dnsmos = true
+dnsmos_model = "quality:dnsmos"
+# The gates, with each preset's value (strict / balanced / lenient). Uncomment to override.
+# min_dnsmos_ovrl = 1.7            # 3.0 / 1.7 / 1.3   DNSMOS P.835 overall, 1-5
+# min_dnsmos_sig = 1.8             # 3.0 / 1.8 / 0     voice distortion, 1-5
+# min_dnsmos_bak = 2.5             # 3.0 / 2.5 / 1.5   background (noise, music), 1-5
+# min_dnsmos_p808 = 0.0            # 3.0 / 0 / 0       DNSMOS P.808, 1-5
+# min_snr_db = 15.0                # 20 / 15 / 5       loudest half of 20 ms frames against the quietest tenth
+# max_clipping = 0.01              # 0.002 / 0.01 / 0.05  share of samples within 5 % of the peak
+# min_bandwidth_hz = 6000.0        # 7000 / 6000 / 3000  highest frequency with energy; phone audio has ~4000
+# min_chars_per_sec = 4.0          # 5 / 4 / 2         letters and digits per second: text too short for the speech
+# max_chars_per_sec = 25.0         # 22 / 25 / 35      text too long for the speech (hallucination)
+# speaking_rate_iqr = 0.0          # 1.5 / 0 / 0       per-recording IQR fences on seconds per character (Emilia)
+# min_text_chars = 2.0             # 2 / 2 / 1
+# max_ngram_repeats = 4.0          # 3 / 4 / 6         one 1-4 word sequence repeated back to back
+# min_word_probability = 0.5       # 0.7 / 0.5 / 0.3   mean Whisper word probability
+# min_avg_logprob = -1.0           # -0.7 / -1.0 / -1.5  Whisper segment average log-probability
+# max_compression_ratio = 2.4      # 2.4 / 2.4 / 3.0   Whisper segment gzip compression ratio
+# min_language_probability = 0.8   # 0.8 / 0.8 / 0.5   detected language's probability
+
 [export]
 # Dataset formats written to exports/<format>/ at the end of `voxmill run`: "ljspeech".
 formats = ["ljspeech"]
@@ -495,6 +528,7 @@ impl Settings {
                 return Err(format!("{key} = {v} must be a cosine similarity between -1 and 1"));
             }
         }
+        self.quality.validate()?;
         if self.asr.beam_size == 0 {
             return Err("asr.beam_size must be at least 1".into());
         }

@@ -2,6 +2,7 @@
 
 mod diarize;
 mod identify;
+mod qualify;
 mod segment;
 mod standardize;
 mod transcribe;
@@ -9,6 +10,7 @@ mod vad;
 
 pub use diarize::Diarize;
 pub use identify::Identify;
+pub use qualify::Qualify;
 pub use segment::Segment;
 pub use standardize::Standardize;
 pub use transcribe::Transcribe;
@@ -25,6 +27,7 @@ pub fn all_stages() -> Vec<Box<dyn Stage>> {
         Box::new(Diarize),
         Box::new(Identify),
         Box::new(Segment),
+        Box::new(Qualify),
     ]
 }
 
@@ -52,7 +55,8 @@ mod tests {
     fn until_takes_the_stage_and_what_it_needs() {
         let names = |v: Vec<Box<dyn Stage>>| v.iter().map(|s| s.name()).collect::<Vec<_>>();
         assert_eq!(names(stages_until("identify").unwrap()), ["standardize", "vad", "diarize", "identify"]);
-        assert_eq!(names(stages_until("segment").unwrap()).len(), all_stages().len());
+        assert_eq!(names(stages_until("qualify").unwrap()).len(), all_stages().len());
+        assert_eq!(names(stages_until("segment").unwrap()).len(), all_stages().len() - 1);
         assert!(stages_until("nope").is_err());
     }
 }

@@ -1,0 +1,74 @@
+//! Measures of a clip's text against its audio: how much text there is, how fast it is spoken, and whether a word
+//! sequence repeats back to back (Whisper's hallucination loops: "thank you thank you thank you …").
+
+/// Longest word sequence checked for back-to-back repeats.
+const MAX_NGRAM: usize = 4;
+
+/// Letters and digits in the text (any script): what speaking rates and the minimum text length count, so that
+/// punctuation and spacing do not count as speech.
+pub fn text_length(text: &str) -> usize {
+    text.chars().filter(|c| c.is_alphanumeric()).count()
+}
+
+/// The text's words: lowercase, without the punctuation around them.
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Words in the text.
+pub fn word_count(text: &str) -> usize {
+    words(text).len()
+}
+
+/// The most times any sequence of 1 to 4 words occurs back to back ("no, no, no" is 3; "the cat sat" is 1; no
+/// words is 0). Natural speech repeats a word two or three times; a decoding loop repeats a phrase many times.
+pub fn ngram_repeats(text: &str) -> usize {
+    let w = words(text);
+    if w.is_empty() {
+        return 0;
+    }
+    let mut best = 1;
+    for n in 1..=MAX_NGRAM.min(w.len()) {
+        for start in 0..n {
+            // Runs of equal consecutive n-grams, stepping n words at a time from this phase.
+            let mut run = 1;
+            let mut i = start;
+            while i + 2 * n <= w.len() {
+                if w[i..i + n] == w[i + n..i + 2 * n] {
+                    run += 1;
+                    best = best.max(run);
+                } else {
+                    run = 1;
+                }
+                i += n;
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_count_letters_and_digits_only() {
+        assert_eq!(text_length("Hi, it's 4 o'clock!"), 12);
+        assert_eq!(text_length("Grüße, 東京."), 7);
+        assert_eq!(word_count(" Hello,  world - again. "), 3);
+    }
+
+    #[test]
+    fn repeats_find_loops_of_words_and_phrases() {
+        assert_eq!(ngram_repeats("The cat sat on the mat."), 1);
+        assert_eq!(ngram_repeats("No, no, no. I said no."), 3);
+        assert_eq!(ngram_repeats("Thank you. Thank you. Thank you. Thank you. Thank you."), 5);
+        assert_eq!(ngram_repeats("and then we went and then we went and then we went home"), 3);
+        assert_eq!(ngram_repeats("a b c a b c"), 2);
+        assert_eq!(ngram_repeats(""), 0);
+        assert_eq!(ngram_repeats("Yes."), 1);
+    }
+}
