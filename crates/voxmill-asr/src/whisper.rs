@@ -13,7 +13,7 @@ use flate2::write::ZlibEncoder;
 use crate::audio::open_16k;
 use crate::config::{ComputeType, Device, WhisperConfig};
 use crate::mel::{HOP, LogMel, N_FRAMES, SAMPLE_RATE};
-use crate::pack::{Edge, PackOptions, Regions, Window};
+use crate::pack::{Edge, PackOptions, Piece, Regions, Window};
 use crate::vocab::Vocabulary;
 use crate::words::{self, WordTiming};
 use crate::{AsrError, Segment, Timings, Transcript, Word};
@@ -362,16 +362,82 @@ impl Whisper {
         }
     }
 
-    fn transcribe_batch(
+    /// Transcribes each span (seconds; at most 30 s, longer ones are cut there) of a 16 kHz mono WAV on its own,
+    /// as one window with no context, `batch_size` spans at a time: the text Whisper hears in each, nothing
+    /// else (no timestamps, no alignment). This is the second opinion the validate stage compares clips with.
+    /// `progress` gets the spans done so far.
+    pub fn transcribe_spans(
+        &self,
+        wav_16k: &Path,
+        spans: &[(f64, f64)],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<String>, AsrError> {
+        let mut source = open_16k(wav_16k)?;
+        let len = source.len();
+        let max = self.mel.window_len() as u64;
+        let mut windows = Vec::with_capacity(spans.len());
+        for &(a, b) in spans {
+            let one = to_sample_regions(wav_16k, &[(a, b)], len)?;
+            let (s, e) = one.first().copied().unwrap_or((0, 0));
+            windows.push(Window { pieces: vec![Piece { src_start: s, len: (e - s).min(max) as usize, offset: 0 }] });
+        }
+        let mut transcript = Transcript {
+            language: self.language.clone().unwrap_or_default(),
+            language_probability: if self.language.is_some() { 1.0 } else { 0.0 },
+            segments: Vec::new(),
+            timings: Timings::default(),
+        };
+        let window_len = self.mel.window_len();
+        let mut texts = Vec::with_capacity(spans.len());
+        let mut features = Vec::new();
+        let mut content = Vec::new();
+        for batch in windows.chunks(self.config.batch_size.max(1)) {
+            // Empty spans (outside the file) have no text; the rest are decoded together.
+            let live: Vec<&Window> = batch.iter().filter(|w| w.content_len() > 0).collect();
+            let mut decoded = Vec::new();
+            if !live.is_empty() {
+                features.clear();
+                features.resize(window_len * live.len(), 0.0);
+                for (w, out) in live.iter().zip(features.chunks_mut(window_len)) {
+                    read_window(&mut source, w, &mut content)?;
+                    self.mel.compute_into(&content, out);
+                }
+                let previous = vec![Vec::new(); live.len()];
+                decoded = self.decode_windows(wav_16k, live.len(), &previous, &mut features, &mut transcript)?.1;
+            }
+            let mut decoded = decoded.into_iter();
+            for w in batch {
+                let text = if w.content_len() == 0 {
+                    String::new()
+                } else {
+                    let d = decoded.next().expect("one decoded window per live span");
+                    if d.no_speech_prob > self.config.no_speech_threshold
+                        && d.avg_logprob < self.config.log_prob_threshold
+                    {
+                        String::new()
+                    } else {
+                        let tokens: Vec<usize> = d.tokens.iter().copied().filter(|&t| t < self.vocab.eot).collect();
+                        self.vocab.decode(&tokens).trim().to_string()
+                    }
+                };
+                texts.push(text);
+            }
+            progress(texts.len());
+        }
+        Ok(texts)
+    }
+
+    /// Encodes `n` windows of log-mel `features` and decodes them: the first temperature for all, hotter ones for
+    /// the windows that fail, the best candidate where all fail, repetition loops cut off. Detects the language
+    /// on the first call when none is set.
+    fn decode_windows(
         &self,
         path: &Path,
-        batch: &[Window],
+        n: usize,
         previous: &[Vec<usize>],
-        activity: &[Activity],
         features: &mut [f32],
         transcript: &mut Transcript,
-    ) -> Result<Vec<WindowOutcome>, AsrError> {
-        let n = batch.len();
+    ) -> Result<(StorageView<'_>, Vec<Decoded>), AsrError> {
         let n_mels = self.mel.n_mels();
         let started = Instant::now();
         let encoded = {
@@ -434,9 +500,25 @@ impl Whisper {
                 d.tokens.truncate(cut);
             }
         }
+        transcript.timings.fallback += started.elapsed().as_secs_f64();
+        tracing::debug!(
+            "batch of {n} windows of {}: encode {encode_secs:.2} s, generate {generate_secs:.2} s",
+            path.display()
+        );
+        Ok((encoded, decoded))
+    }
 
-        let fallback_secs = started.elapsed().as_secs_f64();
-        transcript.timings.fallback += fallback_secs;
+    fn transcribe_batch(
+        &self,
+        path: &Path,
+        batch: &[Window],
+        previous: &[Vec<usize>],
+        activity: &[Activity],
+        features: &mut [f32],
+        transcript: &mut Transcript,
+    ) -> Result<Vec<WindowOutcome>, AsrError> {
+        let n = batch.len();
+        let (encoded, decoded) = self.decode_windows(path, n, previous, features, transcript)?;
 
         let started = Instant::now();
         let text_tokens: Vec<Vec<usize>> =
@@ -448,11 +530,7 @@ impl Whisper {
         };
         let align_secs = started.elapsed().as_secs_f64();
         transcript.timings.align += align_secs;
-        tracing::debug!(
-            "batch of {n} windows of {}: encode {encode_secs:.2} s, generate {generate_secs:.2} s, fallback \
-             {fallback_secs:.2} s, align {align_secs:.2} s",
-            path.display()
-        );
+        tracing::debug!("batch of {n} windows of {}: align {align_secs:.2} s", path.display());
         let mut outcomes = Vec::with_capacity(n);
         for (i, w) in batch.iter().enumerate() {
             let d = &decoded[i];

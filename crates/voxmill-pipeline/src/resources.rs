@@ -16,7 +16,8 @@ pub struct Resources {
     /// Never download models; a missing model is an error that says how to get it.
     pub offline: bool,
     resolved: Mutex<HashMap<String, PathBuf>>,
-    whisper: Mutex<Option<(WhisperConfig, PathBuf, Arc<Whisper>)>>,
+    /// Loaded Whisper models, most recently used last: the transcription's and the validation's.
+    whisper: Mutex<Vec<(WhisperConfig, PathBuf, Arc<Whisper>)>>,
     /// Loaded DNSMOS models not in use, by folder: a recording takes one (or loads one) and puts it back, so
     /// recordings qualified at once each have their own.
     dnsmos: Mutex<Vec<(PathBuf, Dnsmos)>>,
@@ -51,7 +52,8 @@ impl Resources {
         Ok(found.path)
     }
 
-    /// The Whisper model the settings ask for, loaded once per run.
+    /// The Whisper model the settings ask for, loaded once per run (the two most recently used stay loaded, so
+    /// a validation model different from the transcription's is not reloaded for every recording).
     pub fn whisper(
         &self,
         asr: &AsrSettings,
@@ -59,15 +61,18 @@ impl Resources {
     ) -> Result<Arc<Whisper>, StageError> {
         let config = whisper_config(asr)?;
         let dir = self.model_path(&asr.model, progress)?;
-        let mut slot = self.whisper.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((c, d, w)) = slot.as_ref()
-            && *c == config
-            && *d == dir
-        {
-            return Ok(w.clone());
+        let mut loaded = self.whisper.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = loaded.iter().position(|(c, d, _)| *c == config && *d == dir) {
+            let entry = loaded.remove(i);
+            let whisper = entry.2.clone();
+            loaded.push(entry);
+            return Ok(whisper);
         }
         let whisper = Arc::new(Whisper::load(&dir, &config).map_err(|e| StageError(e.to_string()))?);
-        *slot = Some((config, dir, whisper.clone()));
+        if loaded.len() >= 2 {
+            loaded.remove(0);
+        }
+        loaded.push((config, dir, whisper.clone()));
         Ok(whisper)
     }
 }

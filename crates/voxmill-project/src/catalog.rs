@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::ProjectError;
-use crate::quality::{ClipQualityRow, write_clip_quality};
+use crate::quality::{ClipQualityRow, ClipValidationRow, write_clip_quality, write_clip_validation};
 use crate::word_yield::{WordYield, write_word_yield};
 
 /// Schema migrations; entry `i` takes the schema from version `i` to `i + 1`. Never edit one that has shipped.
@@ -334,6 +334,8 @@ pub enum StageRows {
     },
     /// The measures and verdicts of a recording's clips (the qualify stage).
     Quality(Vec<ClipQualityRow>),
+    /// The second transcription of each clip (the validate stage).
+    Validation(Vec<ClipValidationRow>),
 }
 
 impl Catalog {
@@ -749,6 +751,7 @@ fn write_rows(tx: &Connection, rec: i64, rows: &StageRows) -> rusqlite::Result<(
             }
         }
         StageRows::Quality(rows) => write_clip_quality(tx, rec, rows)?,
+        StageRows::Validation(rows) => write_clip_validation(tx, rec, rows)?,
     }
     Ok(())
 }

@@ -24,7 +24,7 @@ pub use error::ProjectError;
 pub use layout::Layout;
 pub use lock::ProjectLock;
 pub use project::Project;
-pub use quality::{ClipMeasures, ClipQualityRow, Verdict};
+pub use quality::{ClipMeasures, ClipQualityRow, ClipValidationRow, Verdict};
 pub use reviews::{ClipStatus, ManualDecision};
 pub use settings::Settings;
 pub use word_yield::{DropReason, WordYield};

@@ -76,11 +76,15 @@ pub struct ClipMeasures {
     /// The recording's language and the probability Whisper gave it.
     pub language: Option<String>,
     pub language_probability: Option<f64>,
+    /// Agreement (0-100) of the clip's text with Whisper's second transcription of the clip alone, and that
+    /// transcription (the validate stage; `None` when it did not run).
+    pub validation: Option<f64>,
+    pub validation_text: Option<String>,
 }
 
 impl ClipMeasures {
     /// Every numeric measure with its name, in the order listings show them.
-    pub fn numeric(&self) -> [(&'static str, Option<f64>); 19] {
+    pub fn numeric(&self) -> [(&'static str, Option<f64>); 20] {
         [
             ("duration", Some(self.duration)),
             ("dnsmos_sig", self.dnsmos_sig),
@@ -101,6 +105,7 @@ impl ClipMeasures {
             ("avg_logprob", self.avg_logprob),
             ("compression_ratio", self.compression_ratio),
             ("language_probability", self.language_probability),
+            ("validation", self.validation),
         ]
     }
 }
@@ -123,7 +128,7 @@ pub struct ClipQualityRow {
 
 const COLUMNS: &str = "clip, audio_key, duration, dnsmos_sig, dnsmos_bak, dnsmos_ovrl, dnsmos_p808, snr, clipping,
     peak, loudness, bandwidth, speaking_rate, words_per_sec, text_length, ngram_repeats, word_probability,
-    word_probability_min, avg_logprob, compression_ratio, language, language_probability, verdict, reasons";
+    word_probability_min, avg_logprob, compression_ratio, language, language_probability, validation, validation_text, verdict, reasons";
 
 /// The migration that adds the tables (quality measures, manual decisions).
 pub(crate) const MIGRATION: &str = r#"
@@ -151,6 +156,8 @@ CREATE TABLE clip_quality (
     compression_ratio    REAL,
     language             TEXT,
     language_probability REAL,
+    validation           REAL,
+    validation_text      TEXT,
     verdict              TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected')),
     reasons              TEXT NOT NULL,
     PRIMARY KEY (recording_id, clip)
@@ -164,11 +171,17 @@ CREATE TABLE clip_reviews (
     note          TEXT,
     decided_at    REAL NOT NULL
 );
+CREATE TABLE clip_validation (
+    recording_id  INTEGER NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    clip          TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    PRIMARY KEY (recording_id, clip)
+);
 "#;
 
 fn row_from(r: &Row<'_>) -> rusqlite::Result<ClipQualityRow> {
-    let verdict: String = r.get(22)?;
-    let reasons: String = r.get(23)?;
+    let verdict: String = r.get(24)?;
+    let reasons: String = r.get(25)?;
     Ok(ClipQualityRow {
         clip: r.get(0)?,
         audio_key: r.get(1)?,
@@ -193,6 +206,8 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<ClipQualityRow> {
             compression_ratio: r.get(19)?,
             language: r.get(20)?,
             language_probability: r.get(21)?,
+            validation: r.get(22)?,
+            validation_text: r.get(23)?,
         },
         verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Rejected),
         reasons: serde_json::from_str(&reasons).unwrap_or_else(|_| vec![reasons]),
@@ -204,7 +219,7 @@ pub(crate) fn write_clip_quality(tx: &rusqlite::Connection, rec: i64, rows: &[Cl
     tx.execute("DELETE FROM clip_quality WHERE recording_id = ?1", [rec])?;
     let mut ins = tx.prepare(&format!(
         "INSERT INTO clip_quality (recording_id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-             ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+             ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
     ))?;
     for q in rows {
         let m = &q.measures;
@@ -233,6 +248,8 @@ pub(crate) fn write_clip_quality(tx: &rusqlite::Connection, rec: i64, rows: &[Cl
             m.compression_ratio,
             m.language,
             m.language_probability,
+            m.validation,
+            m.validation_text,
             q.verdict.name(),
             reasons,
         ])?;
@@ -240,7 +257,37 @@ pub(crate) fn write_clip_quality(tx: &rusqlite::Connection, rec: i64, rows: &[Cl
     Ok(())
 }
 
+/// The validate stage's second transcription of one clip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipValidationRow {
+    /// The clip's name.
+    pub clip: String,
+    /// What Whisper heard in the clip alone.
+    pub text: String,
+}
+
+/// Replaces the second transcriptions of a recording (inside the caller's transaction).
+pub(crate) fn write_clip_validation(
+    tx: &rusqlite::Connection,
+    rec: i64,
+    rows: &[ClipValidationRow],
+) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM clip_validation WHERE recording_id = ?1", [rec])?;
+    let mut ins = tx.prepare("INSERT INTO clip_validation (recording_id, clip, text) VALUES (?1, ?2, ?3)")?;
+    for v in rows {
+        ins.execute(params![rec, v.clip, v.text])?;
+    }
+    Ok(())
+}
+
 impl Catalog {
+    /// The second transcriptions of one recording's clips (none when validation is off).
+    pub fn clip_validation(&self, recording_id: i64) -> Result<Vec<ClipValidationRow>, ProjectError> {
+        self.query("SELECT clip, text FROM clip_validation WHERE recording_id = ?1 ORDER BY clip", recording_id, |r| {
+            Ok(ClipValidationRow { clip: r.get(0)?, text: r.get(1)? })
+        })
+    }
+
     /// The quality rows of one recording, in clip order.
     pub fn clip_quality(&self, recording_id: i64) -> Result<Vec<ClipQualityRow>, ProjectError> {
         let sql = format!("SELECT {COLUMNS} FROM clip_quality WHERE recording_id = ?1 ORDER BY clip");

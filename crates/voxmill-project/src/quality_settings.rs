@@ -30,6 +30,15 @@ pub struct QualitySettings {
     pub dnsmos: bool,
     /// DNSMOS model id or folder (`sig_bak_ovr.onnx` and `model_v8.onnx`).
     pub dnsmos_model: String,
+    /// Transcribe every clip again on its own (the validate stage) and gate on how well the two transcripts
+    /// agree. Unset: on with `strict`, off otherwise (it costs about as much as transcription).
+    pub validate: Option<bool>,
+    /// The Whisper model of the second transcription (id or folder); empty: `asr.model`. A different model gives a
+    /// more independent opinion, the same one catches clips cut mid-word and text from outside the clip.
+    pub validation_model: String,
+    /// Lowest agreement (0-100) between a clip's text and its second transcription, from the character edit
+    /// distance of the normalised texts.
+    pub min_validation: Option<f64>,
     /// Lowest DNSMOS P.835 overall score (1-5).
     pub min_dnsmos_ovrl: Option<f64>,
     /// Lowest DNSMOS P.835 speech signal score (1-5): distortion of the voice itself.
@@ -70,6 +79,9 @@ impl Default for QualitySettings {
             preset: QualityPreset::default(),
             dnsmos: true,
             dnsmos_model: "quality:dnsmos".into(),
+            validate: None,
+            validation_model: String::new(),
+            min_validation: None,
             min_dnsmos_ovrl: None,
             min_dnsmos_sig: None,
             min_dnsmos_bak: None,
@@ -109,6 +121,7 @@ pub struct QualityGates {
     pub min_avg_logprob: f64,
     pub max_compression_ratio: f64,
     pub min_language_probability: f64,
+    pub min_validation: f64,
 }
 
 impl QualityGates {
@@ -132,6 +145,7 @@ impl QualityGates {
                 min_avg_logprob: -0.7,
                 max_compression_ratio: 2.4,
                 min_language_probability: 0.8,
+                min_validation: 90.0,
             },
             QualityPreset::Balanced => QualityGates {
                 min_dnsmos_ovrl: 1.7,
@@ -150,6 +164,7 @@ impl QualityGates {
                 min_avg_logprob: -1.0,
                 max_compression_ratio: 2.4,
                 min_language_probability: 0.8,
+                min_validation: 85.0,
             },
             QualityPreset::Lenient => QualityGates {
                 min_dnsmos_ovrl: 1.3,
@@ -168,6 +183,7 @@ impl QualityGates {
                 min_avg_logprob: -1.5,
                 max_compression_ratio: 3.0,
                 min_language_probability: 0.5,
+                min_validation: 70.0,
             },
         }
     }
@@ -194,7 +210,19 @@ impl QualitySettings {
             min_avg_logprob: self.min_avg_logprob.unwrap_or(p.min_avg_logprob),
             max_compression_ratio: self.max_compression_ratio.unwrap_or(p.max_compression_ratio),
             min_language_probability: self.min_language_probability.unwrap_or(p.min_language_probability),
+            min_validation: self.min_validation.unwrap_or(p.min_validation),
         }
+    }
+
+    /// Whether the validate stage transcribes the clips again: the setting, or the preset's choice (`strict` only).
+    pub fn validates(&self) -> bool {
+        self.validate.unwrap_or(self.preset == QualityPreset::Strict)
+    }
+
+    /// The model of the second transcription: `validation_model`, or the transcription's own.
+    pub fn validation_model_or<'a>(&'a self, asr_model: &'a str) -> &'a str {
+        let own = self.validation_model.trim();
+        if own.is_empty() { asr_model } else { own }
     }
 
     /// Checks the values make sense; the message names the key.
@@ -209,6 +237,7 @@ impl QualitySettings {
             ("quality.min_word_probability", g.min_word_probability, 0.0, 1.0),
             ("quality.min_language_probability", g.min_language_probability, 0.0, 1.0),
             ("quality.speaking_rate_iqr", g.speaking_rate_iqr, 0.0, 100.0),
+            ("quality.min_validation", g.min_validation, 0.0, 100.0),
         ] {
             if !(lo..=hi).contains(&value) {
                 return Err(format!("{key} = {value} must be between {lo} and {hi}"));

@@ -431,6 +431,12 @@ preset = "balanced"
 # CPU it takes longer than transcription with Whisper tiny. false skips it (and its gates).
 dnsmos = true
 dnsmos_model = "quality:dnsmos"
+# Validation: Whisper transcribes every clip again on its own, and clips whose two transcripts agree less than
+# min_validation (0-100, from the character edit distance) are rejected. It costs about as much as transcription
+# again, so it is on with the strict preset only; true/false here decides. validation_model: another Whisper model
+# for a more independent second opinion ("" = asr.model).
+# validate = true
+validation_model = ""
 # The gates, with each preset's value (strict / balanced / lenient). Uncomment to override.
 # min_dnsmos_ovrl = 1.7            # 3.0 / 1.7 / 1.3   DNSMOS P.835 overall, 1-5
 # min_dnsmos_sig = 1.8             # 3.0 / 1.8 / 0     voice distortion, 1-5
@@ -448,6 +454,7 @@ dnsmos_model = "quality:dnsmos"
 # min_avg_logprob = -1.0           # -0.7 / -1.0 / -1.5  Whisper segment average log-probability
 # max_compression_ratio = 2.4      # 2.4 / 2.4 / 3.0   Whisper segment gzip compression ratio
 # min_language_probability = 0.8   # 0.8 / 0.8 / 0.5   detected language's probability
+# min_validation = 85.0            # 90 / 85 / 70      agreement of the clip's text with its second transcription
 
 [export]
 # Dataset formats written to exports/<format>/ at the end of `voxmill run`: "ljspeech".

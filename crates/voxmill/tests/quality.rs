@@ -277,3 +277,56 @@ fn degraded_clips_are_rejected_with_their_reason_and_decisions_stick() {
     let text = run_ok(&[&"stats", &project]);
     assert!(text.contains("Quality: ") && text.contains("dnsmos_ovrl"), "{text}");
 }
+
+/// Validation: with `quality.validate` on, every clip is transcribed again on its own; a clip whose text was
+/// corrupted in the catalog (as a transcription that went wrong would be) disagrees with what Whisper hears in it and
+/// is rejected with both transcripts kept, while the untouched clips agree.
+#[test]
+fn validation_catches_a_corrupted_transcript() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = clean_speech(dir.path());
+    let wav = dir.path().join("clean.wav");
+    write(&wav, &clean);
+    let project = dir.path().join("p");
+    run_ok(&[&"run", &"--offline", &"--quiet", &"--until", &"segment", &"--out", &project, &wav]);
+    let clips: Vec<(String, String)> = {
+        let db = catalog(&project);
+        let mut stmt = db.prepare("SELECT name, text FROM clips ORDER BY name").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    assert!(clips.len() >= 2, "{clips:?}");
+    let (victim, original) = clips[0].clone();
+    let corrupted = "Tomorrow the ship sails for the southern islands with its cargo.";
+    rusqlite::Connection::open(project.join("voxmill.db"))
+        .unwrap()
+        .execute("UPDATE clips SET text = ?1 WHERE name = ?2", [corrupted, victim.as_str()])
+        .unwrap();
+    let toml = project.join("voxmill.toml");
+    let settings = std::fs::read_to_string(&toml).unwrap().replace("# validate = true", "validate = true");
+    assert!(settings.contains("\nvalidate = true"), "the settings template lost its validate line");
+    std::fs::write(&toml, settings).unwrap();
+    run_ok(&[&"run", &project, &"--offline", &"--quiet"]);
+
+    let reviewed = review(&project, &[]);
+    for c in &reviewed {
+        let agreement = c["validation"].as_f64().unwrap_or_else(|| panic!("no validation measure: {c}"));
+        let heard = c["validation_text"].as_str().unwrap();
+        eprintln!("{} {} agreement {agreement:.1}: {:?} / {heard:?}", c["id"], c["verdict"], c["text"]);
+        assert!(!heard.is_empty(), "{c}");
+        if c["id"] == victim.as_str() {
+            assert!(agreement < 85.0, "{c}");
+            assert_eq!(c["verdict"], "rejected", "{c}");
+            let reasons: Vec<&str> = c["reasons"].as_array().unwrap().iter().filter_map(|r| r.as_str()).collect();
+            assert!(reasons.iter().any(|r| r.starts_with("validation ") && r.ends_with("< 85.0")), "{reasons:?}");
+            assert_eq!(c["text"], corrupted);
+            // What Whisper heard again is the clip's real speech.
+            assert!(voxmill_asr::wer::word_error_rate(&original, heard).wer < 0.3, "{original:?} / {heard:?}");
+        } else {
+            assert!(agreement >= 85.0, "{c}");
+            assert_eq!(c["verdict"], "accepted", "{c}");
+        }
+    }
+    // The human listing shows both transcripts of the rejected clip.
+    let table = run_ok(&[&"review", &project, &"--reason", &"validation"]);
+    assert!(table.contains(&victim) && table.contains("heard again"), "{table}");
+}

@@ -13,8 +13,8 @@ fn count(events: &[serde_json::Value], kind: &str) -> usize {
     events.iter().filter(|e| e["event"] == kind).count()
 }
 
-/// standardize, vad, transcribe, diarize, identify, segment, qualify.
-const STAGES: usize = 7;
+/// standardize, vad, transcribe, diarize, identify, segment, validate, qualify.
+const STAGES: usize = 8;
 
 #[test]
 fn skip_stale_and_force() {
@@ -54,10 +54,10 @@ fn skip_stale_and_force() {
     let fourth = json_lines(&run(&[&"run", &project, &"--json"]));
     let finished: Vec<&str> =
         fourth.iter().filter(|e| e["event"] == "stage_finished").map(|e| e["stage"].as_str().unwrap()).collect();
-    assert_eq!(finished, ["segment", "qualify"]);
+    assert_eq!(finished, ["segment", "validate", "qualify"]);
 
     // A setting only the last stage reads (a quality gate) re-runs only that stage.
-    let text = std::fs::read_to_string(&settings).unwrap().replace("preset = \"balanced\"", "preset = \"strict\"");
+    let text = std::fs::read_to_string(&settings).unwrap().replace("preset = \"balanced\"", "preset = \"balanced\"\nmin_snr_db = 14.0");
     std::fs::write(&settings, text).unwrap();
     let gate = json_lines(&run(&[&"run", &project, &"--json"]));
     let finished: Vec<&str> =
@@ -73,14 +73,14 @@ fn skip_stale_and_force() {
     let forced = json_lines(&run(&[&"run", &project, &"--json", &"--force", &"transcribe"]));
     let finished: Vec<&str> =
         forced.iter().filter(|e| e["event"] == "stage_finished").map(|e| e["stage"].as_str().unwrap()).collect();
-    assert_eq!(finished, ["transcribe", "segment", "qualify"]);
+    assert_eq!(finished, ["transcribe", "segment", "validate", "qualify"]);
 
     // An unknown stage name is a usage error that lists the real ones.
     let bad = run(&[&"run", &project, &"--force", &"standardise"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
         stderr(&bad).contains(
-            "unknown stage `standardise`; stages are: standardize, vad, transcribe, diarize, identify, segment, qualify"
+            "unknown stage `standardise`; stages are: standardize, vad, transcribe, diarize, identify, segment, validate, qualify"
         ),
         "{}",
         stderr(&bad)

@@ -61,6 +61,7 @@ pub fn judge(m: &ClipMeasures, g: &QualityGates, fences: Option<RateFences>) -> 
     min("word_probability", m.word_probability, g.min_word_probability, 2, "");
     min("avg_logprob", m.avg_logprob, g.min_avg_logprob, 2, "");
     min("language_probability", m.language_probability, g.min_language_probability, 2, "");
+    min("validation", m.validation, g.min_validation, 1, "");
     let mut max = |name: &str, value: Option<f64>, limit: f64, decimals: usize, note: &str| {
         if let Some(v) = value.filter(|v| *v > limit) {
             reasons.push(format!("{name} {v:.decimals$} > {limit:?}{note}"));
@@ -104,6 +105,8 @@ mod tests {
             compression_ratio: Some(1.5),
             language: Some("en".into()),
             language_probability: Some(1.0),
+            validation: Some(97.0),
+            validation_text: Some("the clip's text".into()),
         }
     }
 

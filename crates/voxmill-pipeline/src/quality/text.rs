@@ -23,6 +23,30 @@ pub fn word_count(text: &str) -> usize {
     words(text).len()
 }
 
+/// Agreement (0-100) of two transcripts of the same speech: 100 × (1 − character edit distance / length of the
+/// longer), on the texts normalised as WER is (lowercase, no punctuation, single spaces), so that "Well, okay."
+/// and "well okay" agree fully. Two empty texts agree fully; one empty text against words agrees 0.
+pub fn agreement(a: &str, b: &str) -> f64 {
+    let a: Vec<char> = voxmill_asr::wer::normalize(a).join(" ").chars().collect();
+    let b: Vec<char> = voxmill_asr::wer::normalize(b).join(" ").chars().collect();
+    let longer = a.len().max(b.len());
+    if longer == 0 {
+        return 100.0;
+    }
+    // Levenshtein distance, one row at a time.
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    100.0 * (1.0 - row[b.len()] as f64 / longer as f64)
+}
+
 /// The most times any sequence of 1 to 4 words occurs back to back ("no, no, no" is 3; "the cat sat" is 1; no
 /// words is 0). Natural speech repeats a word two or three times; a decoding loop repeats a phrase many times.
 pub fn ngram_repeats(text: &str) -> usize {
@@ -53,6 +77,19 @@ pub fn ngram_repeats(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agreement_is_the_normalised_character_edit_distance() {
+        assert_eq!(agreement("Well, okay.", "well okay"), 100.0);
+        assert_eq!(agreement("", ""), 100.0);
+        assert_eq!(agreement("", "words"), 0.0);
+        // "kitten" -> "sitting": 3 edits over 7 characters.
+        assert!((agreement("kitten", "sitting") - 100.0 * 4.0 / 7.0).abs() < 1e-9);
+        let a = "The keeper climbed the narrow stairs and lit the great lamp.";
+        assert!(agreement(a, "The keeper climbed the narrow stairs and lit the great lamp") > 99.9);
+        assert!(agreement(a, "The keeper climbed the narrow stair and lit a great lamp.") > 90.0);
+        assert!(agreement(a, "Every evening the sea was grey and cold.") < 50.0);
+    }
 
     #[test]
     fn lengths_count_letters_and_digits_only() {

@@ -6,6 +6,7 @@ mod qualify;
 mod segment;
 mod standardize;
 mod transcribe;
+mod validate;
 mod vad;
 
 pub use diarize::Diarize;
@@ -14,6 +15,7 @@ pub use qualify::Qualify;
 pub use segment::Segment;
 pub use standardize::Standardize;
 pub use transcribe::Transcribe;
+pub use validate::Validate;
 pub use vad::Vad;
 
 use crate::{PipelineError, Stage};
@@ -27,6 +29,7 @@ pub fn all_stages() -> Vec<Box<dyn Stage>> {
         Box::new(Diarize),
         Box::new(Identify),
         Box::new(Segment),
+        Box::new(Validate),
         Box::new(Qualify),
     ]
 }
@@ -56,7 +59,8 @@ mod tests {
         let names = |v: Vec<Box<dyn Stage>>| v.iter().map(|s| s.name()).collect::<Vec<_>>();
         assert_eq!(names(stages_until("identify").unwrap()), ["standardize", "vad", "diarize", "identify"]);
         assert_eq!(names(stages_until("qualify").unwrap()).len(), all_stages().len());
-        assert_eq!(names(stages_until("segment").unwrap()).len(), all_stages().len() - 1);
+        assert_eq!(names(stages_until("segment").unwrap()).len(), all_stages().len() - 2);
+        assert_eq!(names(stages_until("validate").unwrap()).len(), all_stages().len() - 1);
         assert!(stages_until("nope").is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! Qualify: measure every clip and judge it. Each clip file is read once for its signal measures (peak, clipping,
 //! loudness, SNR, bandwidth) and, at 16 kHz, DNSMOS; its text and the transcript give the speaking rate, repeated
-//! words and Whisper's confidence. The gates of `[quality]` then accept or reject it with every failing reason.
+//! words and Whisper's confidence; the validate stage's second transcription, its agreement with the text. The gates of `[quality]` then accept or reject it with every failing reason.
 //!
 //! Measuring is the costly part and judging is not, so a re-run (a changed gate changes this stage's fingerprint)
 //! keeps the audio measures of every clip whose file and measuring method are unchanged (`audio_key`) and only
@@ -16,7 +16,7 @@ use voxmill_project::{ClipMeasures, ClipQualityRow, ClipRow, StageRows, Verdict}
 
 use crate::quality::asr::confidence;
 use crate::quality::gates::{judge, rate_fences};
-use crate::quality::text::{ngram_repeats, text_length, word_count};
+use crate::quality::text::{agreement, ngram_repeats, text_length, word_count};
 use crate::{Stage, StageContext, StageError, StageOutput};
 
 /// Bump when a measure's definition changes: stored audio measures then no longer count as up to date.
@@ -44,7 +44,7 @@ impl Stage for Qualify {
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
-        &["transcribe", "segment"]
+        &["transcribe", "segment", "validate"]
     }
 
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
@@ -64,6 +64,8 @@ impl Stage for Qualify {
         let words = ctx.catalog.words(rec.id)?;
         let segments = ctx.catalog.segments(rec.id)?;
         let (language, language_probability) = recording_language(ctx)?;
+        let second: HashMap<String, String> =
+            ctx.catalog.clip_validation(rec.id)?.into_iter().map(|v| (v.clip, v.text)).collect();
         let method = if quality.dnsmos { format!("dnsmos {}", quality.dnsmos_model) } else { "no dnsmos".into() };
         let previous: HashMap<String, ClipQualityRow> =
             ctx.catalog.clip_quality(rec.id)?.into_iter().map(|q| (q.clip.clone(), q)).collect();
@@ -115,7 +117,14 @@ impl Stage for Qualify {
         let measures: Vec<ClipMeasures> = clips
             .iter()
             .zip(&audio)
-            .map(|(clip, a)| clip_measures(clip, a, &words, &segments, &language, language_probability))
+            .map(|(clip, a)| {
+                let mut m = clip_measures(clip, a, &words, &segments, &language, language_probability);
+                if let Some(text) = second.get(&clip.name) {
+                    m.validation = Some(agreement(&clip.text, text));
+                    m.validation_text = Some(text.clone());
+                }
+                m
+            })
             .collect();
         let gates = quality.gates();
         let fences = rate_fences(&measures.iter().collect::<Vec<_>>(), gates.speaking_rate_iqr);
@@ -212,5 +221,7 @@ fn clip_measures(
         compression_ratio: asr.compression_ratio,
         language: language.clone(),
         language_probability,
+        validation: None,
+        validation_text: None,
     }
 }

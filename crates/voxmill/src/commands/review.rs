@@ -64,6 +64,7 @@ fn clip_json(s: &ClipStatus, speaker_name: Option<&String>) -> serde_json::Value
             v[name] = value.into();
         }
         v["language"] = q.measures.language.clone().into();
+        v["validation_text"] = q.measures.validation_text.clone().into();
     }
     v
 }
@@ -88,6 +89,12 @@ fn print_table(statuses: &[ClipStatus], project: &Path) {
             by_hand += 1;
             verdict.push('*');
             reasons.insert(0, format!("by hand{}", d.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()));
+        }
+        // A clip that failed validation shows both transcripts.
+        if let Some(heard) = m.and_then(|m| m.validation_text.as_ref())
+            && reasons.iter().any(|r| r.starts_with("validation "))
+        {
+            reasons.push(format!("text \"{}\", heard again \"{heard}\"", s.clip.text));
         }
         println!(
             "{:<18} {:<8} {:>5.1} {:>5} {:>5} {:>5} {:>6} {:>5} {:>5}  {:<9}  {}",
