@@ -6,6 +6,7 @@
 mod channels;
 mod clips;
 mod decode;
+mod enhance;
 mod error;
 mod loudness;
 pub mod measure;
@@ -22,6 +23,7 @@ mod wav;
 
 pub use channels::{ChannelLevels, channel_levels};
 pub use clips::{ClipSpec, write_clips};
+pub use enhance::{DENOISE_RATE, Denoiser, EnhanceReport, enhance_wav};
 pub use error::AudioError;
 pub use measure::{SignalMeasures, signal_measures};
 pub use probe::{Probe, probe};

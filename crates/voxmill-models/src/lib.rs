@@ -13,6 +13,7 @@
 //! - [`SpeakerSegmentation`] scores who speaks when (with overlap) in 10 s chunks with a pyannote
 //!   segmentation-3.0 style model, for diarization.
 
+pub mod denoise;
 pub mod dnsmos;
 mod error;
 mod registry;
@@ -22,6 +23,7 @@ pub mod segmentation;
 pub mod speaker;
 pub mod vad;
 
+pub use denoise::Rnnoise;
 pub use dnsmos::{DNSMOS_SAMPLE_RATE, Dnsmos, DnsmosScores};
 pub use error::ModelError;
 pub use registry::{ModelFile, ModelSpec, Need, known_models, spec};

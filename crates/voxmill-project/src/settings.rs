@@ -14,6 +14,7 @@ pub use crate::quality_settings::{QualityGates, QualityPreset, QualitySettings};
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub sources: SourcesSettings,
+    pub enhance: EnhanceSettings,
     pub vad: VadSettings,
     pub silence: SilenceSettings,
     pub asr: AsrSettings,
@@ -43,6 +44,62 @@ pub struct SourcesSettings {
 pub enum SourceMode {
     Reference,
     Copy,
+}
+
+/// Optional denoising of the working audio before speech is looked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnhanceSettings {
+    /// `off`, `rnnoise` or `deepfilternet`.
+    pub method: EnhanceMethod,
+    /// Model id or path (a folder with enc.onnx, erb_dec.onnx, df_dec.onnx) for `deepfilternet`.
+    pub model: String,
+    /// Which audio the segment stage cuts clips from.
+    pub clips_from: ClipsFrom,
+}
+
+/// The denoiser of the enhance stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnhanceMethod {
+    /// No enhancement: the stage writes nothing.
+    Off,
+    /// RNNoise (pure Rust, built in).
+    Rnnoise,
+    /// DeepFilterNet3 (ONNX model `denoise:deepfilternet3`).
+    Deepfilternet,
+}
+
+/// The audio clips are cut from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipsFrom {
+    /// The source file as added, at its own quality.
+    Original,
+    /// The enhanced 16 kHz working audio (when enhancement is on; otherwise the original).
+    Enhanced,
+}
+
+impl EnhanceSettings {
+    /// Whether the enhance stage writes enhanced audio that later stages read.
+    pub fn enabled(&self) -> bool {
+        self.method != EnhanceMethod::Off
+    }
+
+    /// Whether clips are cut from the enhanced audio.
+    pub fn clips_from_enhanced(&self) -> bool {
+        self.enabled() && self.clips_from == ClipsFrom::Enhanced
+    }
+}
+
+impl Default for EnhanceSettings {
+    fn default() -> Self {
+        EnhanceSettings {
+            method: EnhanceMethod::Off,
+            model: "denoise:deepfilternet3".into(),
+            clips_from: ClipsFrom::Original,
+        }
+    }
 }
 
 /// Finding speech: the neural detector, or the model-free energy fallback.
@@ -300,6 +357,17 @@ mode = "reference"
 recursive = true
 # Extensions picked up from folders. Files named explicitly on the command line are always tried.
 extensions = ["wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "mp4", "m4v", "mov", "mkv", "mka", "webm", "aif", "aiff", "wma"]
+
+[enhance]
+# Denoising before speech is looked for: "off", "rnnoise" (RNNoise, built in, fast) or "deepfilternet"
+# (DeepFilterNet3 on ONNX Runtime: stronger, slower). When on, vad, transcribe and diarize read the enhanced audio
+# (work/<recording>/enhanced.wav, 16 kHz).
+method = "off"
+# Model id or a path to a folder with enc.onnx, erb_dec.onnx and df_dec.onnx, for "deepfilternet".
+model = "denoise:deepfilternet3"
+# Audio the clips are cut from: "original" (the source as added, at its own quality) or "enhanced" (the denoised
+# 16 kHz audio, resampled to segment.sample_rate). Only matters when method is not "off".
+clips_from = "original"
 
 [vad]
 # Speech detector: "silero" (neural, Silero VAD on ONNX Runtime) or "energy" (model-free: speech is what is not

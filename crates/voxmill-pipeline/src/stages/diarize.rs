@@ -222,7 +222,7 @@ fn by_segmentation(ctx: &StageContext<'_>) -> Result<Found, StageError> {
     let chunk_samples = seg.chunk_samples();
     let chunk_secs = chunk_samples as f64 / f64::from(SPEAKER_SAMPLE_RATE);
     let frames = segmentation_frames(chunk_samples, seg.frames_per_chunk(), SPEAKER_SAMPLE_RATE);
-    let wav = ctx.layout.working_audio(&rec.name);
+    let wav = ctx.layout.analysis_audio(&rec.name, ctx.settings.enhance.enabled());
     let mut audio = WavSpans::open(&wav, SPEAKER_SAMPLE_RATE)?;
     let audio_end = audio.len() as f64 / f64::from(SPEAKER_SAMPLE_RATE);
     let bad = |e: voxmill_diarize::powerset::PowersetError| StageError(format!("{}: {e}", rec.name));
@@ -492,7 +492,7 @@ fn embed_spans(
             ))
         })?),
     };
-    let wav = ctx.layout.working_audio(&rec.name);
+    let wav = ctx.layout.analysis_audio(&rec.name, ctx.settings.enhance.enabled());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(windows.len().div_ceil(BATCH)).max(1);
     let per_thread = windows.len().div_ceil(threads);
     let done = std::sync::atomic::AtomicUsize::new(0);

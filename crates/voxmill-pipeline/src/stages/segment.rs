@@ -33,7 +33,13 @@ impl Stage for Segment {
 
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
         // The silence settings: short silences are found with the same floor as the vad stage's.
-        format!("{:?} exclude_overlaps={} {:?}", settings.segment, settings.diarize.exclude_overlaps, settings.silence)
+        format!(
+            "{:?} exclude_overlaps={} {:?} clips_from_enhanced={}",
+            settings.segment,
+            settings.diarize.exclude_overlaps,
+            settings.silence,
+            settings.enhance.clips_from_enhanced()
+        )
     }
 
     fn outputs(&self, ctx: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
@@ -43,6 +49,8 @@ impl Stage for Segment {
     fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
         let rec = ctx.recording;
         let seg = &ctx.settings.segment;
+        let enhanced_input = ctx.settings.enhance.enabled();
+        let from_enhanced = ctx.settings.enhance.clips_from_enhanced();
         let words = ctx.catalog.words(rec.id)?;
         let quiet =
             quiet_spans(&ctx.catalog.silences(rec.id)?, &ctx.catalog.speech_regions(rec.id)?, rec.duration_secs);
@@ -67,7 +75,7 @@ impl Stage for Segment {
                 ..SilenceOptions::default()
             };
             let short: Vec<SilenceRow> =
-                detect_silences(&ctx.layout.working_audio(&rec.name), &short_opts, &mut |_| {})?
+                detect_silences(&ctx.layout.analysis_audio(&rec.name, enhanced_input), &short_opts, &mut |_| {})?
                     .into_iter()
                     .map(|s| SilenceRow { start: s.start, end: s.end, rms_db: f64::from(s.rms_db) })
                     .collect();
@@ -112,11 +120,13 @@ impl Stage for Segment {
             .map(|((r, c), out)| ClipSpec {
                 start: r.start,
                 end: r.end,
-                channel: channel_of.get(&c.speaker).copied().flatten(),
+                // The enhanced audio is mono: a speaker's own channel exists only in the source.
+                channel: if from_enhanced { None } else { channel_of.get(&c.speaker).copied().flatten() },
                 path: out.temp_path().to_path_buf(),
             })
             .collect();
-        let source = ctx.layout.resolve(&rec.stored_path);
+        let source =
+            if from_enhanced { ctx.layout.enhanced_audio(&rec.name) } else { ctx.layout.resolve(&rec.stored_path) };
         write_clips(&source, &specs, seg.sample_rate, &mut |secs| (ctx.progress)(secs))?;
         for out in outputs {
             out.commit()?;

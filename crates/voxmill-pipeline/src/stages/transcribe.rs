@@ -47,7 +47,7 @@ impl Stage for Transcribe {
     }
 
     fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
-        let wav = ctx.layout.working_audio(&ctx.recording.name);
+        let wav = ctx.layout.analysis_audio(&ctx.recording.name, ctx.settings.enhance.enabled());
         let regions: Vec<(f64, f64)> =
             ctx.catalog.speech_regions(ctx.recording.id)?.into_iter().map(|r| (r.start, r.end)).collect();
         let speech_secs: f64 = regions.iter().map(|(s, e)| e - s).sum();

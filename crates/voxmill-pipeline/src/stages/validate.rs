@@ -64,7 +64,8 @@ impl Stage for Validate {
         let mut asr = ctx.settings.asr.clone();
         asr.model = quality.validation_model_or(&ctx.settings.asr.model).to_string();
         let whisper = ctx.resources.whisper(&asr, &mut |_, _| {})?;
-        let wav = ctx.layout.working_audio(&ctx.recording.name);
+        // The audio the clips were cut from, so the second transcript is of what the clip holds.
+        let wav = ctx.layout.analysis_audio(&ctx.recording.name, ctx.settings.enhance.clips_from_enhanced());
         let spans: Vec<(f64, f64)> = clips.iter().map(|c| (c.start, c.end)).collect();
         let texts = whisper
             .transcribe_spans(&wav, &spans, &mut |done| {
