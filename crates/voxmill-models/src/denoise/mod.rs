@@ -5,7 +5,7 @@
 pub mod deepfilter;
 mod rnnoise;
 
-// pub use deepfilter::DeepFilter;
+pub use deepfilter::DeepFilter;
 pub use rnnoise::Rnnoise;
 
 /// Samples per frame of both denoisers at 48 kHz (10 ms).
@@ -52,7 +52,7 @@ impl FrameAligner {
     }
 
     /// Pads with silence until all input has come out; `flush` lets the processor emit what it still holds
-    /// (after the padding frames) and the result is cut to the input's length.
+    /// (it is then called with an empty frame) and the result is cut to the input's length.
     pub(crate) fn finish(
         &mut self,
         out: &mut Vec<f32>,
@@ -71,6 +71,8 @@ impl FrameAligner {
                 self.pending.clear();
             }
         }
+        // An empty frame asks the processor for everything it still holds.
+        self.run(&[], out, frame)?;
         let extra = (self.emitted.saturating_sub(fed)) as usize;
         out.truncate(out.len() - extra.min(out.len()));
         self.emitted -= extra as u64;

@@ -49,6 +49,9 @@ fn frame(
     input: &[f32],
     out: &mut Vec<f32>,
 ) -> Result<(), String> {
+    if input.is_empty() {
+        return Ok(()); // the end of the stream: RNNoise holds nothing back
+    }
     for (s, x) in scaled.iter_mut().zip(input) {
         *s = x * 32768.0;
     }

@@ -61,9 +61,8 @@ impl Stage for Enhance {
             }
             EnhanceMethod::Rnnoise => Box::new(Rnnoise::new()),
             EnhanceMethod::Deepfilternet => {
-                let _dir = ctx.resources.model_path(&ctx.settings.enhance.model, &mut |_, _| {})?;
-                let _ = threads();
-                return Err(StageError("deepfilternet: not built yet".into()));
+                let dir = ctx.resources.model_path(&ctx.settings.enhance.model, &mut |_, _| {})?;
+                Box::new(voxmill_models::DeepFilter::load(&dir, threads()).map_err(|e| StageError(e.to_string()))?)
             }
         };
         let input = ctx.layout.working_audio(&ctx.recording.name);
