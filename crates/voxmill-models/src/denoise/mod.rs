@@ -11,6 +11,9 @@ pub use rnnoise::Rnnoise;
 /// Samples per frame of both denoisers at 48 kHz (10 ms).
 pub const HOP: usize = 480;
 
+/// A frame processor: one frame of input in, whatever output it has ready appended.
+pub(crate) type FrameFn<'a> = dyn FnMut(&[f32], &mut Vec<f32>) -> Result<(), String> + 'a;
+
 /// Turns a frame processor with a fixed output delay into a time-aligned stream: input is gathered into frames of
 /// [`HOP`] samples, the first `delay` output samples are dropped, and on finish the stream is padded with silence
 /// until every input sample has come out, then cut to the input's length.
@@ -34,7 +37,7 @@ impl FrameAligner {
         &mut self,
         mut input: &[f32],
         out: &mut Vec<f32>,
-        frame: &mut dyn FnMut(&[f32], &mut Vec<f32>) -> Result<(), String>,
+        frame: &mut FrameFn<'_>,
     ) -> Result<(), String> {
         self.fed += input.len() as u64;
         while !input.is_empty() {
@@ -51,13 +54,9 @@ impl FrameAligner {
         Ok(())
     }
 
-    /// Pads with silence until all input has come out; `flush` lets the processor emit what it still holds
+    /// Pads with silence until all input has come out, lets the processor emit what it still holds
     /// (it is then called with an empty frame) and the result is cut to the input's length.
-    pub(crate) fn finish(
-        &mut self,
-        out: &mut Vec<f32>,
-        frame: &mut dyn FnMut(&[f32], &mut Vec<f32>) -> Result<(), String>,
-    ) -> Result<(), String> {
+    pub(crate) fn finish(&mut self, out: &mut Vec<f32>, frame: &mut FrameFn<'_>) -> Result<(), String> {
         let fed = self.fed;
         let mut zeros_left = self.delay + HOP;
         while self.emitted < fed && zeros_left > 0 {
@@ -79,12 +78,7 @@ impl FrameAligner {
         Ok(())
     }
 
-    fn run(
-        &mut self,
-        input: &[f32],
-        out: &mut Vec<f32>,
-        frame: &mut dyn FnMut(&[f32], &mut Vec<f32>) -> Result<(), String>,
-    ) -> Result<(), String> {
+    fn run(&mut self, input: &[f32], out: &mut Vec<f32>, frame: &mut FrameFn<'_>) -> Result<(), String> {
         let start = out.len();
         frame(input, out)?;
         let drop = self.to_drop.min(out.len() - start);
