@@ -13,8 +13,8 @@ fn count(events: &[serde_json::Value], kind: &str) -> usize {
     events.iter().filter(|e| e["event"] == kind).count()
 }
 
-/// standardize, vad, transcribe, diarize, identify, segment, validate, qualify.
-const STAGES: usize = 8;
+/// standardize, enhance, vad, transcribe, diarize, identify, segment, validate, qualify.
+const STAGES: usize = 9;
 
 #[test]
 fn skip_stale_and_force() {
@@ -37,7 +37,8 @@ fn skip_stale_and_force() {
     let second = json_lines(&run(&[&"run", &project, &"--json"]));
     assert_eq!((count(&second, "stage_skipped"), count(&second, "stage_finished")), (STAGES, 0));
 
-    // A setting vad reads changed: vad is stale, and so is every stage after it, since they read its output.
+    // A setting vad reads changed: vad is stale, and so is every stage after it, since they read its output (not
+    // standardize and enhance, before it).
     let settings = project.join("voxmill.toml");
     let text = std::fs::read_to_string(&settings).unwrap().replace("threshold = 0.5", "threshold = 0.45");
     std::fs::write(&settings, text).unwrap();
@@ -45,7 +46,7 @@ fn skip_stale_and_force() {
     assert_eq!(stage_state(&project, "talk", "vad"), "stale");
     assert_eq!(stage_state(&project, "talk", "segment"), "stale");
     let third = json_lines(&run(&[&"run", &project, &"--json"]));
-    assert_eq!(count(&third, "stage_finished"), STAGES - 1);
+    assert_eq!(count(&third, "stage_finished"), STAGES - 2);
     assert_eq!(stage_state(&project, "talk", "segment"), "done");
 
     // A setting only segment reads re-runs segment and the stage after it.
@@ -82,7 +83,7 @@ fn skip_stale_and_force() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(
         stderr(&bad).contains(
-            "unknown stage `standardise`; stages are: standardize, vad, transcribe, diarize, identify, segment, validate, qualify"
+            "unknown stage `standardise`; stages are: standardize, enhance, vad, transcribe, diarize, identify, segment, validate, qualify"
         ),
         "{}",
         stderr(&bad)
