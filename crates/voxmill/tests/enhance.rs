@@ -125,6 +125,18 @@ fn denoising_raises_the_measured_quality_of_noisy_speech() {
     assert!(snr_rn >= snr_off + 15.0, "RNNoise: SNR {snr_off:.2} dB -> {snr_rn:.2} dB");
     assert!(bak_rn >= bak_off + 1.2, "RNNoise: DNSMOS BAK {bak_off:.3} -> {bak_rn:.3}");
 
+    // Turned off again: the enhanced audio goes, and the later stages read the working copy again.
+    let project = dir.path().join("p-rnnoise");
+    let settings = project.join("voxmill.toml");
+    let text = std::fs::read_to_string(&settings).unwrap().replace("method = \"rnnoise\"", "method = \"off\"");
+    std::fs::write(&settings, text).unwrap();
+    let out = run(&[&"run", &project, &"--offline", &"--quiet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!project.join("work/noisy/enhanced.wav").exists(), "enhanced.wav left behind with enhance off");
+    let out = run(&[&"review", &project, &"--json"]);
+    let again: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!((mean(&again, "snr") - snr_off).abs() < 1.0, "off again: SNR {} vs {snr_off}", mean(&again, "snr"));
+
     if !deepfilternet_present() {
         return;
     }
