@@ -72,6 +72,9 @@ pub struct DeepFilter {
     first: usize,
     /// The next frame to enhance.
     next: usize,
+    /// Frames enhanced per model run, and frames run before them for warm-up.
+    block: usize,
+    context: usize,
 }
 
 impl std::fmt::Debug for DeepFilter {
@@ -101,6 +104,8 @@ impl DeepFilter {
             frames: VecDeque::new(),
             first: 0,
             next: 0,
+            block: BLOCK,
+            context: CONTEXT,
         };
         // A short run checks the signatures now rather than on the first recording.
         let probe = df.run_model(0, 4).map_err(|e| match e {
@@ -112,6 +117,13 @@ impl DeepFilter {
         });
         probe?;
         Ok(df)
+    }
+
+    /// Sets the frames enhanced per model run and the frames of warm-up before each (defaults [`BLOCK`] and
+    /// [`CONTEXT`]); shorter blocks hold less memory and cost more warm-up. Call before the first `push`.
+    pub fn set_blocks(&mut self, block: usize, context: usize) {
+        self.block = block.max(1);
+        self.context = context;
     }
 
     /// The frame at absolute index `i`, if it exists.
@@ -199,7 +211,7 @@ impl DeepFilter {
         if to <= self.next {
             return Ok(());
         }
-        let from = self.next.saturating_sub(CONTEXT);
+        let from = self.next.saturating_sub(self.context);
         let (gains, coefs) = self.run_model(from, to).map_err(|e| e.to_string())?;
         let zeros = vec![Complex32::default(); BINS];
         let mut samples = [0f32; HOP];
@@ -222,7 +234,7 @@ impl DeepFilter {
         }
         self.next = to;
         // Keep what the next block's context and filter need.
-        let keep_from = self.next.saturating_sub(CONTEXT + DF_ORDER);
+        let keep_from = self.next.saturating_sub(self.context + DF_ORDER);
         while self.first < keep_from && !self.frames.is_empty() {
             self.frames.pop_front();
             self.first += 1;
@@ -246,8 +258,8 @@ impl DeepFilter {
         self.features.compute(&f.spec, &mut f.erb, &mut f.re, &mut f.im);
         self.frames.push_back(f);
         let ahead = LOOKAHEAD.max(DF_LOOKAHEAD);
-        if self.seen() >= self.next + BLOCK + ahead {
-            self.enhance_until(self.next + BLOCK, out)?;
+        if self.seen() >= self.next + self.block + ahead {
+            self.enhance_until(self.next + self.block, out)?;
         }
         Ok(())
     }
