@@ -12,7 +12,7 @@ pub enum QualityPreset {
     /// tight signal limits: for large multi-speaker corpora where losing clips costs little.
     Strict,
     /// The default: rejects noise, music, clipping, telephone bandwidth and broken transcripts, but keeps clean
-    /// read speech from ordinary microphones (it kept 35 of 41 clips of real broadcast and lecture speech).
+    /// read speech from ordinary microphones (it kept 36 of 41 clips of real broadcast and lecture speech).
     #[default]
     Balanced,
     /// Rejects only what is plainly broken: for small one-speaker projects where every clip counts, or ASR data
