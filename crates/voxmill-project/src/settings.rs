@@ -171,6 +171,13 @@ pub struct SegmentSettings {
     pub max_inner_pause_ms: u32,
     /// Sample rate of the clip files, cut from the original audio.
     pub sample_rate: u32,
+    /// Bring every clip to `loudness_lufs` (EBU R128) so that clips from loud and quiet recordings match.
+    pub normalize: bool,
+    pub loudness_lufs: f64,
+    /// Ceiling for each clip's peak (dBFS): the loudness gain stops there, so normalising never clips.
+    pub peak_dbfs: f64,
+    /// Raised-cosine fade in and out of every clip (ms), so no clip starts or ends with a click; 0 for none.
+    pub fade_ms: f64,
 }
 
 /// Dataset exports written at the end of `voxmill run`.
@@ -270,6 +277,10 @@ impl Default for SegmentSettings {
             min_pause_ms: 100,
             max_inner_pause_ms: 1500,
             sample_rate: 22_050,
+            normalize: true,
+            loudness_lufs: -23.0,
+            peak_dbfs: -1.0,
+            fade_ms: 5.0,
         }
     }
 }
@@ -417,6 +428,12 @@ min_pause_ms = 100
 max_inner_pause_ms = 1500
 # Sample rate (Hz) of the clip files, cut from the original-quality audio (mono, 16-bit).
 sample_rate = 22050
+# Finishing: each clip brought to loudness_lufs (EBU R128; EBU broadcast level -23, podcasts about -16) unless
+# normalize = false, its gain held so the peak stays under peak_dbfs, and faded in and out over fade_ms.
+normalize = true
+loudness_lufs = -23.0
+peak_dbfs = -1.0
+fade_ms = 5.0
 
 [quality]
 # Every clip is measured (DNSMOS, SNR, clipping, loudness, bandwidth, speaking rate, ASR confidence, repeated words)
@@ -488,6 +505,15 @@ impl Settings {
                 "segment.min_secs = {} and segment.max_secs = {} must satisfy 0 < min_secs < max_secs",
                 seg.min_secs, seg.max_secs
             ));
+        }
+        if !(-70.0..=0.0).contains(&seg.loudness_lufs) {
+            return Err(format!("segment.loudness_lufs = {} is outside -70..=0 LUFS", seg.loudness_lufs));
+        }
+        if !(-40.0..=0.0).contains(&seg.peak_dbfs) {
+            return Err(format!("segment.peak_dbfs = {} is outside -40..=0 dBFS", seg.peak_dbfs));
+        }
+        if !(0.0..=1000.0).contains(&seg.fade_ms) {
+            return Err(format!("segment.fade_ms = {} is outside 0..=1000 ms", seg.fade_ms));
         }
         if !(8_000..=192_000).contains(&seg.sample_rate) {
             return Err(format!("segment.sample_rate = {} is outside 8000..=192000 Hz", seg.sample_rate));
