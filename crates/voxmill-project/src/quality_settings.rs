@@ -54,6 +54,9 @@ pub struct QualitySettings {
     /// Lowest agreement (0-100) between a clip's text and its second transcription, from the character edit
     /// distance of the normalised texts.
     pub min_validation: Option<f64>,
+    /// Lowest speaker purity (cosine similarity of a clip's voice to its project speaker's, on the scale of
+    /// `speakers.recheck_threshold`, which depends on the embedding model); 0 = off.
+    pub min_purity: Option<f64>,
     /// Lowest DNSMOS P.835 overall score (1-5).
     pub min_dnsmos_ovrl: Option<f64>,
     /// Lowest DNSMOS P.835 speech signal score (1-5): distortion of the voice itself.
@@ -98,6 +101,7 @@ impl Default for QualitySettings {
             validate: None,
             validation_model: String::new(),
             min_validation: None,
+            min_purity: None,
             min_dnsmos_ovrl: None,
             min_dnsmos_sig: None,
             min_dnsmos_bak: None,
@@ -138,6 +142,7 @@ pub struct QualityGates {
     pub max_compression_ratio: f64,
     pub min_language_probability: f64,
     pub min_validation: f64,
+    pub min_purity: f64,
 }
 
 impl QualityGates {
@@ -162,6 +167,7 @@ impl QualityGates {
                 max_compression_ratio: 2.4,
                 min_language_probability: 0.8,
                 min_validation: 90.0,
+                min_purity: 0.75,
             },
             QualityPreset::Balanced => QualityGates {
                 min_dnsmos_ovrl: 1.7,
@@ -181,6 +187,7 @@ impl QualityGates {
                 max_compression_ratio: 2.4,
                 min_language_probability: 0.8,
                 min_validation: 85.0,
+                min_purity: 0.0,
             },
             QualityPreset::Lenient => QualityGates {
                 min_dnsmos_ovrl: 1.3,
@@ -200,6 +207,7 @@ impl QualityGates {
                 max_compression_ratio: 3.0,
                 min_language_probability: 0.5,
                 min_validation: 70.0,
+                min_purity: 0.0,
             },
         }
     }
@@ -227,6 +235,7 @@ impl QualitySettings {
             max_compression_ratio: self.max_compression_ratio.unwrap_or(p.max_compression_ratio),
             min_language_probability: self.min_language_probability.unwrap_or(p.min_language_probability),
             min_validation: self.min_validation.unwrap_or(p.min_validation),
+            min_purity: self.min_purity.unwrap_or(p.min_purity),
         }
     }
 
@@ -254,6 +263,7 @@ impl QualitySettings {
             ("quality.min_language_probability", g.min_language_probability, 0.0, 1.0),
             ("quality.speaking_rate_iqr", g.speaking_rate_iqr, 0.0, 100.0),
             ("quality.min_validation", g.min_validation, 0.0, 100.0),
+            ("quality.min_purity", g.min_purity, -1.0, 1.0),
         ] {
             if !(lo..=hi).contains(&value) {
                 return Err(format!("{key} = {value} must be between {lo} and {hi}"));

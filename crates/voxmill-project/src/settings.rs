@@ -476,6 +476,7 @@ validation_model = ""
 # max_compression_ratio = 2.4      # 2.4 / 2.4 / 3.0   Whisper segment gzip compression ratio
 # min_language_probability = 0.8   # 0.8 / 0.8 / 0.5   detected language's probability
 # min_validation = 85.0            # 90 / 85 / 70      agreement of the clip's text with its second transcription
+# min_purity = 0.0                 # 0.75 / 0 / 0      clip voice vs its project speaker (cosine; 0 = off)
 
 [export]
 # Dataset formats written to exports/<format>/ at the end of `voxmill run`: "ljspeech".

@@ -180,6 +180,7 @@ fn degraded_clips_are_rejected_with_their_reason_and_decisions_stick() {
                 "compression_ratio",
                 "ngram_repeats",
                 "text_length",
+                "purity",
             ] {
                 assert!(c[measure].is_number(), "{measure} missing in {c}");
             }

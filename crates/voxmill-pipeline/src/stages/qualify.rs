@@ -16,6 +16,8 @@ use voxmill_project::hashing::{sha256_file, sha256_parts};
 use voxmill_project::{ClipMeasures, ClipQualityRow, ClipRow, StageRows, Verdict};
 
 use crate::quality::asr::confidence;
+use crate::speakers::clip_embedding;
+use voxmill_project::speakers::cosine;
 use crate::quality::gates::{judge, rate_fences};
 use crate::quality::text::{agreement, ngram_repeats, text_length, word_count};
 use crate::{Stage, StageContext, StageError, StageOutput};
@@ -65,6 +67,8 @@ impl Stage for Qualify {
         let words = ctx.catalog.words(rec.id)?;
         let segments = ctx.catalog.segments(rec.id)?;
         let (language, language_probability) = recording_language(ctx)?;
+        let centroids = ctx.catalog.speaker_centroids()?;
+        let windows = ctx.catalog.speaker_windows(rec.id)?;
         let second: HashMap<String, String> =
             ctx.catalog.clip_validation(rec.id)?.into_iter().map(|v| (v.clip, v.text)).collect();
         let method = match quality.dnsmos_windows {
@@ -133,6 +137,9 @@ impl Stage for Qualify {
                     m.validation = Some(agreement(&clip.text, text));
                     m.validation_text = Some(text.clone());
                 }
+                m.purity = clip_embedding(&windows, clip.start, clip.end)
+                    .zip(centroids.get(&clip.speaker))
+                    .map(|(voice, speaker)| f64::from(cosine(&voice, speaker)));
                 m
             })
             .collect();
@@ -233,5 +240,6 @@ fn clip_measures(
         language_probability,
         validation: None,
         validation_text: None,
+        purity: None,
     }
 }
