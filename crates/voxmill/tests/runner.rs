@@ -57,7 +57,9 @@ fn skip_stale_and_force() {
     assert_eq!(finished, ["segment", "validate", "qualify"]);
 
     // A setting only the last stage reads (a quality gate) re-runs only that stage.
-    let text = std::fs::read_to_string(&settings).unwrap().replace("preset = \"balanced\"", "preset = \"balanced\"\nmin_snr_db = 14.0");
+    let text = std::fs::read_to_string(&settings)
+        .unwrap()
+        .replace("preset = \"balanced\"", "preset = \"balanced\"\nmin_snr_db = 14.0");
     std::fs::write(&settings, text).unwrap();
     let gate = json_lines(&run(&[&"run", &project, &"--json"]));
     let finished: Vec<&str> =

@@ -115,11 +115,7 @@ impl Dnsmos {
     /// Scores clips of 16 kHz mono audio in [-1, 1] (resample first): one result per clip, `None` for an empty
     /// clip, the mean over the clip's windows chosen by `windowing`. The windows of all the clips are spread over
     /// the workers and run in batches.
-    pub fn score(
-        &mut self,
-        clips: &[&[f32]],
-        windowing: Windowing,
-    ) -> Result<Vec<Option<DnsmosScores>>, ModelError> {
+    pub fn score(&mut self, clips: &[&[f32]], windowing: Windowing) -> Result<Vec<Option<DnsmosScores>>, ModelError> {
         let cut = match windowing {
             Windowing::Reference => reference_windows,
             Windowing::Sparse => sparse_windows,

@@ -6,8 +6,8 @@ mod qualify;
 mod segment;
 mod standardize;
 mod transcribe;
-mod validate;
 mod vad;
+mod validate;
 
 pub use diarize::Diarize;
 pub use identify::Identify;
@@ -15,8 +15,8 @@ pub use qualify::Qualify;
 pub use segment::Segment;
 pub use standardize::Standardize;
 pub use transcribe::Transcribe;
-pub use validate::Validate;
 pub use vad::Vad;
+pub use validate::Validate;
 
 use crate::{PipelineError, Stage};
 

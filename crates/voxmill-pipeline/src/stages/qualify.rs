@@ -11,16 +11,16 @@ use std::path::PathBuf;
 
 use voxmill_audio::{SignalMeasures, read_wav_mono, resample, signal_measures};
 use voxmill_models::{DNSMOS_SAMPLE_RATE, Windowing};
-use voxmill_project::settings::DnsmosWindows;
 use voxmill_project::hashing::{sha256_file, sha256_parts};
+use voxmill_project::settings::DnsmosWindows;
 use voxmill_project::{ClipMeasures, ClipQualityRow, ClipRow, StageRows, Verdict};
 
 use crate::quality::asr::confidence;
-use crate::speakers::clip_embedding;
-use voxmill_project::speakers::cosine;
 use crate::quality::gates::{judge, rate_fences};
 use crate::quality::text::{agreement, ngram_repeats, text_length, word_count};
+use crate::speakers::clip_embedding;
 use crate::{Stage, StageContext, StageError, StageOutput};
+use voxmill_project::speakers::cosine;
 
 /// Bump when a measure's definition changes: stored audio measures then no longer count as up to date.
 const MEASURES_VERSION: &str = "1";
@@ -116,9 +116,9 @@ impl Stage for Qualify {
             }
             if !fresh.is_empty() {
                 let slices: Vec<&[f32]> = fresh.iter().map(|(_, s)| s.as_slice()).collect();
-                let scores = ctx
-                    .resources
-                    .with_dnsmos(&quality.dnsmos_model, |m| m.score(&slices, windowing).map_err(|e| StageError(e.to_string())))?;
+                let scores = ctx.resources.with_dnsmos(&quality.dnsmos_model, |m| {
+                    m.score(&slices, windowing).map_err(|e| StageError(e.to_string()))
+                })?;
                 for ((i, _), s) in fresh.iter().zip(scores) {
                     audio[*i].dnsmos = s;
                 }
