@@ -24,7 +24,7 @@ pub mod speaker;
 pub mod vad;
 
 pub use denoise::{DeepFilter, Rnnoise};
-pub use dnsmos::{DNSMOS_SAMPLE_RATE, Dnsmos, DnsmosScores};
+pub use dnsmos::{DNSMOS_SAMPLE_RATE, Dnsmos, DnsmosScores, Windowing};
 pub use error::ModelError;
 pub use registry::{ModelFile, ModelSpec, Need, known_models, spec};
 pub use resolve::{ModelSource, ResolvedModel, Resolver};

@@ -72,7 +72,7 @@ fn scores_match_the_reference_implementation() {
     let mut dnsmos = Dnsmos::load(&model.path, 2).unwrap();
     let audio: Vec<Vec<f32>> = files.iter().map(|f| voxmill_audio::read_wav_mono(f).unwrap().0).collect();
     let slices: Vec<&[f32]> = audio.iter().map(Vec::as_slice).collect();
-    let ours = dnsmos.score(&slices).unwrap();
+    let ours = dnsmos.score(&slices, voxmill_models::Windowing::Reference).unwrap();
     for ((file, theirs), mine) in files.iter().zip(&reference).zip(&ours) {
         let mine = mine.expect("every clip has a window");
         for (name, value) in [("sig", mine.sig), ("bak", mine.bak), ("ovrl", mine.ovrl), ("p808", mine.p808)] {

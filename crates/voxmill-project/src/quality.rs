@@ -80,11 +80,14 @@ pub struct ClipMeasures {
     /// transcription (the validate stage; `None` when it did not run).
     pub validation: Option<f64>,
     pub validation_text: Option<String>,
+    /// Speaker purity: cosine similarity of the clip's voice (its diarization windows) to its project speaker's
+    /// voice when the clip was qualified, as `voxmill speakers recheck` scores it; `None` for a clip with no window.
+    pub purity: Option<f64>,
 }
 
 impl ClipMeasures {
     /// Every numeric measure with its name, in the order listings show them.
-    pub fn numeric(&self) -> [(&'static str, Option<f64>); 20] {
+    pub fn numeric(&self) -> [(&'static str, Option<f64>); 21] {
         [
             ("duration", Some(self.duration)),
             ("dnsmos_sig", self.dnsmos_sig),
@@ -106,6 +109,7 @@ impl ClipMeasures {
             ("compression_ratio", self.compression_ratio),
             ("language_probability", self.language_probability),
             ("validation", self.validation),
+            ("purity", self.purity),
         ]
     }
 }
@@ -128,7 +132,7 @@ pub struct ClipQualityRow {
 
 const COLUMNS: &str = "clip, audio_key, duration, dnsmos_sig, dnsmos_bak, dnsmos_ovrl, dnsmos_p808, snr, clipping,
     peak, loudness, bandwidth, speaking_rate, words_per_sec, text_length, ngram_repeats, word_probability,
-    word_probability_min, avg_logprob, compression_ratio, language, language_probability, validation, validation_text, verdict, reasons";
+    word_probability_min, avg_logprob, compression_ratio, language, language_probability, validation, validation_text, purity, verdict, reasons";
 
 /// The migration that adds the tables (quality measures, manual decisions).
 pub(crate) const MIGRATION: &str = r#"
@@ -158,6 +162,7 @@ CREATE TABLE clip_quality (
     language_probability REAL,
     validation           REAL,
     validation_text      TEXT,
+    purity               REAL,
     verdict              TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected')),
     reasons              TEXT NOT NULL,
     PRIMARY KEY (recording_id, clip)
@@ -180,8 +185,8 @@ CREATE TABLE clip_validation (
 "#;
 
 fn row_from(r: &Row<'_>) -> rusqlite::Result<ClipQualityRow> {
-    let verdict: String = r.get(24)?;
-    let reasons: String = r.get(25)?;
+    let verdict: String = r.get(25)?;
+    let reasons: String = r.get(26)?;
     Ok(ClipQualityRow {
         clip: r.get(0)?,
         audio_key: r.get(1)?,
@@ -208,6 +213,7 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<ClipQualityRow> {
             language_probability: r.get(21)?,
             validation: r.get(22)?,
             validation_text: r.get(23)?,
+            purity: r.get(24)?,
         },
         verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Rejected),
         reasons: serde_json::from_str(&reasons).unwrap_or_else(|_| vec![reasons]),
@@ -219,7 +225,7 @@ pub(crate) fn write_clip_quality(tx: &rusqlite::Connection, rec: i64, rows: &[Cl
     tx.execute("DELETE FROM clip_quality WHERE recording_id = ?1", [rec])?;
     let mut ins = tx.prepare(&format!(
         "INSERT INTO clip_quality (recording_id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-             ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
+             ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
     ))?;
     for q in rows {
         let m = &q.measures;
@@ -250,6 +256,7 @@ pub(crate) fn write_clip_quality(tx: &rusqlite::Connection, rec: i64, rows: &[Cl
             m.language_probability,
             m.validation,
             m.validation_text,
+            m.purity,
             q.verdict.name(),
             reasons,
         ])?;

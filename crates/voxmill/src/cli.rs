@@ -200,6 +200,9 @@ pub enum BenchCommand {
     /// Time voxmill's diarization (`voxmill run --until identify`) against the Resemblyzer + scikit-learn glue
     /// users write, on the same audio, and compare their diarization error rates against a reference RTTM.
     Diarize(BenchDiarizeArgs),
+    /// Time the qualify and validate stages against transcription on the same audio, and voxmill's DNSMOS against
+    /// Microsoft's reference implementation on the same clips.
+    Quality(BenchQualityArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,6 +312,23 @@ impl ReferenceMode {
             ReferenceMode::Batched => "batched",
         }
     }
+}
+
+/// Options of `voxmill bench quality`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchQualityArgs {
+    /// The recordings (any format voxmill reads); repeat for several.
+    #[arg(long, required = true)]
+    pub audio: Vec<PathBuf>,
+    /// The Python of the DNSMOS reference environment [default: $VOXMILL_HOME/dnsmos-reference/bin/python].
+    #[arg(long)]
+    pub reference_python: Option<PathBuf>,
+    /// Only time voxmill (no Python reference).
+    #[arg(long)]
+    pub skip_reference: bool,
+    /// Keep the voxmill project in this folder (default: a temporary folder, removed at the end).
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
 }
 
 /// Options of `voxmill bench diarize`.

@@ -180,6 +180,7 @@ fn degraded_clips_are_rejected_with_their_reason_and_decisions_stick() {
                 "compression_ratio",
                 "ngram_repeats",
                 "text_length",
+                "purity",
             ] {
                 assert!(c[measure].is_number(), "{measure} missing in {c}");
             }
@@ -326,6 +327,18 @@ fn validation_catches_a_corrupted_transcript() {
             assert_eq!(c["verdict"], "accepted", "{c}");
         }
     }
+    // Finishing: every clip at -23 LUFS, its peak under -1 dBFS, faded in and out (no click at either end).
+    for c in &reviewed {
+        let (loudness, peak) = (c["loudness"].as_f64().unwrap(), c["peak"].as_f64().unwrap());
+        assert!((loudness + 23.0).abs() < 0.3 || (peak + 1.0).abs() < 0.05, "{c}");
+        assert!(peak <= -0.99, "{c}");
+        let label = c["speaker"].as_str().unwrap();
+        let file = project.join("clips").join(label).join(format!("{}.wav", c["id"].as_str().unwrap()));
+        let (samples, _) = voxmill_audio::read_wav_mono(&file).unwrap();
+        let edge = |s: &[f32]| s.iter().fold(0f32, |m, x| m.max(x.abs()));
+        assert!(edge(&samples[..4]) < 0.01 && edge(&samples[samples.len() - 4..]) < 0.01, "{}", file.display());
+    }
+
     // The human listing shows both transcripts of the rejected clip.
     let table = run_ok(&[&"review", &project, &"--reason", &"validation"]);
     assert!(table.contains(&victim) && table.contains("heard again"), "{table}");

@@ -4,7 +4,7 @@
 
 mod bandwidth;
 mod clipping;
-mod level;
+pub(crate) mod level;
 mod snr;
 
 pub use bandwidth::effective_bandwidth_hz;

@@ -26,7 +26,7 @@ use ort::value::TensorRef;
 use crate::error::ModelError;
 use crate::runtime::open_session;
 pub use mel::P808Features;
-pub use windows::{DNSMOS_SAMPLE_RATE, WINDOW_SAMPLES, reference_windows};
+pub use windows::{DNSMOS_SAMPLE_RATE, WINDOW_SAMPLES, Windowing, reference_windows, sparse_windows};
 
 /// The P.835 model's file inside the `quality:dnsmos` folder.
 pub const P835_FILE: &str = "sig_bak_ovr.onnx";
@@ -97,7 +97,7 @@ impl Dnsmos {
             .collect::<Result<Vec<_>, ModelError>>()?;
         let mut dnsmos = Dnsmos { workers, dir: dir.to_path_buf() };
         // A silent window checks both signatures now rather than on the first clip.
-        dnsmos.score(&[vec![0.0; WINDOW_SAMPLES].as_slice()]).map_err(|e| match e {
+        dnsmos.score(&[vec![0.0; WINDOW_SAMPLES].as_slice()], Windowing::Sparse).map_err(|e| match e {
             ModelError::Inference { path, reason } => ModelError::unsupported(
                 &path,
                 format!("not the DNSMOS model voxmill expects ({reason}); reinstall it with scripts/setup.sh"),
@@ -113,9 +113,14 @@ impl Dnsmos {
     }
 
     /// Scores clips of 16 kHz mono audio in [-1, 1] (resample first): one result per clip, `None` for an empty
-    /// clip. The windows of all the clips are spread over the workers and run in batches.
-    pub fn score(&mut self, clips: &[&[f32]]) -> Result<Vec<Option<DnsmosScores>>, ModelError> {
-        let padded: Vec<(Vec<f32>, Vec<usize>)> = clips.iter().map(|c| reference_windows(c)).collect();
+    /// clip, the mean over the clip's windows chosen by `windowing`. The windows of all the clips are spread over
+    /// the workers and run in batches.
+    pub fn score(&mut self, clips: &[&[f32]], windowing: Windowing) -> Result<Vec<Option<DnsmosScores>>, ModelError> {
+        let cut = match windowing {
+            Windowing::Reference => reference_windows,
+            Windowing::Sparse => sparse_windows,
+        };
+        let padded: Vec<(Vec<f32>, Vec<usize>)> = clips.iter().map(|c| cut(c)).collect();
         // (clip, window) for every window of every clip, dealt out to the workers in turn.
         let windows: Vec<(usize, &[f32])> = padded
             .iter()

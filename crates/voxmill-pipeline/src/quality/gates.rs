@@ -62,6 +62,9 @@ pub fn judge(m: &ClipMeasures, g: &QualityGates, fences: Option<RateFences>) -> 
     min("avg_logprob", m.avg_logprob, g.min_avg_logprob, 2, "");
     min("language_probability", m.language_probability, g.min_language_probability, 2, "");
     min("validation", m.validation, g.min_validation, 1, "");
+    if g.min_purity > 0.0 {
+        min("purity", m.purity, g.min_purity, 2, "");
+    }
     let mut max = |name: &str, value: Option<f64>, limit: f64, decimals: usize, note: &str| {
         if let Some(v) = value.filter(|v| *v > limit) {
             reasons.push(format!("{name} {v:.decimals$} > {limit:?}{note}"));
@@ -107,6 +110,7 @@ mod tests {
             language_probability: Some(1.0),
             validation: Some(97.0),
             validation_text: Some("the clip's text".into()),
+            purity: Some(0.9),
         }
     }
 

@@ -10,14 +10,17 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use voxmill_audio::{SignalMeasures, read_wav_mono, resample, signal_measures};
-use voxmill_models::DNSMOS_SAMPLE_RATE;
+use voxmill_models::{DNSMOS_SAMPLE_RATE, Windowing};
 use voxmill_project::hashing::{sha256_file, sha256_parts};
+use voxmill_project::settings::DnsmosWindows;
 use voxmill_project::{ClipMeasures, ClipQualityRow, ClipRow, StageRows, Verdict};
 
 use crate::quality::asr::confidence;
 use crate::quality::gates::{judge, rate_fences};
 use crate::quality::text::{agreement, ngram_repeats, text_length, word_count};
+use crate::speakers::clip_embedding;
 use crate::{Stage, StageContext, StageError, StageOutput};
+use voxmill_project::speakers::cosine;
 
 /// Bump when a measure's definition changes: stored audio measures then no longer count as up to date.
 const MEASURES_VERSION: &str = "1";
@@ -49,7 +52,7 @@ impl Stage for Qualify {
 
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
         let q = &settings.quality;
-        let model = if q.dnsmos { q.dnsmos_model.as_str() } else { "off" };
+        let model = if q.dnsmos { format!("{} {:?}", q.dnsmos_model, q.dnsmos_windows) } else { "off".into() };
         format!("dnsmos={model} {:?}", q.gates())
     }
 
@@ -64,12 +67,23 @@ impl Stage for Qualify {
         let words = ctx.catalog.words(rec.id)?;
         let segments = ctx.catalog.segments(rec.id)?;
         let (language, language_probability) = recording_language(ctx)?;
+        let centroids = ctx.catalog.speaker_centroids()?;
+        let windows = ctx.catalog.speaker_windows(rec.id)?;
         let second: HashMap<String, String> =
             ctx.catalog.clip_validation(rec.id)?.into_iter().map(|v| (v.clip, v.text)).collect();
-        let method = if quality.dnsmos { format!("dnsmos {}", quality.dnsmos_model) } else { "no dnsmos".into() };
+        let method = match quality.dnsmos_windows {
+            _ if !quality.dnsmos => "no dnsmos".to_string(),
+            // Stored measures from before the windowing was a choice were taken with the reference's windows.
+            DnsmosWindows::Reference => format!("dnsmos {}", quality.dnsmos_model),
+            DnsmosWindows::Sparse => format!("dnsmos {} sparse", quality.dnsmos_model),
+        };
         let previous: HashMap<String, ClipQualityRow> =
             ctx.catalog.clip_quality(rec.id)?.into_iter().map(|q| (q.clip.clone(), q)).collect();
 
+        let windowing = match quality.dnsmos_windows {
+            DnsmosWindows::Sparse => Windowing::Sparse,
+            DnsmosWindows::Reference => Windowing::Reference,
+        };
         let mut measured = 0usize;
         let mut audio: Vec<AudioMeasures> = Vec::with_capacity(clips.len());
         let mut keys: Vec<String> = Vec::with_capacity(clips.len());
@@ -102,9 +116,9 @@ impl Stage for Qualify {
             }
             if !fresh.is_empty() {
                 let slices: Vec<&[f32]> = fresh.iter().map(|(_, s)| s.as_slice()).collect();
-                let scores = ctx
-                    .resources
-                    .with_dnsmos(&quality.dnsmos_model, |m| m.score(&slices).map_err(|e| StageError(e.to_string())))?;
+                let scores = ctx.resources.with_dnsmos(&quality.dnsmos_model, |m| {
+                    m.score(&slices, windowing).map_err(|e| StageError(e.to_string()))
+                })?;
                 for ((i, _), s) in fresh.iter().zip(scores) {
                     audio[*i].dnsmos = s;
                 }
@@ -123,6 +137,9 @@ impl Stage for Qualify {
                     m.validation = Some(agreement(&clip.text, text));
                     m.validation_text = Some(text.clone());
                 }
+                m.purity = clip_embedding(&windows, clip.start, clip.end)
+                    .zip(centroids.get(&clip.speaker))
+                    .map(|(voice, speaker)| f64::from(cosine(&voice, speaker)));
                 m
             })
             .collect();
@@ -223,5 +240,6 @@ fn clip_measures(
         language_probability,
         validation: None,
         validation_text: None,
+        purity: None,
     }
 }

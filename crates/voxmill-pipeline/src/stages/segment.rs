@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use voxmill_audio::{ClipSpec, SilenceOptions, detect_silences, write_clips};
+use voxmill_audio::{ClipSpec, Finishing, SilenceOptions, detect_silences, finish_clip, write_clips};
 use voxmill_project::atomic::AtomicOutput;
 use voxmill_project::{ClipRow, DropReason, Layout, SilenceRow, StageRows, TurnRow, WordRow};
 
@@ -24,7 +24,8 @@ impl Stage for Segment {
     fn version(&self) -> u32 {
         // 3: cuts also in the VAD's gaps and, next to untranscribed speech, in short silences or around the words
         // next to it; the yield is stored.
-        3
+        // 4: clips are finished (loudness, peak ceiling, fades).
+        4
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
@@ -128,6 +129,14 @@ impl Stage for Segment {
         let source =
             if from_enhanced { ctx.layout.enhanced_audio(&rec.name) } else { ctx.layout.resolve(&rec.stored_path) };
         write_clips(&source, &specs, seg.sample_rate, &mut |secs| (ctx.progress)(secs))?;
+        let finishing = Finishing {
+            loudness_lufs: seg.normalize.then_some(seg.loudness_lufs),
+            peak_dbfs: seg.peak_dbfs,
+            fade_ms: seg.fade_ms,
+        };
+        for spec in &specs {
+            finish_clip(&spec.path, &finishing)?;
+        }
         for out in outputs {
             out.commit()?;
         }

@@ -4,6 +4,7 @@ mod add;
 mod bench;
 mod bench_common;
 mod bench_diarize;
+mod bench_quality;
 mod eval;
 mod export;
 mod init;
@@ -37,6 +38,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Run(args) => run::run(&args, mode),
         Command::Bench(crate::cli::BenchCommand::Asr(args)) => bench::bench_asr(&args, mode),
         Command::Bench(crate::cli::BenchCommand::Diarize(args)) => bench_diarize::bench_diarize(&args, mode),
+        Command::Bench(crate::cli::BenchCommand::Quality(args)) => bench_quality::bench_quality(&args, mode),
         Command::Export { project, format, include_rejected } => {
             export::export(&project, &format, include_rejected, mode)
         }
