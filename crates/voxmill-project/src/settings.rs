@@ -513,7 +513,7 @@ fade_ms = 5.0
 # microphones) or "lenient" (only what is plainly broken). Any gate below overrides its preset value.
 preset = "balanced"
 # DNSMOS (Microsoft's speech quality models) is the slow measure: about 0.5 s of one core per 9 s window, so on a
-# CPU it takes longer than transcription with Whisper tiny. false skips it (and its gates).
+# CPU it takes about as long as transcription with Whisper tiny. false skips it (and its gates).
 dnsmos = true
 dnsmos_model = "quality:dnsmos"
 # "sparse" scores one 9.01 s window per started 9.01 s of a clip (short clips repeated, as the reference does);
