@@ -162,6 +162,7 @@ CREATE TABLE word_yield (
 );
 "#,
     crate::quality::MIGRATION,
+    crate::quality::MIGRATION_ENHANCEMENT,
 ];
 
 /// An open catalog connection. One per thread; SQLite serialises the writers.

@@ -83,11 +83,19 @@ pub struct ClipMeasures {
     /// Speaker purity: cosine similarity of the clip's voice (its diarization windows) to its project speaker's
     /// voice when the clip was qualified, as `voxmill speakers recheck` scores it; `None` for a clip with no window.
     pub purity: Option<f64>,
+    /// DNSMOS P.835 SIG/BAK/OVRL of the clip's span in the 16 kHz working audio before and after the enhance stage
+    /// (`None` when enhancement or DNSMOS is off): what the denoiser did to this clip, whichever audio it was cut from.
+    pub dnsmos_sig_before: Option<f64>,
+    pub dnsmos_bak_before: Option<f64>,
+    pub dnsmos_ovrl_before: Option<f64>,
+    pub dnsmos_sig_after: Option<f64>,
+    pub dnsmos_bak_after: Option<f64>,
+    pub dnsmos_ovrl_after: Option<f64>,
 }
 
 impl ClipMeasures {
     /// Every numeric measure with its name, in the order listings show them.
-    pub fn numeric(&self) -> [(&'static str, Option<f64>); 21] {
+    pub fn numeric(&self) -> [(&'static str, Option<f64>); 27] {
         [
             ("duration", Some(self.duration)),
             ("dnsmos_sig", self.dnsmos_sig),
@@ -110,6 +118,12 @@ impl ClipMeasures {
             ("language_probability", self.language_probability),
             ("validation", self.validation),
             ("purity", self.purity),
+            ("dnsmos_sig_before", self.dnsmos_sig_before),
+            ("dnsmos_bak_before", self.dnsmos_bak_before),
+            ("dnsmos_ovrl_before", self.dnsmos_ovrl_before),
+            ("dnsmos_sig_after", self.dnsmos_sig_after),
+            ("dnsmos_bak_after", self.dnsmos_bak_after),
+            ("dnsmos_ovrl_after", self.dnsmos_ovrl_after),
         ]
     }
 }
@@ -132,7 +146,18 @@ pub struct ClipQualityRow {
 
 const COLUMNS: &str = "clip, audio_key, duration, dnsmos_sig, dnsmos_bak, dnsmos_ovrl, dnsmos_p808, snr, clipping,
     peak, loudness, bandwidth, speaking_rate, words_per_sec, text_length, ngram_repeats, word_probability,
-    word_probability_min, avg_logprob, compression_ratio, language, language_probability, validation, validation_text, purity, verdict, reasons";
+    word_probability_min, avg_logprob, compression_ratio, language, language_probability, validation, validation_text, purity, verdict, reasons,
+    dnsmos_sig_before, dnsmos_bak_before, dnsmos_ovrl_before, dnsmos_sig_after, dnsmos_bak_after, dnsmos_ovrl_after";
+
+/// The migration that adds DNSMOS before and after enhancement.
+pub(crate) const MIGRATION_ENHANCEMENT: &str = r#"
+ALTER TABLE clip_quality ADD COLUMN dnsmos_sig_before REAL;
+ALTER TABLE clip_quality ADD COLUMN dnsmos_bak_before REAL;
+ALTER TABLE clip_quality ADD COLUMN dnsmos_ovrl_before REAL;
+ALTER TABLE clip_quality ADD COLUMN dnsmos_sig_after REAL;
+ALTER TABLE clip_quality ADD COLUMN dnsmos_bak_after REAL;
+ALTER TABLE clip_quality ADD COLUMN dnsmos_ovrl_after REAL;
+"#;
 
 /// The migration that adds the tables (quality measures, manual decisions).
 pub(crate) const MIGRATION: &str = r#"
@@ -214,6 +239,12 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<ClipQualityRow> {
             validation: r.get(22)?,
             validation_text: r.get(23)?,
             purity: r.get(24)?,
+            dnsmos_sig_before: r.get(27)?,
+            dnsmos_bak_before: r.get(28)?,
+            dnsmos_ovrl_before: r.get(29)?,
+            dnsmos_sig_after: r.get(30)?,
+            dnsmos_bak_after: r.get(31)?,
+            dnsmos_ovrl_after: r.get(32)?,
         },
         verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Rejected),
         reasons: serde_json::from_str(&reasons).unwrap_or_else(|_| vec![reasons]),
@@ -225,7 +256,8 @@ pub(crate) fn write_clip_quality(tx: &rusqlite::Connection, rec: i64, rows: &[Cl
     tx.execute("DELETE FROM clip_quality WHERE recording_id = ?1", [rec])?;
     let mut ins = tx.prepare(&format!(
         "INSERT INTO clip_quality (recording_id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-             ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
+             ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31,
+             ?32, ?33, ?34)"
     ))?;
     for q in rows {
         let m = &q.measures;
@@ -259,6 +291,12 @@ pub(crate) fn write_clip_quality(tx: &rusqlite::Connection, rec: i64, rows: &[Cl
             m.purity,
             q.verdict.name(),
             reasons,
+            m.dnsmos_sig_before,
+            m.dnsmos_bak_before,
+            m.dnsmos_ovrl_before,
+            m.dnsmos_sig_after,
+            m.dnsmos_bak_after,
+            m.dnsmos_ovrl_after,
         ])?;
     }
     Ok(())

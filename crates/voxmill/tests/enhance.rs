@@ -124,9 +124,23 @@ fn denoising_raises_the_measured_quality_of_noisy_speech() {
     // Measured here: SNR 8.7 -> 33.2 dB, BAK 1.83 -> 3.67.
     assert!(snr_rn >= snr_off + 15.0, "RNNoise: SNR {snr_off:.2} dB -> {snr_rn:.2} dB");
     assert!(bak_rn >= bak_off + 1.2, "RNNoise: DNSMOS BAK {bak_off:.3} -> {bak_rn:.3}");
+    // Each clip is also scored on the working audio before and after enhancement, and `stats` shows the effect.
+    assert!(off.iter().all(|c| c["dnsmos_bak_before"].is_null()), "before/after scores with enhancement off");
+    let (before, after) = (mean(&rnnoise, "dnsmos_bak_before"), mean(&rnnoise, "dnsmos_bak_after"));
+    eprintln!("rnnoise: bak before {before:.3} after {after:.3}");
+    assert!((before - bak_off).abs() < 0.3, "BAK before enhancement {before:.3}, of the unenhanced clips {bak_off:.3}");
+    assert!(after >= before + 1.2, "RNNoise: BAK before {before:.3} after {after:.3}");
+    let project = dir.path().join("p-rnnoise");
+    let out = run(&[&"stats", &project, &"--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stats: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let effect = &stats["quality"]["enhancement"];
+    assert_eq!(effect["clips"].as_u64(), Some(rnnoise.len() as u64), "{effect}");
+    assert!((effect["after"]["dnsmos_bak"].as_f64().unwrap() - after).abs() < 1e-9, "{effect}");
+    let out = run(&[&"stats", &project]);
+    assert!(stdout(&out).contains("DNSMOS before -> after enhancement: SIG"), "{}", stdout(&out));
 
     // Turned off again: the enhanced audio goes, and the later stages read the working copy again.
-    let project = dir.path().join("p-rnnoise");
     let settings = project.join("voxmill.toml");
     let text = std::fs::read_to_string(&settings).unwrap().replace("method = \"rnnoise\"", "method = \"off\"");
     std::fs::write(&settings, text).unwrap();

@@ -111,6 +111,7 @@ mod tests {
             validation: Some(97.0),
             validation_text: Some("the clip's text".into()),
             purity: Some(0.9),
+            ..Default::default()
         }
     }
 

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use voxmill_audio::{SignalMeasures, read_wav_mono, resample, signal_measures};
+use voxmill_audio::{SignalMeasures, WavSpans, read_wav_mono, resample, signal_measures};
 use voxmill_models::{DNSMOS_SAMPLE_RATE, Windowing};
 use voxmill_project::hashing::{sha256_file, sha256_parts};
 use voxmill_project::settings::DnsmosWindows;
@@ -35,6 +35,9 @@ pub struct Qualify;
 struct AudioMeasures {
     signal: SignalMeasures,
     dnsmos: Option<voxmill_models::DnsmosScores>,
+    /// DNSMOS of the clip's span in the working audio before and after enhancement (when both are on).
+    before: Option<voxmill_models::DnsmosScores>,
+    after: Option<voxmill_models::DnsmosScores>,
 }
 
 impl Stage for Qualify {
@@ -71,12 +74,21 @@ impl Stage for Qualify {
         let windows = ctx.catalog.speaker_windows(rec.id)?;
         let second: HashMap<String, String> =
             ctx.catalog.clip_validation(rec.id)?.into_iter().map(|v| (v.clip, v.text)).collect();
-        let method = match quality.dnsmos_windows {
+        let mut method = match quality.dnsmos_windows {
             _ if !quality.dnsmos => "no dnsmos".to_string(),
             // Stored measures from before the windowing was a choice were taken with the reference's windows.
             DnsmosWindows::Reference => format!("dnsmos {}", quality.dnsmos_model),
             DnsmosWindows::Sparse => format!("dnsmos {} sparse", quality.dnsmos_model),
         };
+        // With enhancement on, DNSMOS also scores the clip's span in the working audio before and after it, so
+        // `stats` can show what the denoiser did. The enhanced audio depends on its settings, so they key it too.
+        let compare = quality.dnsmos && ctx.settings.enhance.enabled();
+        let mut spans = None;
+        if compare {
+            method.push_str(&format!(" compare {}", crate::stages::enhance::Enhance.settings_key(ctx.settings)));
+            let open = |path: PathBuf| WavSpans::open(&path, DNSMOS_SAMPLE_RATE);
+            spans = Some((open(ctx.layout.working_audio(&rec.name))?, open(ctx.layout.enhanced_audio(&rec.name))?));
+        }
         let previous: HashMap<String, ClipQualityRow> =
             ctx.catalog.clip_quality(rec.id)?.into_iter().map(|q| (q.clip.clone(), q)).collect();
 
@@ -89,6 +101,8 @@ impl Stage for Qualify {
         let mut keys: Vec<String> = Vec::with_capacity(clips.len());
         for group in clips.chunks(GROUP) {
             let mut fresh: Vec<(usize, Vec<f32>)> = Vec::new();
+            // (clip index, span before enhancement, span after).
+            let mut compared: Vec<(usize, Vec<f32>, Vec<f32>)> = Vec::new();
             for clip in group {
                 let path = ctx.layout.resolve(&clip.path);
                 let missing = |e: voxmill_project::ProjectError| {
@@ -108,7 +122,16 @@ impl Stage for Qualify {
                         if quality.dnsmos {
                             fresh.push((audio.len(), resample(&samples, rate, DNSMOS_SAMPLE_RATE)));
                         }
-                        audio.push(AudioMeasures { signal, dnsmos: None });
+                        if let Some((working, enhanced)) = spans.as_mut() {
+                            let at = |t: f64| (t.max(0.0) * f64::from(DNSMOS_SAMPLE_RATE)).round() as u64;
+                            let (start, end) = (at(clip.start), at(clip.end));
+                            let mut before = vec![0f32; end.saturating_sub(start) as usize];
+                            let mut after = before.clone();
+                            working.read_into(start, &mut before)?;
+                            enhanced.read_into(start, &mut after)?;
+                            compared.push((audio.len(), before, after));
+                        }
+                        audio.push(AudioMeasures { signal, dnsmos: None, before: None, after: None });
                         measured += 1;
                     }
                 }
@@ -121,6 +144,15 @@ impl Stage for Qualify {
                 })?;
                 for ((i, _), s) in fresh.iter().zip(scores) {
                     audio[*i].dnsmos = s;
+                }
+            }
+            if !compared.is_empty() {
+                let slices: Vec<&[f32]> = compared.iter().flat_map(|(_, b, a)| [b.as_slice(), a.as_slice()]).collect();
+                let scores = ctx.resources.with_dnsmos(&quality.dnsmos_model, |m| {
+                    m.score(&slices, windowing).map_err(|e| StageError(e.to_string()))
+                })?;
+                for ((i, _, _), pair) in compared.iter().zip(scores.chunks(2)) {
+                    (audio[*i].before, audio[*i].after) = (pair[0], pair[1]);
                 }
             }
             if let Some(last) = group.last() {
@@ -192,6 +224,11 @@ fn stored_audio(m: &ClipMeasures) -> AudioMeasures {
         (Some(sig), Some(bak), Some(ovrl), Some(p808)) => Some(voxmill_models::DnsmosScores { sig, bak, ovrl, p808 }),
         _ => None,
     };
+    // P.808 is not kept for the comparison: only P.835's three scores are.
+    let p835 = |sig: Option<f64>, bak: Option<f64>, ovrl: Option<f64>| match (sig, bak, ovrl) {
+        (Some(sig), Some(bak), Some(ovrl)) => Some(voxmill_models::DnsmosScores { sig, bak, ovrl, p808: f64::NAN }),
+        _ => None,
+    };
     AudioMeasures {
         signal: SignalMeasures {
             peak_dbfs: m.peak,
@@ -201,6 +238,8 @@ fn stored_audio(m: &ClipMeasures) -> AudioMeasures {
             bandwidth_hz: m.bandwidth,
         },
         dnsmos,
+        before: p835(m.dnsmos_sig_before, m.dnsmos_bak_before, m.dnsmos_ovrl_before),
+        after: p835(m.dnsmos_sig_after, m.dnsmos_bak_after, m.dnsmos_ovrl_after),
     }
 }
 
@@ -241,5 +280,11 @@ fn clip_measures(
         validation: None,
         validation_text: None,
         purity: None,
+        dnsmos_sig_before: audio.before.map(|d| d.sig),
+        dnsmos_bak_before: audio.before.map(|d| d.bak),
+        dnsmos_ovrl_before: audio.before.map(|d| d.ovrl),
+        dnsmos_sig_after: audio.after.map(|d| d.sig),
+        dnsmos_bak_after: audio.after.map(|d| d.bak),
+        dnsmos_ovrl_after: audio.after.map(|d| d.ovrl),
     }
 }

@@ -115,6 +115,55 @@ pub fn distributions(statuses: &[ClipStatus]) -> Vec<(&'static str, Distribution
         .collect()
 }
 
+/// Mean DNSMOS SIG, BAK and OVRL before and after enhancement, over the clips scored both ways (`None` when
+/// enhancement or DNSMOS was off).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EnhancementEffect {
+    pub clips: usize,
+    /// `[sig, bak, ovrl]` before and after.
+    pub before: [f64; 3],
+    pub after: [f64; 3],
+}
+
+impl EnhancementEffect {
+    /// The effect over `statuses`.
+    pub fn of(statuses: &[ClipStatus]) -> Option<EnhancementEffect> {
+        let pairs: Vec<([f64; 3], [f64; 3])> = statuses
+            .iter()
+            .filter_map(|s| s.quality.as_ref())
+            .filter_map(|q| {
+                let m = &q.measures;
+                Some((
+                    [m.dnsmos_sig_before?, m.dnsmos_bak_before?, m.dnsmos_ovrl_before?],
+                    [m.dnsmos_sig_after?, m.dnsmos_bak_after?, m.dnsmos_ovrl_after?],
+                ))
+            })
+            .collect();
+        if pairs.is_empty() {
+            return None;
+        }
+        let n = pairs.len() as f64;
+        let (mut before, mut after) = ([0.0; 3], [0.0; 3]);
+        for (b, a) in &pairs {
+            for i in 0..3 {
+                before[i] += b[i] / n;
+                after[i] += a[i] / n;
+            }
+        }
+        Some(EnhancementEffect { clips: pairs.len(), before, after })
+    }
+
+    /// `SIG 2.91 -> 3.20, BAK 2.10 -> 3.95, OVRL 2.30 -> 2.88 (mean of 41 clips)`.
+    pub fn line(&self) -> String {
+        let parts: Vec<String> = ["SIG", "BAK", "OVRL"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| format!("{name} {:.2} -> {:.2}", self.before[i], self.after[i]))
+            .collect();
+        format!("{} (mean of {} clips)", parts.join(", "), self.clips)
+    }
+}
+
 /// The quality section of `voxmill stats --json`.
 pub fn json(statuses: &[ClipStatus]) -> serde_json::Value {
     let c = VerdictCounts::of(statuses);
@@ -128,8 +177,12 @@ pub fn json(statuses: &[ClipStatus]) -> serde_json::Value {
             )
         })
         .collect();
+    let enhancement = EnhancementEffect::of(statuses).map(|e| {
+        let side = |v: [f64; 3]| serde_json::json!({"dnsmos_sig": v[0], "dnsmos_bak": v[1], "dnsmos_ovrl": v[2]});
+        serde_json::json!({"clips": e.clips, "before": side(e.before), "after": side(e.after)})
+    });
     serde_json::json!({"accepted": c.accepted, "rejected": c.rejected, "unmeasured": c.unmeasured,
-        "by_hand": c.by_hand, "rejected_for": c.reasons, "measures": measures})
+        "by_hand": c.by_hand, "rejected_for": c.reasons, "measures": measures, "enhancement": enhancement})
 }
 
 /// The quality section of `voxmill stats`, for people.
@@ -140,6 +193,9 @@ pub fn print(statuses: &[ClipStatus], project: &Path) {
     }
     println!();
     println!("Quality: {}", c.line(project));
+    if let Some(e) = EnhancementEffect::of(statuses) {
+        println!("DNSMOS before -> after enhancement: {}", e.line());
+    }
     let rows = distributions(statuses);
     if rows.is_empty() {
         return;
