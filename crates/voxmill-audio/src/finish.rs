@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::AudioError;
 use crate::measure::level::loudness_lufs;
-use crate::wav::WavSink;
+use crate::wav::{SampleFormat, WavSink};
 
 /// What finishing does to each clip.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,6 +17,8 @@ pub struct Finishing {
     pub peak_dbfs: f64,
     /// Length of the raised-cosine fade in and out (milliseconds); 0 for none.
     pub fade_ms: f64,
+    /// How the finished clip's samples are stored.
+    pub format: SampleFormat,
 }
 
 /// What finishing did to one clip.
@@ -57,12 +59,13 @@ pub fn finish_samples(samples: &mut [f32], rate: u32, f: &Finishing) -> FinishRe
     FinishReport { gain_db: gain, limited }
 }
 
-/// Finishes the clip WAV at `path` in place (a clip is small: it is read whole, then rewritten and fsynced). Call
+/// Finishes the clip WAV at `path` in place, writing it in `f.format` (a clip is small: it is read whole, then
+/// rewritten and fsynced). Call
 /// it on a temporary file that is renamed into place afterwards, as the segment stage does.
 pub fn finish_clip(path: &Path, f: &Finishing) -> Result<FinishReport, AudioError> {
     let (mut samples, rate) = crate::read_wav_mono(path)?;
     let report = finish_samples(&mut samples, rate, f);
-    let mut sink = WavSink::create(path, rate)?;
+    let mut sink = WavSink::create_as(path, rate, f.format)?;
     sink.write(&samples)?;
     sink.finish()?;
     Ok(report)
@@ -74,7 +77,8 @@ mod tests {
     use crate::measure::level::peak_dbfs;
     use crate::measure::test_signals::sine;
 
-    const F: Finishing = Finishing { loudness_lufs: Some(-23.0), peak_dbfs: -1.0, fade_ms: 5.0 };
+    const F: Finishing =
+        Finishing { loudness_lufs: Some(-23.0), peak_dbfs: -1.0, fade_ms: 5.0, format: SampleFormat::Pcm16 };
 
     #[test]
     fn clips_reach_the_target_loudness_with_clean_edges() {
@@ -116,12 +120,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.wav");
         let s = sine(22_050, 1.0, 440.0, 0.05);
-        let mut sink = WavSink::create(&path, 22_050).unwrap();
+        let mut sink = WavSink::create_as(&path, 22_050, SampleFormat::Float32).unwrap();
         sink.write(&s).unwrap();
         sink.finish().unwrap();
         finish_clip(&path, &F).unwrap();
         let (back, rate) = crate::read_wav_mono(&path).unwrap();
         assert_eq!((rate, back.len()), (22_050, s.len()));
+        assert_eq!(
+            hound::WavReader::open(&path).unwrap().spec().bits_per_sample,
+            16,
+            "written in the finishing format"
+        );
         assert!((loudness_lufs(&back, 22_050).unwrap() + 23.0).abs() < 0.1);
+        // 24-bit keeps what 16-bit rounds away: a -100 dBFS tone survives only in 24 bits.
+        let quiet = sine(22_050, 0.5, 440.0, 1e-5);
+        let none = Finishing { loudness_lufs: None, fade_ms: 0.0, ..F };
+        for (format, survives) in [(SampleFormat::Pcm16, false), (SampleFormat::Pcm24, true)] {
+            let mut sink = WavSink::create_as(&path, 22_050, SampleFormat::Float32).unwrap();
+            sink.write(&quiet).unwrap();
+            sink.finish().unwrap();
+            finish_clip(&path, &Finishing { format, ..none }).unwrap();
+            let (back, _) = crate::read_wav_mono(&path).unwrap();
+            let err = back.iter().zip(&quiet).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert_eq!(err < 1e-6, survives, "{format:?}: largest error {err}");
+        }
     }
 }

@@ -33,4 +33,4 @@ pub use resample::resample;
 pub use silence::{DIGITAL_SILENCE_DB, Silence, SilenceOptions, detect_silences, noise_floor_db, speech_from_silences};
 pub use spans::WavSpans;
 pub use standardize::{StandardizeOptions, StandardizeReport, standardize};
-pub use wav::read_wav_mono;
+pub use wav::{SampleFormat, read_wav_mono};

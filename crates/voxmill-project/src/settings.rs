@@ -235,6 +235,21 @@ pub struct SegmentSettings {
     pub peak_dbfs: f64,
     /// Raised-cosine fade in and out of every clip (ms), so no clip starts or ends with a click; 0 for none.
     pub fade_ms: f64,
+    /// How the clip files store their samples.
+    pub sample_format: ClipSampleFormat,
+}
+
+/// Sample storage of the clip files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipSampleFormat {
+    /// 16-bit integer PCM: what trainers and players expect (LJSpeech, Piper, VITS all read it).
+    #[default]
+    Pcm16,
+    /// 24-bit integer PCM.
+    Pcm24,
+    /// 32-bit IEEE float.
+    Float32,
 }
 
 /// Dataset exports written at the end of `voxmill run`.
@@ -338,6 +353,7 @@ impl Default for SegmentSettings {
             loudness_lufs: -23.0,
             peak_dbfs: -1.0,
             fade_ms: 5.0,
+            sample_format: ClipSampleFormat::Pcm16,
         }
     }
 }
@@ -494,7 +510,7 @@ padding_ms = 50
 min_pause_ms = 100
 # A pause at least this long always ends a clip, so clips hold no long silences (ms).
 max_inner_pause_ms = 1500
-# Sample rate (Hz) of the clip files, cut from the original-quality audio (mono, 16-bit).
+# Sample rate (Hz) of the clip files (mono), cut from the original-quality audio.
 sample_rate = 22050
 # Finishing: each clip brought to loudness_lufs (EBU R128; EBU broadcast level -23, podcasts about -16) unless
 # normalize = false, its gain held so the peak stays under peak_dbfs, and faded in and out over fade_ms.
@@ -502,6 +518,9 @@ normalize = true
 loudness_lufs = -23.0
 peak_dbfs = -1.0
 fade_ms = 5.0
+# How clip files store samples: "pcm16" (16-bit, what trainers expect), "pcm24" or "float32". Clips are cut and
+# finished in float whatever this says; only the written file is quantised.
+sample_format = "pcm16"
 
 [quality]
 # Every clip is measured (DNSMOS, SNR, clipping, loudness, bandwidth, speaking rate, ASR confidence, repeated words)

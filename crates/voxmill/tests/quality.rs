@@ -289,6 +289,13 @@ fn validation_catches_a_corrupted_transcript() {
     let wav = dir.path().join("clean.wav");
     write(&wav, &clean);
     let project = dir.path().join("p");
+    // Clips stored as 24-bit PCM: the later stages read them like any other.
+    run_ok(&[&"init", &project]);
+    let toml = project.join("voxmill.toml");
+    let settings =
+        std::fs::read_to_string(&toml).unwrap().replace("sample_format = \"pcm16\"", "sample_format = \"pcm24\"");
+    assert!(settings.contains("sample_format = \"pcm24\""), "the settings template lost its sample_format line");
+    std::fs::write(&toml, settings).unwrap();
     run_ok(&[&"run", &"--offline", &"--quiet", &"--until", &"segment", &"--out", &project, &wav]);
     let clips: Vec<(String, String)> = {
         let db = catalog(&project);
@@ -302,7 +309,6 @@ fn validation_catches_a_corrupted_transcript() {
         .unwrap()
         .execute("UPDATE clips SET text = ?1 WHERE name = ?2", [corrupted, victim.as_str()])
         .unwrap();
-    let toml = project.join("voxmill.toml");
     let settings = std::fs::read_to_string(&toml).unwrap().replace("# validate = true", "validate = true");
     assert!(settings.contains("\nvalidate = true"), "the settings template lost its validate line");
     std::fs::write(&toml, settings).unwrap();
@@ -335,6 +341,7 @@ fn validation_catches_a_corrupted_transcript() {
         let label = c["speaker"].as_str().unwrap();
         let file = project.join("clips").join(label).join(format!("{}.wav", c["id"].as_str().unwrap()));
         let (samples, _) = voxmill_audio::read_wav_mono(&file).unwrap();
+        assert_eq!(hound::WavReader::open(&file).unwrap().spec().bits_per_sample, 24, "{}", file.display());
         let edge = |s: &[f32]| s.iter().fold(0f32, |m, x| m.max(x.abs()));
         assert!(edge(&samples[..4]) < 0.01 && edge(&samples[samples.len() - 4..]) < 0.01, "{}", file.display());
     }

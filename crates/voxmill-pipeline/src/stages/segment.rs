@@ -6,8 +6,9 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use voxmill_audio::{ClipSpec, Finishing, SilenceOptions, detect_silences, finish_clip, write_clips};
+use voxmill_audio::{ClipSpec, Finishing, SampleFormat, SilenceOptions, detect_silences, finish_clip, write_clips};
 use voxmill_project::atomic::AtomicOutput;
+use voxmill_project::settings::ClipSampleFormat;
 use voxmill_project::{ClipRow, DropReason, Layout, SilenceRow, StageRows, TurnRow, WordRow};
 
 use crate::cutting::{CutOptions, SHORT_SILENCE_MS, WordSpeaker, plan_speaker_clips, quiet_spans};
@@ -128,11 +129,17 @@ impl Stage for Segment {
             .collect();
         let source =
             if from_enhanced { ctx.layout.enhanced_audio(&rec.name) } else { ctx.layout.resolve(&rec.stored_path) };
-        write_clips(&source, &specs, seg.sample_rate, &mut |secs| (ctx.progress)(secs))?;
+        // Cut to float, so the finishing gain works on unquantised samples; finishing writes the dataset's format.
+        write_clips(&source, &specs, seg.sample_rate, SampleFormat::Float32, &mut |secs| (ctx.progress)(secs))?;
         let finishing = Finishing {
             loudness_lufs: seg.normalize.then_some(seg.loudness_lufs),
             peak_dbfs: seg.peak_dbfs,
             fade_ms: seg.fade_ms,
+            format: match seg.sample_format {
+                ClipSampleFormat::Pcm16 => SampleFormat::Pcm16,
+                ClipSampleFormat::Pcm24 => SampleFormat::Pcm24,
+                ClipSampleFormat::Float32 => SampleFormat::Float32,
+            },
         };
         for spec in &specs {
             finish_clip(&spec.path, &finishing)?;
