@@ -113,7 +113,10 @@ impl VocalSeparator {
         if !(options.compensate.is_finite() && options.compensate > 0.0) {
             return Err(ModelError::unsupported(
                 path,
-                format!("compensate {} must be a positive gain; set enhance.compensate (1.0 to leave the level)", options.compensate),
+                format!(
+                    "compensate {} must be a positive gain; set enhance.compensate (1.0 to leave the level)",
+                    options.compensate
+                ),
             ));
         }
         let session = open_session(path, threads)?;

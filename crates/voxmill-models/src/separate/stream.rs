@@ -60,7 +60,9 @@ impl MdxStream {
         let step = ((1.0 - f64::from(overlap)) * chunk as f64).round().clamp(1.0, chunk as f64) as usize;
         // A raised-cosine (Hann-shaped) fade, sampled between the ends so that no weight is zero.
         let weight = if overlap > 0.0 {
-            (0..chunk).map(|i| ((std::f64::consts::PI * (i as f64 + 0.5) / chunk as f64).sin().powi(2)) as f32).collect()
+            (0..chunk)
+                .map(|i| ((std::f64::consts::PI * (i as f64 + 0.5) / chunk as f64).sin().powi(2)) as f32)
+                .collect()
         } else {
             vec![1.0; chunk]
         };
@@ -320,7 +322,13 @@ mod tests {
         let mut im = re.clone();
         whole.analyse(&x, &mut re, &mut im);
         for f in 0..dim_f {
-            let g = if f < 3 { 0.0 } else if f < 100 { 1.0 } else { 0.1 };
+            let g = if f < 3 {
+                0.0
+            } else if f < 100 {
+                1.0
+            } else {
+                0.1
+            };
             for t in 0..frames {
                 re[f * frames + t] *= g;
                 im[f * frames + t] *= g;
