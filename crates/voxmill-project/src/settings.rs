@@ -682,7 +682,7 @@ impl Settings {
         if !(e.compensate > 0.0 && e.compensate <= 4.0) {
             return Err(format!("enhance.compensate = {} must be a gain above 0 and at most 4", e.compensate));
         }
-        if e.n_fft != 0 && (e.n_fft % 2 != 0 || e.n_fft < 2048) {
+        if e.n_fft != 0 && (!e.n_fft.is_multiple_of(2) || e.n_fft < 2048) {
             return Err(format!(
                 "enhance.n_fft = {} must be 0 (from the model) or an even number of at least 2048",
                 e.n_fft

@@ -164,14 +164,15 @@ impl MdxStream {
             self.acc.resize(at + self.chunk, 0.0);
             self.div.resize(at + self.chunk, 0.0);
         }
-        for i in 0..self.chunk {
-            let target = self.compensate * self.wave[i];
+        let acc = self.acc[at..at + self.chunk].iter_mut().zip(&mut self.div[at..at + self.chunk]);
+        for (((a, d), (w, y)), mix) in acc.zip(self.weight.iter().zip(&self.wave)).zip(x) {
+            let target = self.compensate * y;
             let vocals = match self.stem {
                 Stem::Vocals => target,
-                Stem::Instrumental => x[i] - target,
+                Stem::Instrumental => mix - target,
             };
-            self.acc[at + i] += self.weight[i] * vocals;
-            self.div[at + i] += self.weight[i];
+            *a += w * vocals;
+            *d += w;
         }
         self.next += self.step as u64;
         self.emit_until(self.next.min(self.lead + self.fed), out);
