@@ -1,6 +1,6 @@
-//! Streaming enhancement of a 16 kHz working copy by a 48 kHz frame denoiser (RNNoise, DeepFilterNet): the file is
-//! read in blocks, brought to 48 kHz, denoised, brought back to 16 kHz and written, so memory does not grow with the
-//! length of the recording.
+//! Streaming enhancement of a 16 kHz working copy by an enhancer working at its own rate (RNNoise and DeepFilterNet
+//! at 48 kHz, MDX-Net vocal separation at 44.1 kHz): the file is read in blocks, brought to the enhancer's rate,
+//! enhanced, brought back to the file's rate and written, so memory does not grow with the length of the recording.
 
 use std::path::Path;
 
@@ -8,15 +8,21 @@ use crate::error::AudioError;
 use crate::resample::StreamResampler;
 use crate::wav::WavSink;
 
-/// The rate both denoisers work at.
+/// The rate the denoisers (RNNoise, DeepFilterNet) work at, and the default of [`Denoiser::rate`].
 pub const DENOISE_RATE: u32 = 48_000;
 
 /// Input samples (at the file's rate) read per block: 10 s at 16 kHz.
 const READ_BLOCK: usize = 160_000;
 
-/// A streaming denoiser of 48 kHz mono audio in [-1, 1]. Its output is time-aligned with its input: after
-/// [`Denoiser::finish`] it has produced exactly as many samples as it was given (it compensates its own delay).
+/// A streaming enhancer (denoiser, vocal separator) of mono audio in [-1, 1] at [`Denoiser::rate`]. Its output is
+/// time-aligned with its input: after [`Denoiser::finish`] it has produced exactly as many samples as it was given
+/// (it compensates its own delay).
 pub trait Denoiser {
+    /// The sample rate it works at; [`enhance_wav`] resamples to it and back. [`DENOISE_RATE`] (48 kHz) unless
+    /// overridden.
+    fn rate(&self) -> u32 {
+        DENOISE_RATE
+    }
     /// Feeds input; appends whatever enhanced output is ready to `out`.
     fn push(&mut self, input: &[f32], out: &mut Vec<f32>) -> Result<(), String>;
     /// Flushes the rest of the output.
@@ -53,11 +59,12 @@ pub fn enhance_wav(
     let scale = 1.0 / (1u64 << (spec.bits_per_sample.saturating_sub(1))) as f32;
     let float = spec.sample_format == hound::SampleFormat::Float;
     let mut sink = WavSink::create(output, rate)?;
-    let mut up = (rate != DENOISE_RATE).then(|| StreamResampler::new(rate, DENOISE_RATE));
-    let mut down = (rate != DENOISE_RATE).then(|| StreamResampler::new(DENOISE_RATE, rate));
+    let work = denoiser.rate();
+    let mut up = (rate != work).then(|| StreamResampler::new(rate, work));
+    let mut down = (rate != work).then(|| StreamResampler::new(work, rate));
     let fail = |reason: String| AudioError::Enhance { path: input.to_path_buf(), reason };
 
-    // 48 kHz output of the denoiser, handed on to the down-sampler and the file.
+    // Output of the denoiser at its rate, handed on to the down-sampler and the file.
     let mut enhanced: Vec<f32> = Vec::new();
     let emit = |enhanced: &mut Vec<f32>, down: &mut Option<StreamResampler>, sink: &mut WavSink| {
         let r = match down {
@@ -119,13 +126,17 @@ pub fn enhance_wav(
 mod tests {
     use super::*;
 
-    /// Passes audio through in frames of 480, as the real denoisers work.
+    /// Passes audio through in frames of 480, as the real denoisers work, at `rate`.
     struct Framed {
         pending: Vec<f32>,
         seen: usize,
+        rate: u32,
     }
 
     impl Denoiser for Framed {
+        fn rate(&self) -> u32 {
+            self.rate
+        }
         fn push(&mut self, input: &[f32], out: &mut Vec<f32>) -> Result<(), String> {
             self.seen += input.len();
             self.pending.extend_from_slice(input);
@@ -141,6 +152,18 @@ mod tests {
 
     #[test]
     fn identity_denoiser_round_trips_through_48k() {
+        round_trip_through(DENOISE_RATE);
+    }
+
+    #[test]
+    fn identity_enhancer_round_trips_through_its_own_rate() {
+        // The vocal separator works at 44.1 kHz: 2.75625 samples per 16 kHz sample, rounded once each way.
+        round_trip_through(44_100);
+    }
+
+    /// A 16 kHz tone through an identity enhancer at `work` Hz comes back with its length, close to the input, and
+    /// the enhancer saw the input's length at its rate.
+    fn round_trip_through(work: u32) {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("in.wav");
         let output = dir.path().join("out.wav");
@@ -150,10 +173,11 @@ mod tests {
         let mut sink = WavSink::create(&input, 16_000).unwrap();
         sink.write(&tone).unwrap();
         sink.finish().unwrap();
-        let mut d = Framed { pending: Vec::new(), seen: 0 };
+        let mut d = Framed { pending: Vec::new(), seen: 0, rate: work };
         let report = enhance_wav(&input, &output, &mut d, &mut |_| {}).unwrap();
         assert_eq!(report.samples, n as u64);
-        assert_eq!(d.seen, n * 3);
+        let expected = (n as u64 * u64::from(work) + 8_000) / 16_000;
+        assert_eq!(d.seen as u64, expected);
         let (back, rate) = crate::read_wav_mono(&output).unwrap();
         assert_eq!(rate, 16_000);
         assert_eq!(back.len(), n);

@@ -10,6 +10,8 @@
 //!   Kaldi-fbank models such as WeSpeaker), for diarization and speaker matching.
 //! - [`Dnsmos`] scores a clip's speech quality (DNSMOS P.835 SIG/BAK/OVRL and P.808) without a reference, for
 //!   the quality gates.
+//! - [`VocalSeparator`] keeps the voice and takes music out with an MDX-Net / UVR-style ONNX model (44.1 kHz,
+//!   streaming), the enhance stage's `separate` method.
 //! - [`SpeakerSegmentation`] scores who speaks when (with overlap) in 10 s chunks with a pyannote
 //!   segmentation-3.0 style model, for diarization.
 
@@ -20,6 +22,7 @@ mod registry;
 mod resolve;
 mod runtime;
 pub mod segmentation;
+pub mod separate;
 pub mod speaker;
 pub mod vad;
 
@@ -30,5 +33,6 @@ pub use registry::{ModelFile, ModelSpec, Need, known_models, spec};
 pub use resolve::{ModelSource, ResolvedModel, Resolver};
 pub use runtime::{ORT_VERSION, onnx_runtime, onnx_runtime_path, ort_library_candidates, voxmill_home};
 pub use segmentation::{FrameScores, POWERSET_CLASSES, SpeakerSegmentation};
+pub use separate::{SEPARATION_RATE, SeparationOptions, Stem, VocalSeparator};
 pub use speaker::{FbankWindow, SPEAKER_SAMPLE_RATE, SpeakerEmbedder, SpeakerFrontEnd};
 pub use vad::{SileroVad, SpeechRegion, VadOptions};

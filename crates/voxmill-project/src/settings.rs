@@ -50,12 +50,32 @@ pub enum SourceMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EnhanceSettings {
-    /// `off`, `rnnoise` or `deepfilternet`.
+    /// `off`, `rnnoise`, `deepfilternet` or `separate`.
     pub method: EnhanceMethod,
     /// Model id or path (a folder with enc.onnx, erb_dec.onnx, df_dec.onnx) for `deepfilternet`.
     pub model: String,
+    /// Model id or path to an MDX-Net .onnx for `separate`.
+    pub separation_model: String,
+    /// STFT points of the separation model; 0 = from the model's bins (6144 for 2048, 7680 for 3072).
+    pub n_fft: u32,
+    /// Which stem the separation model gives: `vocals` or `instrumental` (then vocals = mix - instrumental).
+    pub stem: SeparationStem,
+    /// Overlap of consecutive separation chunks (0 ≤ overlap ≤ 0.95).
+    pub overlap: f32,
+    /// Gain applied to the separation model's output (UVR's per-model `compensate`).
+    pub compensate: f32,
     /// Which audio the segment stage cuts clips from.
     pub clips_from: ClipsFrom,
+}
+
+/// The stem an MDX separation model gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeparationStem {
+    /// The vocals, kept as they are.
+    Vocals,
+    /// The instrumental: the vocals are the mix minus it.
+    Instrumental,
 }
 
 /// The denoiser of the enhance stage.
@@ -68,6 +88,8 @@ pub enum EnhanceMethod {
     Rnnoise,
     /// DeepFilterNet3 (ONNX model `denoise:deepfilternet3`).
     Deepfilternet,
+    /// Vocal separation with an MDX-Net / UVR ONNX model (`enhance.separation_model`): music out, voice kept.
+    Separate,
 }
 
 /// The audio clips are cut from.
@@ -97,6 +119,11 @@ impl Default for EnhanceSettings {
         EnhanceSettings {
             method: EnhanceMethod::Off,
             model: "denoise:deepfilternet3".into(),
+            separation_model: "separate:uvr-mdx-net-voc-ft".into(),
+            n_fft: 0,
+            stem: SeparationStem::Vocals,
+            overlap: 0.25,
+            compensate: 1.0,
             clips_from: ClipsFrom::Original,
         }
     }
@@ -386,12 +413,25 @@ recursive = true
 extensions = ["wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "mp4", "m4v", "mov", "mkv", "mka", "webm", "aif", "aiff", "wma"]
 
 [enhance]
-# Denoising before speech is looked for: "off", "rnnoise" (RNNoise, built in, fast) or "deepfilternet"
-# (DeepFilterNet3 on ONNX Runtime: stronger, slower). When on, vad, transcribe and diarize read the enhanced audio
-# (work/<recording>/enhanced.wav, 16 kHz).
+# Enhancement before speech is looked for: "off", "rnnoise" (RNNoise, built in, fast), "deepfilternet"
+# (DeepFilterNet3 on ONNX Runtime: stronger, slower) or "separate" (vocal separation with an MDX-Net / UVR model at
+# 44.1 kHz: takes music out from under speech, e.g. a podcast's intro; slowest). When on, vad, transcribe and diarize
+# read the enhanced audio (work/<recording>/enhanced.wav, 16 kHz).
 method = "off"
 # Model id or a path to a folder with enc.onnx, erb_dec.onnx and df_dec.onnx, for "deepfilternet".
 model = "denoise:deepfilternet3"
+# For "separate": model id or a path to an MDX-Net .onnx whose input is [batch, 4, dim_f, dim_t] (e.g.
+# UVR-MDX-NET-Voc_FT.onnx, Kim_Vocal_2.onnx from Hugging Face). The default id downloads UVR-MDX-NET-Voc_FT (64 MB).
+separation_model = "separate:uvr-mdx-net-voc-ft"
+# STFT points of the separation model (hop 1024); 0 = from the model's bins: 6144 for 2048, 7680 for 3072. Set it
+# for other models (UVR's mdx_n_fft_scale_set, e.g. 5120 for UVR_MDXNET_KARA_2).
+n_fft = 0
+# What the model outputs: "vocals" (kept) or "instrumental" (the vocals are then the mix minus it).
+stem = "vocals"
+# Overlap of consecutive chunks (each 5.9 s at dim_t 256), cross-faded: 0..=0.95. More is smoother and slower.
+overlap = 0.25
+# Gain applied to the model's output: UVR's per-model "compensate" (1.021 for Voc_FT, 1.009-1.035 for most).
+compensate = 1.0
 # Audio the clips are cut from: "original" (the source as added, at its own quality) or "enhanced" (the denoised
 # 16 kHz audio, resampled to segment.sample_rate). Only matters when method is not "off".
 clips_from = "original"
@@ -654,6 +694,22 @@ impl Settings {
             }
         }
         self.quality.validate()?;
+        let e = &self.enhance;
+        if !(0.0..=0.95).contains(&e.overlap) {
+            return Err(format!("enhance.overlap = {} is outside 0..=0.95", e.overlap));
+        }
+        if !(e.compensate > 0.0 && e.compensate <= 4.0) {
+            return Err(format!("enhance.compensate = {} must be a gain above 0 and at most 4", e.compensate));
+        }
+        if e.n_fft != 0 && (!e.n_fft.is_multiple_of(2) || e.n_fft < 2048) {
+            return Err(format!(
+                "enhance.n_fft = {} must be 0 (from the model) or an even number of at least 2048",
+                e.n_fft
+            ));
+        }
+        if e.method == EnhanceMethod::Separate && e.separation_model.trim().is_empty() {
+            return Err("enhance.separation_model is empty: set it to a model id or a path to an MDX-Net .onnx".into());
+        }
         if self.asr.beam_size == 0 {
             return Err("asr.beam_size must be at least 1".into());
         }
@@ -697,6 +753,32 @@ mod tests {
         assert!(err.contains("sample_rat"), "{err}");
         assert!(err.contains("line 2"), "{err}");
         assert!(err.contains("voxmill.toml"), "{err}");
+    }
+
+    #[test]
+    fn separation_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("voxmill.toml");
+        std::fs::write(
+            &p,
+            "[enhance]\nmethod = \"separate\"\nseparation_model = \"/m/Kim_Vocal_2.onnx\"\nn_fft = 7680\n\
+             stem = \"instrumental\"\noverlap = 0.5\ncompensate = 1.009\n",
+        )
+        .unwrap();
+        let s = Settings::load(&p).unwrap();
+        assert_eq!(s.enhance.method, EnhanceMethod::Separate);
+        assert_eq!((s.enhance.n_fft, s.enhance.stem), (7680, SeparationStem::Instrumental));
+        assert_eq!((s.enhance.overlap, s.enhance.compensate), (0.5, 1.009));
+        for (bad, key) in [
+            ("overlap = 1.0", "enhance.overlap = 1"),
+            ("compensate = 0.0", "enhance.compensate = 0"),
+            ("n_fft = 1000", "enhance.n_fft = 1000"),
+            ("stem = \"drums\"", "drums"),
+        ] {
+            std::fs::write(&p, format!("[enhance]\n{bad}\n")).unwrap();
+            let err = Settings::load(&p).unwrap_err().to_string();
+            assert!(err.contains(key) && err.contains("voxmill.toml"), "{err}");
+        }
     }
 
     #[test]

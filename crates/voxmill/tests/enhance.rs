@@ -162,3 +162,133 @@ fn denoising_raises_the_measured_quality_of_noisy_speech() {
     assert!(ovrl_df > ovrl_off + 1.0, "DeepFilterNet3 OVRL {ovrl_off:.3} -> {ovrl_df:.3}");
     assert!(mean(&df, "snr") >= snr_off + 15.0, "DeepFilterNet3 made the SNR worse");
 }
+
+/// An MDX-shaped model (`[1, 4, 256, 32]` in and out) written with python onnx: `mask` keeps the bins below 100 of
+/// a 2048-point STFT at 44.1 kHz (2.15 kHz) and zeroes the rest, standing in for a vocal model that takes music
+/// out; `two-channels` has an input of the wrong shape.
+const MDX_MODEL: &str = r#"
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as T
+path, kind = sys.argv[1], sys.argv[2]
+channels = 2 if kind == "two-channels" else 4
+inp = helper.make_tensor_value_info("input", T.FLOAT, [1, channels, 256, 32])
+out = helper.make_tensor_value_info("output", T.FLOAT, [1, channels, 256, 32])
+m = np.where(np.arange(256) < 100, 1.0, 0.0).astype(np.float32).reshape(1, 1, 256, 1)
+nodes = [helper.make_node("Mul", ["input", "mask"], ["output"])]
+graph = helper.make_graph(nodes, "mdx", [inp], [out], initializer=[numpy_helper.from_array(m, "mask")])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+model.ir_version = 8
+onnx.save(model, path)
+"#;
+
+/// Writes the model of `kind` to `dir/<kind>.onnx`, or `None` (with a notice) when python3 cannot import onnx.
+fn mdx_model(dir: &Path, kind: &str) -> Option<PathBuf> {
+    let python = std::env::var("VOXMILL_PYTHON").unwrap_or_else(|_| "python3".into());
+    let code = dir.join("mdx_model.py");
+    std::fs::write(&code, MDX_MODEL).unwrap();
+    let path = dir.join(format!("{kind}.onnx"));
+    let out = std::process::Command::new(&python).arg(&code).arg(&path).arg(kind).output();
+    match out {
+        Ok(o) if o.status.success() => Some(path),
+        other => {
+            let why = format!("{python} cannot write an ONNX model (pip install onnx numpy): {other:?}");
+            assert!(std::env::var_os("VOXMILL_REQUIRE_MODELS").is_none(), "{why}");
+            eprintln!("NOTICE: vocal separation test skipped: {why}");
+            None
+        }
+    }
+}
+
+/// The amplitude of the `freq` Hz component of 16 kHz `x`.
+fn amplitude(x: &[f32], freq: f64) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * freq / f64::from(RATE);
+    let (mut s, mut c) = (0.0, 0.0);
+    for (n, &v) in x.iter().enumerate() {
+        s += f64::from(v) * (w * n as f64).sin();
+        c += f64::from(v) * (w * n as f64).cos();
+    }
+    2.0 * (s * s + c * c).sqrt() / x.len() as f64
+}
+
+/// A project at `dir/name` whose enhance settings are `[enhance] method = "separate"` with `model`.
+fn separate_project(dir: &Path, name: &str, model: &Path) -> PathBuf {
+    let project = dir.join(name);
+    assert!(run(&[&"init", &project]).status.success());
+    let settings = project.join("voxmill.toml");
+    let text = std::fs::read_to_string(&settings)
+        .unwrap()
+        .replace("method = \"off\"", "method = \"separate\"")
+        .replace("separation_model = \"separate:uvr-mdx-net-voc-ft\"", &format!("separation_model = {:?}", model))
+        .replace("n_fft = 0", "n_fft = 2048");
+    std::fs::write(&settings, text).unwrap();
+    project
+}
+
+/// `[enhance] method = "separate"` on the real binary, with a generated MDX-shaped model that keeps what is below
+/// 2.15 kHz: speech with a 5 kHz whistle under it (the "music") comes out of the enhance stage with the whistle
+/// gone and the speech's level kept, as long as the input. A model of the wrong shape, or no model at the path, is
+/// a clear error naming the file.
+#[test]
+fn vocal_separation_takes_the_music_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(model) = mdx_model(dir.path(), "mask") else { return };
+    let voice = dir.path().join("voice.wav");
+    speech(&voice, "Welcome back to the show. Today we talk about lighthouses and the people who kept them.", RATE);
+    let (speech, _) = voxmill_audio::read_wav_mono(&voice).unwrap();
+    let mut mix: Vec<f32> = vec![0.0; RATE as usize / 2];
+    mix.extend(&speech);
+    mix.extend(vec![0.0; RATE as usize / 2]);
+    let whistle = |i: usize| 0.1 * (2.0 * std::f64::consts::PI * 5_000.0 * i as f64 / f64::from(RATE)).sin() as f32;
+    let input = dir.path().join("podcast.wav");
+    let spec =
+        hound::WavSpec { channels: 1, sample_rate: RATE, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut w = hound::WavWriter::create(&input, spec).unwrap();
+    for (i, s) in mix.iter().enumerate() {
+        w.write_sample(((s + whistle(i)) * 32767.0).round().clamp(-32768.0, 32767.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+
+    let project = separate_project(dir.path(), "p-separate", &model);
+    let started = std::time::Instant::now();
+    let out = run(&[&"run", &input, &"--out", &project, &"--offline", &"--quiet", &"--until", &"enhance"]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let secs = started.elapsed().as_secs_f64();
+    let (enhanced, rate) = voxmill_audio::read_wav_mono(&project.join("work/podcast/enhanced.wav")).unwrap();
+    let (original, _) = voxmill_audio::read_wav_mono(&project.join("work/podcast/audio.wav")).unwrap();
+    assert_eq!((rate, enhanced.len()), (RATE, original.len()), "enhanced audio has another rate or length");
+    let db = |r: f64| 20.0 * r.max(1e-12).log10();
+    let whistle_db = db(amplitude(&enhanced, 5_000.0) / amplitude(&original, 5_000.0));
+    // The speech's level: the mix without the whistle against the enhanced audio.
+    let rms = |x: &mut dyn Iterator<Item = f32>| {
+        let (s, n) = x.fold((0f64, 0usize), |(s, n), v| (s + f64::from(v).powi(2), n + 1));
+        (s / n as f64).sqrt()
+    };
+    let speech_db = db(rms(&mut enhanced.iter().copied()) / rms(&mut mix.iter().copied()));
+    let residual: Vec<f32> = original.iter().enumerate().map(|(i, v)| v - whistle(i)).collect();
+    let kept_db = db(rms(&mut residual.iter().zip(&enhanced).map(|(a, b)| a - b)) / rms(&mut residual.iter().copied()));
+    eprintln!(
+        "separate: 5 kHz whistle {whistle_db:.1} dB, speech level {speech_db:+.2} dB, speech changed by {kept_db:.1} dB \
+         (what the 2.15 kHz mask takes off), {:.1} s of audio in {secs:.1} s",
+        mix.len() as f64 / f64::from(RATE)
+    );
+    assert!(whistle_db < -40.0, "the 5 kHz whistle only {whistle_db:.1} dB down");
+    assert!(speech_db > -3.0, "speech level {speech_db:.2} dB");
+
+    // The wrong shape: refused before any audio is written, naming the file and the expected signature.
+    let Some(wrong) = mdx_model(dir.path(), "two-channels") else { return };
+    let project = separate_project(dir.path(), "p-wrong", &wrong);
+    let out = run(&[&"run", &input, &"--out", &project, &"--offline", &"--quiet", &"--until", &"enhance"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    eprintln!("{err}");
+    assert!(err.contains("two-channels.onnx") && err.contains("[batch, 4, dim_f, dim_t]"), "{err}");
+    assert!(!project.join("work/podcast/enhanced.wav").exists());
+
+    // No file at the path.
+    let project = separate_project(dir.path(), "p-missing", &dir.path().join("Kim_Vocal_2.onnx"));
+    let out = run(&[&"run", &input, &"--out", &project, &"--offline", &"--quiet", &"--until", &"enhance"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    eprintln!("{err}");
+    assert!(err.contains("Kim_Vocal_2.onnx") && err.contains("enhance.separation_model"), "{err}");
+}
