@@ -45,6 +45,7 @@ bench: build
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-asr-real.sh
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-short-clips.sh
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-diarize.sh
+	VOXMILL_BIN=target/release/voxmill bash scripts/bench-long-rss.sh
 
 # Compiles the CUDA build (CTranslate2's CUDA kernels included) without needing a GPU. The CUDA compiler comes from
 # NVIDIA's PyPI wheels (scripts/install_cuda.sh) unless CUDA_TOOLKIT_ROOT_DIR names an installed toolkit.

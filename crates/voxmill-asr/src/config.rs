@@ -64,7 +64,7 @@ impl FromStr for ComputeType {
 pub enum Device {
     #[default]
     Cpu,
-    /// Needs voxmill-asr built with the `cuda` feature.
+    /// An NVIDIA GPU: needs the `ct2-prebuilt` (default) or `cuda` feature and cuBLAS on the library path.
     Cuda,
 }
 

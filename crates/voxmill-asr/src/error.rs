@@ -34,7 +34,7 @@ pub enum AsrError {
     )]
     CudaNotBuilt(PathBuf),
     #[error(
-        "CUDA could not run model {dir}: {reason}; check the NVIDIA driver (`nvidia-smi`) and that {cublas} is on the library path (e.g. `pip install nvidia-cublas-cu12` and its lib folder in LD_LIBRARY_PATH for the prebuilt CTranslate2), or set asr.device = \"cpu\""
+        "CUDA could not run model {dir}: {reason}; check the NVIDIA driver (`nvidia-smi`) and that {cublas} is on the library path (e.g. `pip install nvidia-cublas-cu12` and its lib folder in LD_LIBRARY_PATH for the prebuilt CTranslate2; with only CUDA 13 installed, a link named libcublas.so.12 to libcublas.so.13 in a folder on LD_LIBRARY_PATH), or set asr.device = \"cpu\""
     )]
     CudaUnavailable { dir: PathBuf, reason: String, cublas: &'static str },
     #[error(

@@ -11,10 +11,11 @@ use ct2rs::sys::{self, StorageView, WhisperOptions};
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
 
+use crate::audio::open_16k;
 use crate::batch::{Source, SourceEvent};
 use crate::config::{ComputeType, Device, WhisperConfig};
 use crate::mel::{HOP, LogMel, N_FRAMES, SAMPLE_RATE};
-use crate::pack::{Edge, Window};
+use crate::pack::{Edge, Piece, Window};
 use crate::vocab::Vocabulary;
 use crate::words::{self, WordTiming};
 use crate::{AsrError, Segment, Timings, Transcript, Word};
@@ -91,6 +92,19 @@ pub(crate) struct BatchResult {
     pub detected: Vec<(usize, String, f32)>,
     /// Seconds the whole batch spent encoding, generating, falling back and aligning.
     pub timings: Timings,
+}
+
+/// What encoding and decoding a batch's windows gave, before their text is aligned and cut into segments.
+struct Decodes {
+    encoded: StorageView<'static>,
+    /// One per window, in batch order: the decode kept (fallback done, repetition loops cut off).
+    decoded: Vec<Decoded>,
+    /// Per window: times it was decoded again at a higher temperature.
+    fallbacks: Vec<usize>,
+    /// Languages detected in this batch: (recording, ISO code, probability).
+    detected: Vec<(usize, String, f32)>,
+    /// Per window: the language it was decoded in.
+    languages: Vec<String>,
 }
 
 /// One decode of one window.
@@ -288,19 +302,103 @@ impl Whisper {
         }
     }
 
-    /// Encodes and decodes one batch of windows (of one recording or of several) and turns each window's decode
-    /// into segments in its recording's time. `features` holds the windows' log-mel, one after the other; `label`
-    /// names the audio in errors. Languages not known yet are detected here, per recording, from the recording's
-    /// windows in this batch.
-    pub(crate) fn transcribe_batch(
+    /// Transcribes each span (seconds; at most 30 s, longer ones are cut there) of a 16 kHz mono WAV on its own,
+    /// as one window with no context, `batch_size` spans at a time: the text Whisper hears in each, nothing
+    /// else (no timestamps, no alignment). This is the second opinion the validate stage compares clips with.
+    /// `progress` gets the spans done so far.
+    pub fn transcribe_spans(
+        &self,
+        wav_16k: &Path,
+        spans: &[(f64, f64)],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<String>, AsrError> {
+        let mut source = open_16k(wav_16k)?;
+        let len = source.len();
+        let max = self.mel.window_len() as u64;
+        let mut windows = Vec::with_capacity(spans.len());
+        for &(a, b) in spans {
+            let one = to_sample_regions(wav_16k, &[(a, b)], len)?;
+            let (s, e) = one.first().copied().unwrap_or((0, 0));
+            windows.push(Window { pieces: vec![Piece { src_start: s, len: (e - s).min(max) as usize, offset: 0 }] });
+        }
+        // The language forced by the config, else the one detected in the first batch.
+        let mut language = self.language.clone();
+        let mut timings = Timings::default();
+        let window_len = self.mel.window_len();
+        let mut texts = Vec::with_capacity(spans.len());
+        let mut features = Vec::new();
+        let mut content = Vec::new();
+        for batch in windows.chunks(self.config.batch_size.max(1)) {
+            // Empty spans (outside the file) have no text; the rest are decoded together.
+            let live: Vec<&Window> = batch.iter().filter(|w| w.content_len() > 0).collect();
+            let mut decoded = Vec::new();
+            if !live.is_empty() {
+                features.clear();
+                features.resize(window_len * live.len(), 0.0);
+                let mut activity = Vec::with_capacity(live.len());
+                for (w, out) in live.iter().zip(features.chunks_mut(window_len)) {
+                    read_window(&mut source, w, &mut content)?;
+                    self.mel.compute_into(&content, out);
+                    activity.push(Activity::new(&content));
+                }
+                let windows: Vec<BatchWindow<'_>> = live
+                    .iter()
+                    .zip(&activity)
+                    .map(|(w, activity)| BatchWindow {
+                        window: w,
+                        wav: wav_16k,
+                        previous: &[],
+                        activity,
+                        language: language.as_deref(),
+                        source: 0,
+                    })
+                    .collect();
+                let d = self.decode_windows(wav_16k, &windows, &mut features, &mut timings)?;
+                timings.windows += windows.len();
+                timings.batches += 1;
+                drop(windows);
+                if let Some((_, code, _)) = d.detected.into_iter().next() {
+                    language = Some(code);
+                }
+                decoded = d.decoded;
+            }
+            let mut decoded = decoded.into_iter();
+            for w in batch {
+                let text = if w.content_len() == 0 {
+                    String::new()
+                } else {
+                    let d = decoded.next().expect("one decoded window per live span");
+                    if d.no_speech_prob > self.config.no_speech_threshold
+                        && d.avg_logprob < self.config.log_prob_threshold
+                    {
+                        String::new()
+                    } else {
+                        let tokens: Vec<usize> = d.tokens.iter().copied().filter(|&t| t < self.vocab.eot).collect();
+                        self.vocab.decode(&tokens).trim().to_string()
+                    }
+                };
+                texts.push(text);
+            }
+            progress(texts.len());
+        }
+        tracing::debug!("transcribed {} spans of {}: {}", spans.len(), wav_16k.display(), timings.summary());
+        Ok(texts)
+    }
+
+    /// Encodes a batch of windows (of one recording or of several; `features` holds their log-mel, one after
+    /// the other) and decodes them: the first temperature for all, hotter ones for the windows that fail, the
+    /// best candidate where all fail, repetition loops cut off. Languages not known yet are detected here, per
+    /// recording, from the recording's windows in this batch. Adds the seconds spent to `timings`; `label` names
+    /// the audio in errors.
+    fn decode_windows(
         &self,
         label: &Path,
         batch: &[BatchWindow<'_>],
         features: &mut [f32],
-    ) -> Result<BatchResult, AsrError> {
+        timings: &mut Timings,
+    ) -> Result<Decodes, AsrError> {
         let n = batch.len();
         let n_mels = self.mel.n_mels();
-        let mut timings = Timings::default();
         let started = Instant::now();
         let encoded = {
             let view = StorageView::new(&[n, n_mels, N_FRAMES], features, sys::Device::CPU)
@@ -312,24 +410,22 @@ impl Whisper {
         } else {
             Vec::new()
         };
-        let languages: Vec<&str> = batch
+        let languages: Vec<String> = batch
             .iter()
             .map(|w| match w.language {
-                Some(l) => l,
-                None => detected.iter().find(|d| d.0 == w.source).map_or("en", |d| d.1.as_str()),
+                Some(l) => l.to_string(),
+                None => detected.iter().find(|d| d.0 == w.source).map_or("en", |d| d.1.as_str()).to_string(),
             })
             .collect();
         let prompts: Vec<Vec<String>> =
             batch.iter().zip(&languages).map(|(w, language)| self.prompt(language, w.previous)).collect();
-        let encode_secs = started.elapsed().as_secs_f64();
-        timings.encode = encode_secs;
+        timings.encode += started.elapsed().as_secs_f64();
 
         // The first temperature for the whole batch on the shared encoder output.
         let started = Instant::now();
         let first = self.config.temperatures[0];
         let mut decoded = self.decode(label, &encoded, &prompts, first)?;
-        let generate_secs = started.elapsed().as_secs_f64();
-        timings.generate = generate_secs;
+        timings.generate += started.elapsed().as_secs_f64();
         let started = Instant::now();
         let mut candidates: Vec<Vec<Decoded>> = decoded.iter().map(|d| vec![d.clone()]).collect();
         // Fallback: re-decode only the windows that failed, hotter each time.
@@ -370,9 +466,26 @@ impl Whisper {
                 d.tokens.truncate(cut);
             }
         }
+        timings.fallback += started.elapsed().as_secs_f64();
+        let fallbacks = candidates.iter().map(|c| c.len() - 1).collect();
+        Ok(Decodes { encoded, decoded, fallbacks, detected, languages })
+    }
 
-        let fallback_secs = started.elapsed().as_secs_f64();
-        timings.fallback = fallback_secs;
+    /// Encodes and decodes one batch of windows (of one recording or of several) and turns each window's decode
+    /// into segments in its recording's time. `features` holds the windows' log-mel, one after the other; `label`
+    /// names the audio in errors. Languages not known yet are detected here, per recording, from the recording's
+    /// windows in this batch.
+    pub(crate) fn transcribe_batch(
+        &self,
+        label: &Path,
+        batch: &[BatchWindow<'_>],
+        features: &mut [f32],
+    ) -> Result<BatchResult, AsrError> {
+        let n = batch.len();
+        let mut timings = Timings::default();
+        let Decodes { encoded, decoded, fallbacks, detected, languages } =
+            self.decode_windows(label, batch, features, &mut timings)?;
+        let languages: Vec<&str> = languages.iter().map(String::as_str).collect();
 
         let started = Instant::now();
         let text_tokens: Vec<Vec<usize>> =
@@ -382,19 +495,22 @@ impl Whisper {
         } else {
             vec![Vec::new(); n]
         };
-        let align_secs = started.elapsed().as_secs_f64();
-        timings.align = align_secs;
+        timings.align = started.elapsed().as_secs_f64();
         let recordings = batch.iter().map(|w| w.source).collect::<std::collections::BTreeSet<_>>().len();
         tracing::debug!(
-            "batch of {n} windows of {recordings} recording(s) ({}{}): encode {encode_secs:.2} s, generate \
-             {generate_secs:.2} s, fallback {fallback_secs:.2} s, align {align_secs:.2} s",
+            "batch of {n} windows of {recordings} recording(s) ({}{}): encode {:.2} s, generate {:.2} s, fallback \
+             {:.2} s, align {:.2} s",
             label.display(),
-            if recordings > 1 { ", …" } else { "" }
+            if recordings > 1 { ", …" } else { "" },
+            timings.encode,
+            timings.generate,
+            timings.fallback,
+            timings.align
         );
         let mut outcomes = Vec::with_capacity(n);
         for (i, bw) in batch.iter().enumerate() {
             let (w, d) = (bw.window, &decoded[i]);
-            let fallbacks = candidates[i].len() - 1;
+            let fallbacks = fallbacks[i];
             tracing::debug!(
                 "window {i} ({}): {:.2}s content, T={} lp={:.3} nsp={:.3} cr={:.2} tokens={:?} words={}",
                 bw.wav.display(),

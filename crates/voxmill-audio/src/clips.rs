@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use crate::decode;
 use crate::error::AudioError;
 use crate::pump::pump;
-use crate::wav::WavSink;
+use crate::wav::{SampleFormat, WavSink};
 
-/// One span of the source to write as its own mono 16-bit WAV.
+/// One span of the source to write as its own mono WAV.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClipSpec {
     /// Start and end in seconds of the source.
@@ -24,11 +24,13 @@ pub struct ClipSpec {
 /// Decodes `src`, downmixes (or picks each clip's channel) and resamples it to `target_rate`, and writes each clip's
 /// span to its path: one streaming pass per distinct [`ClipSpec::channel`]. Clips may be in any order and may
 /// overlap. Spans past the end of the audio are cut short; a clip that would be empty is an error naming the
-/// source. Every clip file is fsynced before this returns.
+/// source. Samples are stored as `format` (the segment stage cuts to float and lets finishing write the dataset's
+/// format, so the finishing gain adds no quantisation noise). Every clip file is fsynced before this returns.
 pub fn write_clips(
     src: &Path,
     clips: &[ClipSpec],
     target_rate: u32,
+    format: SampleFormat,
     progress: &mut dyn FnMut(f64),
 ) -> Result<(), AudioError> {
     let mut channels: Vec<Option<u16>> = clips.iter().map(|c| c.channel).collect();
@@ -36,7 +38,7 @@ pub fn write_clips(
     channels.dedup();
     for channel in channels {
         let these: Vec<&ClipSpec> = clips.iter().filter(|c| c.channel == channel).collect();
-        write_pass(src, &these, channel.map(usize::from), target_rate, progress)?;
+        write_pass(src, &these, channel.map(usize::from), target_rate, format, progress)?;
     }
     Ok(())
 }
@@ -47,6 +49,7 @@ fn write_pass(
     clips: &[&ClipSpec],
     channel: Option<usize>,
     target_rate: u32,
+    format: SampleFormat,
     progress: &mut dyn FnMut(f64),
 ) -> Result<(), AudioError> {
     let rate = f64::from(target_rate);
@@ -73,7 +76,7 @@ fn write_pass(
         while next < order.len() && span(clips[order[next]]).0 < block_end {
             let clip = clips[order[next]];
             let (start, end) = span(clip);
-            open.push((start, end.max(start), WavSink::create(&clip.path, target_rate)?));
+            open.push((start, end.max(start), WavSink::create_as(&clip.path, target_rate, format)?));
             paths.push(&clip.path);
             next += 1;
         }
@@ -133,7 +136,7 @@ mod tests {
                 path: dir.path().join(format!("c{i}.wav")),
             })
             .collect();
-        write_clips(&src, &clips, 22_050, &mut |_| {}).unwrap();
+        write_clips(&src, &clips, 22_050, SampleFormat::Pcm16, &mut |_| {}).unwrap();
         let peak_at = |p: &Path| {
             let (s, rate) = crate::read_wav_mono(p).unwrap();
             assert_eq!(rate, 22_050);
@@ -161,7 +164,7 @@ mod tests {
         write_wav(&src, 16_000, 2, &interleave(&[vec![0.5; 16_000], vec![0.25; 16_000]]));
         let clip = |channel, name: &str| ClipSpec { start: 0.2, end: 0.8, channel, path: dir.path().join(name) };
         let clips = [clip(Some(1), "right.wav"), clip(None, "mix.wav"), clip(Some(0), "left.wav")];
-        write_clips(&src, &clips, 16_000, &mut |_| {}).unwrap();
+        write_clips(&src, &clips, 16_000, SampleFormat::Pcm16, &mut |_| {}).unwrap();
         let level = |name: &str| {
             let (s, _) = crate::read_wav_mono(&dir.path().join(name)).unwrap();
             s.iter().sum::<f32>() / s.len() as f32
@@ -170,7 +173,7 @@ mod tests {
         assert!((level("right.wav") - 0.25).abs() < 0.01);
         assert!((level("mix.wav") - 0.375).abs() < 0.01);
         let bad = [clip(Some(2), "none.wav")];
-        let err = write_clips(&src, &bad, 16_000, &mut |_| {}).unwrap_err().to_string();
+        let err = write_clips(&src, &bad, 16_000, SampleFormat::Pcm16, &mut |_| {}).unwrap_err().to_string();
         assert!(err.contains("two.wav") && err.contains("channel 3"), "{err}");
     }
 
@@ -180,7 +183,7 @@ mod tests {
         let src = dir.path().join("short.wav");
         write_wav(&src, 16_000, 1, &vec![0.1; 16_000]);
         let clips = [ClipSpec { start: 3.0, end: 4.0, channel: None, path: dir.path().join("late.wav") }];
-        let err = write_clips(&src, &clips, 16_000, &mut |_| {}).unwrap_err().to_string();
+        let err = write_clips(&src, &clips, 16_000, SampleFormat::Pcm16, &mut |_| {}).unwrap_err().to_string();
         assert!(err.contains("short.wav") && err.contains("after the end"), "{err}");
     }
 }

@@ -76,6 +76,14 @@ pub enum AudioError {
         /// The output file.
         path: PathBuf,
     },
+    /// A denoiser failed while enhancing the file.
+    #[error("{}: enhancement failed: {reason}", path.display())]
+    Enhance {
+        /// The file being enhanced.
+        path: PathBuf,
+        /// One-line reason from the denoiser, naming its model file when that is at fault.
+        reason: String,
+    },
 }
 
 impl AudioError {
@@ -90,7 +98,8 @@ impl AudioError {
             | AudioError::Decode { path, .. }
             | AudioError::NotMono { path, .. }
             | AudioError::InvalidRate { path, .. }
-            | AudioError::TooLong { path } => Some(path),
+            | AudioError::TooLong { path }
+            | AudioError::Enhance { path, .. } => Some(path),
         }
     }
 

@@ -96,6 +96,24 @@ impl StreamResampler {
     }
 }
 
+/// Resamples a whole mono buffer from `in_rate` to `out_rate` Hz with the same band-limiting filter and delay
+/// compensation as the streaming path (the quality measures use it to bring a clip to 16 kHz for DNSMOS, and
+/// tests to band-limit audio). Equal rates return a copy.
+pub fn resample(samples: &[f32], in_rate: u32, out_rate: u32) -> Vec<f32> {
+    if in_rate == out_rate || in_rate == 0 || out_rate == 0 {
+        return samples.to_vec();
+    }
+    let mut out = Vec::with_capacity(samples.len() * out_rate as usize / in_rate as usize + 1);
+    let mut sink = |block: &[f32]| -> Result<(), std::convert::Infallible> {
+        out.extend_from_slice(block);
+        Ok(())
+    };
+    let mut r = StreamResampler::new(in_rate, out_rate);
+    let Ok(()) = r.push(samples, &mut sink);
+    let Ok(_) = r.finish(&mut sink);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,4 @@
-//! Streaming 16-bit mono WAV writing, and reading mono WAVs back as f32.
+//! Streaming mono WAV writing (16-bit, 24-bit or float), and reading mono WAVs back as f32.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -6,30 +6,60 @@ use std::path::{Path, PathBuf};
 
 use crate::error::AudioError;
 
-/// Size of the canonical 44-byte PCM WAV header.
+/// Size of the canonical 44-byte WAV header.
 const HEADER_BYTES: u32 = 44;
 
-/// Writes a mono 16-bit PCM WAV sample by sample with a fixed-size buffer, then patches
-/// the header sizes and fsyncs on [`WavSink::finish`].
+/// How samples are stored in a WAV file voxmill writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SampleFormat {
+    /// 16-bit integer PCM, what most trainers and players expect.
+    #[default]
+    Pcm16,
+    /// 24-bit integer PCM: room for quiet sources and later gain without added quantisation noise.
+    Pcm24,
+    /// 32-bit IEEE float: no quantisation at all (also how clips are held between cutting and finishing).
+    Float32,
+}
+
+impl SampleFormat {
+    /// Bytes per sample.
+    pub fn bytes(self) -> u16 {
+        match self {
+            SampleFormat::Pcm16 => 2,
+            SampleFormat::Pcm24 => 3,
+            SampleFormat::Float32 => 4,
+        }
+    }
+}
+
+/// Writes a mono WAV (16-bit PCM unless created with another [`SampleFormat`]) sample by sample with a fixed-size
+/// buffer, then patches the header sizes and fsyncs on [`WavSink::finish`].
 pub(crate) struct WavSink {
     path: PathBuf,
     out: BufWriter<File>,
     rate: u32,
+    format: SampleFormat,
     samples: u64,
-    peak: u16,
+    peak: f32,
     scratch: Vec<u8>,
 }
 
 impl WavSink {
-    /// Creates (or truncates) `path` and writes a provisional header.
+    /// Creates (or truncates) `path` for 16-bit PCM and writes a provisional header.
     pub(crate) fn create(path: &Path, rate: u32) -> Result<Self, AudioError> {
+        Self::create_as(path, rate, SampleFormat::Pcm16)
+    }
+
+    /// Creates (or truncates) `path` for samples stored as `format` and writes a provisional header.
+    pub(crate) fn create_as(path: &Path, rate: u32, format: SampleFormat) -> Result<Self, AudioError> {
         let file = File::create(path).map_err(|e| AudioError::io(path, "create the output", e))?;
         let mut sink = WavSink {
             path: path.to_path_buf(),
             out: BufWriter::with_capacity(256 * 1024, file),
             rate,
+            format,
             samples: 0,
-            peak: 0,
+            peak: 0.0,
             scratch: Vec::new(),
         };
         sink.write_header(0)?;
@@ -37,46 +67,72 @@ impl WavSink {
     }
 
     fn write_header(&mut self, data_bytes: u32) -> Result<(), AudioError> {
+        let bytes = self.format.bytes();
+        // 1: integer PCM, 3: IEEE float.
+        let tag: u16 = if self.format == SampleFormat::Float32 { 3 } else { 1 };
         let mut h = Vec::with_capacity(HEADER_BYTES as usize);
         h.extend_from_slice(b"RIFF");
-        h.extend_from_slice(&(HEADER_BYTES - 8 + data_bytes).to_le_bytes());
+        h.extend_from_slice(&(HEADER_BYTES - 8 + data_bytes + data_bytes % 2).to_le_bytes());
         h.extend_from_slice(b"WAVEfmt ");
         h.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
-        h.extend_from_slice(&1u16.to_le_bytes()); // PCM
+        h.extend_from_slice(&tag.to_le_bytes());
         h.extend_from_slice(&1u16.to_le_bytes()); // mono
         h.extend_from_slice(&self.rate.to_le_bytes());
-        h.extend_from_slice(&(self.rate * 2).to_le_bytes()); // byte rate
-        h.extend_from_slice(&2u16.to_le_bytes()); // block align
-        h.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+        h.extend_from_slice(&(self.rate * u32::from(bytes)).to_le_bytes()); // byte rate
+        h.extend_from_slice(&bytes.to_le_bytes()); // block align
+        h.extend_from_slice(&(bytes * 8).to_le_bytes()); // bits per sample
         h.extend_from_slice(b"data");
         h.extend_from_slice(&data_bytes.to_le_bytes());
         self.out.write_all(&h).map_err(|e| AudioError::io(&self.path, "write the output", e))
     }
 
-    /// Appends samples in [-1, 1] (clipped beyond), quantised to 16 bits with rounding.
+    /// Appends samples in [-1, 1] (clipped beyond, as full scale is the end of every format: a resampled source
+    /// clipped at full scale stays clipped), integer formats quantised with rounding.
     pub(crate) fn write(&mut self, samples: &[f32]) -> Result<(), AudioError> {
         self.samples += samples.len() as u64;
-        if self.samples * 2 > u64::from(u32::MAX - HEADER_BYTES) {
+        if self.samples * u64::from(self.format.bytes()) > u64::from(u32::MAX - HEADER_BYTES) {
             return Err(AudioError::TooLong { path: self.path.clone() });
         }
         self.scratch.clear();
-        for &s in samples {
-            let q = (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
-            self.peak = self.peak.max(q.unsigned_abs());
-            self.scratch.extend_from_slice(&q.to_le_bytes());
+        match self.format {
+            SampleFormat::Pcm16 => {
+                for &s in samples {
+                    let q = (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+                    self.peak = self.peak.max(f32::from(q.unsigned_abs()) / 32768.0);
+                    self.scratch.extend_from_slice(&q.to_le_bytes());
+                }
+            }
+            SampleFormat::Pcm24 => {
+                for &s in samples {
+                    let q = (f64::from(s) * 8_388_608.0).round().clamp(-8_388_608.0, 8_388_607.0) as i32;
+                    self.peak = self.peak.max(q.unsigned_abs() as f32 / 8_388_608.0);
+                    self.scratch.extend_from_slice(&q.to_le_bytes()[..3]);
+                }
+            }
+            SampleFormat::Float32 => {
+                for &s in samples {
+                    let s = s.clamp(-1.0, 1.0);
+                    self.peak = self.peak.max(s.abs());
+                    self.scratch.extend_from_slice(&s.to_le_bytes());
+                }
+            }
         }
         self.out.write_all(&self.scratch).map_err(|e| AudioError::io(&self.path, "write the output", e))
     }
 
     /// Largest absolute sample written so far, relative to full scale.
     pub(crate) fn peak(&self) -> f64 {
-        f64::from(self.peak) / 32768.0
+        f64::from(self.peak)
     }
 
     /// Patches the header with the final sizes and fsyncs the file.
     /// Returns the number of samples written.
     pub(crate) fn finish(mut self) -> Result<u64, AudioError> {
-        let data_bytes = (self.samples * 2) as u32;
+        let data_bytes = (self.samples * u64::from(self.format.bytes())) as u32;
+        // RIFF chunks are word-aligned: an odd-sized data chunk (24-bit, odd sample count) gets a pad byte.
+        if data_bytes % 2 == 1 {
+            self.out.write_all(&[0]).map_err(|e| AudioError::io(&self.path, "write the output", e))?;
+        }
         let path = self.path.clone();
         let io = |e| AudioError::io(&path, "write the output", e);
         self.out.seek(SeekFrom::Start(0)).map_err(io)?;
@@ -128,6 +184,35 @@ mod tests {
         let (samples, rate) = read_wav_mono(&path).unwrap();
         assert_eq!(rate, 16_000);
         assert_eq!(samples, vec![0.0, 0.5, -0.5, 32767.0 / 32768.0, -1.0, 0.25]);
+    }
+
+    #[test]
+    fn every_sample_format_reads_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        // An odd count, so the 24-bit data chunk needs its pad byte.
+        let samples = [0.0f32, 0.5, -0.25, 1.0 / 3.0, -1.0, 0.75, 1e-6];
+        for (format, bits, tolerance) in [
+            (SampleFormat::Pcm16, 16, 0.5 / 32768.0),
+            (SampleFormat::Pcm24, 24, 0.5 / 8_388_608.0),
+            (SampleFormat::Float32, 32, 0.0),
+        ] {
+            let path = dir.path().join(format!("{bits}.wav"));
+            let mut sink = WavSink::create_as(&path, 22_050, format).unwrap();
+            sink.write(&samples).unwrap();
+            assert_eq!(sink.finish().unwrap(), samples.len() as u64);
+            let spec = hound::WavReader::open(&path).unwrap().spec();
+            assert_eq!(spec.bits_per_sample, bits);
+            let float =
+                if format == SampleFormat::Float32 { hound::SampleFormat::Float } else { hound::SampleFormat::Int };
+            assert_eq!(spec.sample_format, float);
+            let bytes = std::fs::metadata(&path).unwrap().len();
+            assert_eq!(bytes % 2, 0, "{format:?}: {bytes} bytes, not word-aligned");
+            let (back, rate) = read_wav_mono(&path).unwrap();
+            assert_eq!((rate, back.len()), (22_050, samples.len()));
+            for (a, b) in samples.iter().zip(&back) {
+                assert!((a - b).abs() <= tolerance + f32::EPSILON, "{format:?}: {a} read back as {b}");
+            }
+        }
     }
 
     #[test]

@@ -254,6 +254,35 @@ impl ChunkActivity {
     }
 }
 
+/// Gives each chunk's embedded local speakers a global speaker so that two local speakers of one chunk never share
+/// one (they speak at the same time, or the model told them apart): per chunk, the one-to-one assignment of its
+/// local speakers to `centroids` with the greatest total cosine similarity (the Hungarian method), as pyannote 3.x's
+/// constrained assignment. `embeddings[c][s]` is local speaker `s` of chunk `c`'s embedding (unit length), or `None`
+/// when it was not embedded; `centroids` are unit vectors. When a chunk has more embedded local speakers than there
+/// are centroids, the ones left over take their nearest centroid. Returns `labels[c][s]` for [`reconstruct`].
+pub fn assign_constrained(embeddings: &[Vec<Option<Vec<f32>>>], centroids: &[Vec<f32>]) -> Vec<Vec<Option<usize>>> {
+    let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum::<f64>();
+    embeddings
+        .iter()
+        .map(|chunk| {
+            let present: Vec<usize> = (0..chunk.len()).filter(|&s| chunk[s].is_some()).collect();
+            let mut out = vec![None; chunk.len()];
+            if centroids.is_empty() {
+                return out;
+            }
+            let weights: Vec<Vec<f64>> = present
+                .iter()
+                .map(|&s| centroids.iter().map(|c| cos(chunk[s].as_deref().unwrap_or(&[]), c)).collect())
+                .collect();
+            let matching = crate::hungarian::max_weight_matching(&weights);
+            for ((&s, m), w) in present.iter().zip(matching).zip(&weights) {
+                out[s] = m.or_else(|| (0..w.len()).max_by(|&a, &b| w[a].total_cmp(&w[b])));
+            }
+            out
+        })
+        .collect()
+}
+
 /// The whole recording's speaker activity after global clustering: frame `f` covers `step` around
 /// `frames.centre(f)`; bit `k` of `activity[f]` is set when global speaker `k` speaks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -355,6 +384,22 @@ mod tests {
     /// Scores with a clear arg-max `class` per frame.
     fn scores(classes: &[usize], num_classes: usize) -> Vec<f32> {
         classes.iter().flat_map(|&c| (0..num_classes).map(move |k| if k == c { -0.1 } else { -5.0 })).collect()
+    }
+
+    #[test]
+    fn constrained_assignment_keeps_a_chunks_speakers_apart() {
+        let (a, b, c) = (vec![1.0, 0.0], vec![0.0, 1.0], vec![0.8, 0.6]);
+        let centroids = vec![a.clone(), b.clone()];
+        // Both local speakers are nearest to centroid 0; the constraint gives the less similar one centroid 1.
+        let chunks = vec![vec![Some(a.clone()), Some(c.clone()), None], vec![None, Some(b.clone()), None]];
+        assert_eq!(
+            assign_constrained(&chunks, &centroids),
+            vec![vec![Some(0), Some(1), None], vec![None, Some(1), None]]
+        );
+        // More local speakers than centroids: the one left over takes its nearest.
+        let three = vec![vec![Some(a.clone()), Some(b), Some(c)]];
+        assert_eq!(assign_constrained(&three, &centroids), vec![vec![Some(0), Some(1), Some(0)]]);
+        assert_eq!(assign_constrained(&three, &[]), vec![vec![None, None, None]]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Dataset exports for voxmill: clips plus transcripts written in the layouts TTS and ASR trainers read.
 //!
 //! * [`ljspeech`]: `metadata.csv` (`id|text|normalized text`) and `wavs/<id>.wav`, swapped into place atomically.
+//! * [`verdicts`]: each clip's quality verdict, written beside a dataset that includes rejected clips.
 //! * [`normalize`]: English text normalisation for TTS (numbers, currency, abbreviations, …), used for the
 //!   LJSpeech "normalized text" column.
 
@@ -8,9 +9,11 @@ use std::path::PathBuf;
 
 pub mod ljspeech;
 pub mod normalize;
+pub mod verdicts;
 
 pub use ljspeech::{ExportOptions, ExportReport};
 pub use normalize::normalize_english;
+pub use verdicts::{ClipVerdict, VERDICTS_FILE};
 
 /// One clip to export. The caller has already cut the clip and written it at the export's target rate.
 #[derive(Debug, Clone, PartialEq)]

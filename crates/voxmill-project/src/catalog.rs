@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::ProjectError;
+use crate::quality::{ClipQualityRow, ClipValidationRow, write_clip_quality, write_clip_validation};
 use crate::word_yield::{WordYield, write_word_yield};
 
 /// Schema migrations; entry `i` takes the schema from version `i` to `i + 1`. Never edit one that has shipped.
@@ -160,6 +161,8 @@ CREATE TABLE word_yield (
     CHECK (asr_words = clip_words + too_short + too_long + overlap + no_speaker + untranscribed)
 );
 "#,
+    crate::quality::MIGRATION,
+    crate::quality::MIGRATION_ENHANCEMENT,
 ];
 
 /// An open catalog connection. One per thread; SQLite serialises the writers.
@@ -330,6 +333,10 @@ pub enum StageRows {
         clips: Vec<ClipRow>,
         words: WordYield,
     },
+    /// The measures and verdicts of a recording's clips (the qualify stage).
+    Quality(Vec<ClipQualityRow>),
+    /// The second transcription of each clip (the validate stage).
+    Validation(Vec<ClipValidationRow>),
 }
 
 impl Catalog {
@@ -629,7 +636,7 @@ impl Catalog {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    fn query<T>(
+    pub(crate) fn query<T>(
         &self,
         sql: &str,
         recording_id: i64,
@@ -744,6 +751,8 @@ fn write_rows(tx: &Connection, rec: i64, rows: &StageRows) -> rusqlite::Result<(
                 ins.execute(params![rec, i as i64, c.name, c.start, c.end, c.text, c.speaker, c.path, c.flag])?;
             }
         }
+        StageRows::Quality(rows) => write_clip_quality(tx, rec, rows)?,
+        StageRows::Validation(rows) => write_clip_validation(tx, rec, rows)?,
     }
     Ok(())
 }

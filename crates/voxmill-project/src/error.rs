@@ -28,6 +28,9 @@ pub enum ProjectError {
     /// A speaker command cannot do what was asked; the message says why and what to do.
     #[error("{0}")]
     Speaker(String),
+    /// A review command cannot do what was asked; the message says why and what to do.
+    #[error("{0}")]
+    Review(String),
     #[error("{0}: another voxmill process is working on this project; wait for it to finish")]
     Locked(PathBuf),
 }

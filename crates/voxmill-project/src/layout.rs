@@ -42,6 +42,17 @@ impl Layout {
         self.work_dir(recording_name).join("audio.wav")
     }
 
+    /// The denoised working audio of one recording (when `enhance.method` is not `off`).
+    pub fn enhanced_audio(&self, recording_name: &str) -> PathBuf {
+        self.work_dir(recording_name).join("enhanced.wav")
+    }
+
+    /// The audio the analysis stages (vad, transcribe, diarize) read: the enhanced audio when `enhanced`, else the
+    /// working audio.
+    pub fn analysis_audio(&self, recording_name: &str, enhanced: bool) -> PathBuf {
+        if enhanced { self.enhanced_audio(recording_name) } else { self.working_audio(recording_name) }
+    }
+
     /// Final clips, one folder per speaker.
     pub fn clips_dir(&self) -> PathBuf {
         self.root.join("clips")

@@ -7,18 +7,21 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::ProjectError;
+pub use crate::quality_settings::{DnsmosWindows, QualityGates, QualityPreset, QualitySettings};
 
 /// All project settings, one section per concern.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub sources: SourcesSettings,
+    pub enhance: EnhanceSettings,
     pub vad: VadSettings,
     pub silence: SilenceSettings,
     pub asr: AsrSettings,
     pub diarize: DiarizeSettings,
     pub speakers: SpeakersSettings,
     pub segment: SegmentSettings,
+    pub quality: QualitySettings,
     pub export: ExportSettings,
     pub run: RunSettings,
 }
@@ -41,6 +44,89 @@ pub struct SourcesSettings {
 pub enum SourceMode {
     Reference,
     Copy,
+}
+
+/// Optional denoising of the working audio before speech is looked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnhanceSettings {
+    /// `off`, `rnnoise`, `deepfilternet` or `separate`.
+    pub method: EnhanceMethod,
+    /// Model id or path (a folder with enc.onnx, erb_dec.onnx, df_dec.onnx) for `deepfilternet`.
+    pub model: String,
+    /// Model id or path to an MDX-Net .onnx for `separate`.
+    pub separation_model: String,
+    /// STFT points of the separation model; 0 = from the model's bins (6144 for 2048, 7680 for 3072).
+    pub n_fft: u32,
+    /// Which stem the separation model gives: `vocals` or `instrumental` (then vocals = mix - instrumental).
+    pub stem: SeparationStem,
+    /// Overlap of consecutive separation chunks (0 ≤ overlap ≤ 0.95).
+    pub overlap: f32,
+    /// Gain applied to the separation model's output (UVR's per-model `compensate`).
+    pub compensate: f32,
+    /// Which audio the segment stage cuts clips from.
+    pub clips_from: ClipsFrom,
+}
+
+/// The stem an MDX separation model gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeparationStem {
+    /// The vocals, kept as they are.
+    Vocals,
+    /// The instrumental: the vocals are the mix minus it.
+    Instrumental,
+}
+
+/// The denoiser of the enhance stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnhanceMethod {
+    /// No enhancement: the stage writes nothing.
+    Off,
+    /// RNNoise (pure Rust, built in).
+    Rnnoise,
+    /// DeepFilterNet3 (ONNX model `denoise:deepfilternet3`).
+    Deepfilternet,
+    /// Vocal separation with an MDX-Net / UVR ONNX model (`enhance.separation_model`): music out, voice kept.
+    Separate,
+}
+
+/// The audio clips are cut from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipsFrom {
+    /// The source file as added, at its own quality.
+    Original,
+    /// The enhanced 16 kHz working audio (when enhancement is on; otherwise the original).
+    Enhanced,
+}
+
+impl EnhanceSettings {
+    /// Whether the enhance stage writes enhanced audio that later stages read.
+    pub fn enabled(&self) -> bool {
+        self.method != EnhanceMethod::Off
+    }
+
+    /// Whether clips are cut from the enhanced audio.
+    pub fn clips_from_enhanced(&self) -> bool {
+        self.enabled() && self.clips_from == ClipsFrom::Enhanced
+    }
+}
+
+impl Default for EnhanceSettings {
+    fn default() -> Self {
+        EnhanceSettings {
+            method: EnhanceMethod::Off,
+            model: "denoise:deepfilternet3".into(),
+            separation_model: "separate:uvr-mdx-net-voc-ft".into(),
+            n_fft: 0,
+            stem: SeparationStem::Vocals,
+            overlap: 0.25,
+            compensate: 1.0,
+            clips_from: ClipsFrom::Original,
+        }
+    }
 }
 
 /// Finding speech: the neural detector, or the model-free energy fallback.
@@ -169,6 +255,28 @@ pub struct SegmentSettings {
     pub max_inner_pause_ms: u32,
     /// Sample rate of the clip files, cut from the original audio.
     pub sample_rate: u32,
+    /// Bring every clip to `loudness_lufs` (EBU R128) so that clips from loud and quiet recordings match.
+    pub normalize: bool,
+    pub loudness_lufs: f64,
+    /// Ceiling for each clip's peak (dBFS): the loudness gain stops there, so normalising never clips.
+    pub peak_dbfs: f64,
+    /// Raised-cosine fade in and out of every clip (ms), so no clip starts or ends with a click; 0 for none.
+    pub fade_ms: f64,
+    /// How the clip files store their samples.
+    pub sample_format: ClipSampleFormat,
+}
+
+/// Sample storage of the clip files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipSampleFormat {
+    /// 16-bit integer PCM: what trainers and players expect (LJSpeech, Piper, VITS all read it).
+    #[default]
+    Pcm16,
+    /// 24-bit integer PCM.
+    Pcm24,
+    /// 32-bit IEEE float.
+    Float32,
 }
 
 /// Dataset exports written at the end of `voxmill run`.
@@ -268,6 +376,11 @@ impl Default for SegmentSettings {
             min_pause_ms: 100,
             max_inner_pause_ms: 1500,
             sample_rate: 22_050,
+            normalize: true,
+            loudness_lufs: -23.0,
+            peak_dbfs: -1.0,
+            fade_ms: 5.0,
+            sample_format: ClipSampleFormat::Pcm16,
         }
     }
 }
@@ -298,6 +411,30 @@ mode = "reference"
 recursive = true
 # Extensions picked up from folders. Files named explicitly on the command line are always tried.
 extensions = ["wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "mp4", "m4v", "mov", "mkv", "mka", "webm", "aif", "aiff", "wma"]
+
+[enhance]
+# Enhancement before speech is looked for: "off", "rnnoise" (RNNoise, built in, fast), "deepfilternet"
+# (DeepFilterNet3 on ONNX Runtime: stronger, slower) or "separate" (vocal separation with an MDX-Net / UVR model at
+# 44.1 kHz: takes music out from under speech, e.g. a podcast's intro; slowest). When on, vad, transcribe and diarize
+# read the enhanced audio (work/<recording>/enhanced.wav, 16 kHz).
+method = "off"
+# Model id or a path to a folder with enc.onnx, erb_dec.onnx and df_dec.onnx, for "deepfilternet".
+model = "denoise:deepfilternet3"
+# For "separate": model id or a path to an MDX-Net .onnx whose input is [batch, 4, dim_f, dim_t] (e.g.
+# UVR-MDX-NET-Voc_FT.onnx, Kim_Vocal_2.onnx from Hugging Face). The default id downloads UVR-MDX-NET-Voc_FT (64 MB).
+separation_model = "separate:uvr-mdx-net-voc-ft"
+# STFT points of the separation model (hop 1024); 0 = from the model's bins: 6144 for 2048, 7680 for 3072. Set it
+# for other models (UVR's mdx_n_fft_scale_set, e.g. 5120 for UVR_MDXNET_KARA_2).
+n_fft = 0
+# What the model outputs: "vocals" (kept) or "instrumental" (the vocals are then the mix minus it).
+stem = "vocals"
+# Overlap of consecutive chunks (each 5.9 s at dim_t 256), cross-faded: 0..=0.95. More is smoother and slower.
+overlap = 0.25
+# Gain applied to the model's output: UVR's per-model "compensate" (1.021 for Voc_FT, 1.009-1.035 for most).
+compensate = 1.0
+# Audio the clips are cut from: "original" (the source as added, at its own quality) or "enhanced" (the denoised
+# 16 kHz audio, resampled to segment.sample_rate). Only matters when method is not "off".
+clips_from = "original"
 
 [vad]
 # Speech detector: "silero" (neural, Silero VAD on ONNX Runtime) or "energy" (model-free: speech is what is not
@@ -377,7 +514,8 @@ hop_secs = 0.75
 method = "auto"
 # Cosine distance under which two groups of windows are one speaker (0..2); lower finds more speakers. 0.3 suits
 # speaker:resemblyzer (measured: 0.2-0.4 all find the right count on the test conversations); fbank models such as
-# WeSpeaker spread voices further apart and want about 0.5-0.7.
+# WeSpeaker spread voices further apart and want about 0.5-0.7; speaker:campplus wants 0.7 (measured on real
+# meetings, with segmentation_model = "segmentation:pyannote-3.0": 0.6 over-splits, 0.8 merges).
 threshold = 0.3
 # Speakers per recording: 0 estimates it; the estimate is kept within min_speakers..max_speakers (0 = no upper bound).
 num_speakers = 0
@@ -395,7 +533,8 @@ exclude_overlaps = true
 [speakers]
 # A recording's speaker joins a project speaker when the cosine similarity of their voices is at least this (0..1);
 # otherwise it becomes a new project speaker. Resemblyzer's embeddings are all fairly alike: one voice in two
-# recordings measured 0.99, two different voices 0.87-0.92, hence 0.95. For WeSpeaker-like models use about 0.6.
+# recordings measured 0.99, two different voices 0.87-0.92, hence 0.95. For WeSpeaker-like models and
+# speaker:campplus use about 0.6 (CAM++ on real meetings: project-wide DER 16.3 % at 0.6, 19.2 % at 0.5).
 match_threshold = 0.95
 # `voxmill speakers recheck` flags clips less similar than this to their speaker (Resemblyzer: same voice about
 # 0.9, other voices 0.6-0.85).
@@ -411,8 +550,60 @@ padding_ms = 50
 min_pause_ms = 100
 # A pause at least this long always ends a clip, so clips hold no long silences (ms).
 max_inner_pause_ms = 1500
-# Sample rate (Hz) of the clip files, cut from the original-quality audio (mono, 16-bit).
+# Sample rate (Hz) of the clip files (mono), cut from the original-quality audio.
 sample_rate = 22050
+# Finishing: each clip brought to loudness_lufs (EBU R128; EBU broadcast level -23, podcasts about -16) unless
+# normalize = false, its gain held so the peak stays under peak_dbfs, and faded in and out over fade_ms.
+normalize = true
+loudness_lufs = -23.0
+peak_dbfs = -1.0
+fade_ms = 5.0
+# How clip files store samples: "pcm16" (16-bit, what trainers expect), "pcm24" or "float32". Clips are cut and
+# finished in float whatever this says; only the written file is quantised.
+sample_format = "pcm16"
+
+[quality]
+# Every clip is measured (DNSMOS, SNR, clipping, loudness, bandwidth, speaking rate, ASR confidence, repeated words)
+# and ends accepted or rejected with every failing reason; exports take accepted clips. Nothing is deleted:
+# `voxmill review` lists clips and why, `voxmill accept|reject` overrides by hand, and changing a gate re-judges the
+# clips at the next run without measuring them again.
+# Gates come from a preset: "strict" (Emilia's DNSMOS OVRL >= 3.0 and tight limits; for large corpora), "balanced"
+# (rejects noise, music, clipping, phone audio and broken transcripts but keeps clean read speech from ordinary
+# microphones) or "lenient" (only what is plainly broken). Any gate below overrides its preset value.
+preset = "balanced"
+# DNSMOS (Microsoft's speech quality models) is the slow measure: about 0.5 s of one core per 9 s window, so on a
+# CPU it takes about as long as transcription with Whisper tiny. false skips it (and its gates).
+dnsmos = true
+dnsmos_model = "quality:dnsmos"
+# "sparse" scores one 9.01 s window per started 9.01 s of a clip (short clips repeated, as the reference does);
+# "reference" scores exactly the windows of Microsoft's dnsmos_local.py (about 4 times the work on real speech;
+# scores differ by 0.04 OVRL and 0.06 BAK on average).
+dnsmos_windows = "sparse"
+# Validation: Whisper transcribes every clip again on its own, and clips whose two transcripts agree less than
+# min_validation (0-100, from the character edit distance) are rejected. It costs about as much as transcription
+# again, so it is on with the strict preset only; true/false here decides. validation_model: another Whisper model
+# for a more independent second opinion ("" = asr.model).
+# validate = true
+validation_model = ""
+# The gates, with each preset's value (strict / balanced / lenient). Uncomment to override.
+# min_dnsmos_ovrl = 1.7            # 3.0 / 1.7 / 1.3   DNSMOS P.835 overall, 1-5
+# min_dnsmos_sig = 1.8             # 3.0 / 1.8 / 0     voice distortion, 1-5
+# min_dnsmos_bak = 2.5             # 3.0 / 2.5 / 1.5   background (noise, music), 1-5
+# min_dnsmos_p808 = 0.0            # 3.0 / 0 / 0       DNSMOS P.808, 1-5
+# min_snr_db = 15.0                # 20 / 15 / 5       loudest half of 20 ms frames against the quietest tenth
+# max_clipping = 0.01              # 0.002 / 0.01 / 0.05  share of samples within 5 % of the peak
+# min_bandwidth_hz = 6000.0        # 7000 / 6000 / 3000  highest frequency with energy; phone audio has ~4000
+# min_chars_per_sec = 4.0          # 5 / 4 / 2         letters and digits per second: text too short for the speech
+# max_chars_per_sec = 25.0         # 22 / 25 / 35      text too long for the speech (hallucination)
+# speaking_rate_iqr = 0.0          # 1.5 / 0 / 0       per-recording IQR fences on seconds per character (Emilia)
+# min_text_chars = 2.0             # 2 / 2 / 1
+# max_ngram_repeats = 4.0          # 3 / 4 / 6         one 1-4 word sequence repeated back to back
+# min_word_probability = 0.5       # 0.7 / 0.5 / 0.3   mean Whisper word probability
+# min_avg_logprob = -1.0           # -0.7 / -1.0 / -1.5  Whisper segment average log-probability
+# max_compression_ratio = 2.4      # 2.4 / 2.4 / 3.0   Whisper segment gzip compression ratio
+# min_language_probability = 0.8   # 0.8 / 0.8 / 0.5   detected language's probability
+# min_validation = 85.0            # 90 / 85 / 70      agreement of the clip's text with its second transcription
+# min_purity = 0.0                 # 0.75 / 0 / 0      clip voice vs its project speaker (cosine; 0 = off)
 
 [export]
 # Dataset formats written to exports/<format>/ at the end of `voxmill run`: "ljspeech".
@@ -442,6 +633,15 @@ impl Settings {
                 "segment.min_secs = {} and segment.max_secs = {} must satisfy 0 < min_secs < max_secs",
                 seg.min_secs, seg.max_secs
             ));
+        }
+        if !(-70.0..=0.0).contains(&seg.loudness_lufs) {
+            return Err(format!("segment.loudness_lufs = {} is outside -70..=0 LUFS", seg.loudness_lufs));
+        }
+        if !(-40.0..=0.0).contains(&seg.peak_dbfs) {
+            return Err(format!("segment.peak_dbfs = {} is outside -40..=0 dBFS", seg.peak_dbfs));
+        }
+        if !(0.0..=1000.0).contains(&seg.fade_ms) {
+            return Err(format!("segment.fade_ms = {} is outside 0..=1000 ms", seg.fade_ms));
         }
         if !(8_000..=192_000).contains(&seg.sample_rate) {
             return Err(format!("segment.sample_rate = {} is outside 8000..=192000 Hz", seg.sample_rate));
@@ -493,6 +693,23 @@ impl Settings {
                 return Err(format!("{key} = {v} must be a cosine similarity between -1 and 1"));
             }
         }
+        self.quality.validate()?;
+        let e = &self.enhance;
+        if !(0.0..=0.95).contains(&e.overlap) {
+            return Err(format!("enhance.overlap = {} is outside 0..=0.95", e.overlap));
+        }
+        if !(e.compensate > 0.0 && e.compensate <= 4.0) {
+            return Err(format!("enhance.compensate = {} must be a gain above 0 and at most 4", e.compensate));
+        }
+        if e.n_fft != 0 && (!e.n_fft.is_multiple_of(2) || e.n_fft < 2048) {
+            return Err(format!(
+                "enhance.n_fft = {} must be 0 (from the model) or an even number of at least 2048",
+                e.n_fft
+            ));
+        }
+        if e.method == EnhanceMethod::Separate && e.separation_model.trim().is_empty() {
+            return Err("enhance.separation_model is empty: set it to a model id or a path to an MDX-Net .onnx".into());
+        }
         if self.asr.beam_size == 0 {
             return Err("asr.beam_size must be at least 1".into());
         }
@@ -536,6 +753,32 @@ mod tests {
         assert!(err.contains("sample_rat"), "{err}");
         assert!(err.contains("line 2"), "{err}");
         assert!(err.contains("voxmill.toml"), "{err}");
+    }
+
+    #[test]
+    fn separation_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("voxmill.toml");
+        std::fs::write(
+            &p,
+            "[enhance]\nmethod = \"separate\"\nseparation_model = \"/m/Kim_Vocal_2.onnx\"\nn_fft = 7680\n\
+             stem = \"instrumental\"\noverlap = 0.5\ncompensate = 1.009\n",
+        )
+        .unwrap();
+        let s = Settings::load(&p).unwrap();
+        assert_eq!(s.enhance.method, EnhanceMethod::Separate);
+        assert_eq!((s.enhance.n_fft, s.enhance.stem), (7680, SeparationStem::Instrumental));
+        assert_eq!((s.enhance.overlap, s.enhance.compensate), (0.5, 1.009));
+        for (bad, key) in [
+            ("overlap = 1.0", "enhance.overlap = 1"),
+            ("compensate = 0.0", "enhance.compensate = 0"),
+            ("n_fft = 1000", "enhance.n_fft = 1000"),
+            ("stem = \"drums\"", "drums"),
+        ] {
+            std::fs::write(&p, format!("[enhance]\n{bad}\n")).unwrap();
+            let err = Settings::load(&p).unwrap_err().to_string();
+            assert!(err.contains(key) && err.contains("voxmill.toml"), "{err}");
+        }
     }
 
     #[test]

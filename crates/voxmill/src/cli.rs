@@ -68,6 +68,23 @@ pub enum Command {
         /// Dataset format (ljspeech), or rttm for each recording's speaker turns.
         #[arg(long, short, default_value = "ljspeech")]
         format: String,
+        /// Export every clip, rejected ones too, with each clip's verdict and reasons (LJSpeech: in verdicts.csv
+        /// beside metadata.csv, whose three columns stay as they are).
+        #[arg(long)]
+        include_rejected: bool,
+    },
+    /// List the clips with their quality measures, verdict and every failing reason (--json: one object per clip).
+    Review(ReviewArgs),
+    /// Accept clips by hand, whatever the quality gates say; the decision survives re-runs, --force and changed gates.
+    Accept(DecideArgs),
+    /// Reject clips by hand, whatever the quality gates say; the decision survives re-runs, --force and changed gates.
+    Reject(DecideArgs),
+    /// Forget manual decisions: the clips go back to the quality gates' verdict.
+    Unreview {
+        project: PathBuf,
+        /// Clip names (as `voxmill review` lists them).
+        #[arg(required = true)]
+        clips: Vec<String>,
     },
     /// Project-wide speakers: list them, merge, unmerge, rename, and recheck clips against their speaker.
     Speakers {
@@ -75,7 +92,8 @@ pub enum Command {
         #[command(subcommand)]
         command: SpeakersCommand,
     },
-    /// Totals of the project: per-speaker durations, clip length histogram, totals.
+    /// Totals of the project: per-speaker durations, clip length histogram, word yield, quality verdicts and
+    /// reasons, and the distribution of every quality measure.
     Stats { project: PathBuf },
     /// Measure the quality of results against a reference.
     #[command(subcommand)]
@@ -88,6 +106,34 @@ pub enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+}
+
+/// Options of `voxmill review`.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    pub project: PathBuf,
+    /// Only clips with a reason that starts with this (a measure name: dnsmos_ovrl, snr, clipping, bandwidth,
+    /// speaking_rate, …; or any text a reason starts with).
+    #[arg(long, value_name = "R")]
+    pub reason: Option<String>,
+    /// Only this speaker's clips (label or name).
+    #[arg(long, value_name = "S")]
+    pub speaker: Option<String>,
+    /// Only accepted or only rejected clips.
+    #[arg(long, value_parser = ["accepted", "rejected"])]
+    pub verdict: Option<String>,
+}
+
+/// Options of `voxmill accept` and `voxmill reject`.
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    pub project: PathBuf,
+    /// Clip names (as `voxmill review` lists them).
+    #[arg(required = true)]
+    pub clips: Vec<String>,
+    /// Why, kept with the decision and shown by `voxmill review`.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,6 +200,9 @@ pub enum BenchCommand {
     /// Time voxmill's diarization (`voxmill run --until identify`) against the Resemblyzer + scikit-learn glue
     /// users write, on the same audio, and compare their diarization error rates against a reference RTTM.
     Diarize(BenchDiarizeArgs),
+    /// Time the qualify and validate stages against transcription on the same audio, and voxmill's DNSMOS against
+    /// Microsoft's reference implementation on the same clips.
+    Quality(BenchQualityArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -201,7 +250,7 @@ pub struct BenchAsrArgs {
     /// default, int8, float16 or float32 (both implementations).
     #[arg(long, default_value = "default")]
     pub compute_type: ComputeType,
-    /// cpu or cuda (both implementations; cuda needs a voxmill built with `--features voxmill/cuda`).
+    /// cpu or cuda (both implementations; cuda needs an NVIDIA driver and cuBLAS, see the README's Builds).
     #[arg(long, default_value = "cpu")]
     pub device: Device,
     /// Threads (both implementations); 0 = every core.
@@ -263,6 +312,23 @@ impl ReferenceMode {
             ReferenceMode::Batched => "batched",
         }
     }
+}
+
+/// Options of `voxmill bench quality`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchQualityArgs {
+    /// The recordings (any format voxmill reads); repeat for several.
+    #[arg(long, required = true)]
+    pub audio: Vec<PathBuf>,
+    /// The Python of the DNSMOS reference environment [default: $VOXMILL_HOME/dnsmos-reference/bin/python].
+    #[arg(long)]
+    pub reference_python: Option<PathBuf>,
+    /// Only time voxmill (no Python reference).
+    #[arg(long)]
+    pub skip_reference: bool,
+    /// Keep the voxmill project in this folder (default: a temporary folder, removed at the end).
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
 }
 
 /// Options of `voxmill bench diarize`.

@@ -197,6 +197,11 @@ fn a_stereo_double_ender_is_diarized_by_channel() {
     let options = Options { seed: 21, seconds: 80.0, overlap: 0.3, stereo: true };
     let c = conversation_with(&audio, "double", &[AWB, RMS], &options);
     let project = dir.path().join("project");
+    // Clips keep their source level (no loudness finishing), so their level tells which channel they come from.
+    assert!(run(&[&"init", &project, &"--quiet"]).status.success());
+    let toml = project.join("voxmill.toml");
+    let settings = std::fs::read_to_string(&toml).unwrap().replace("normalize = true", "normalize = false");
+    std::fs::write(&toml, settings).unwrap();
     let out = run(&[&"run", &c.audio, &"--out", &project, &"--offline", &"--quiet"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(run(&[&"export", &project, &"--format", &"rttm"]).status.success());

@@ -13,8 +13,8 @@ fn count(events: &[serde_json::Value], kind: &str) -> usize {
     events.iter().filter(|e| e["event"] == kind).count()
 }
 
-/// standardize, vad, transcribe, diarize, identify, segment.
-const STAGES: usize = 6;
+/// standardize, enhance, vad, transcribe, diarize, identify, segment, validate, qualify.
+const STAGES: usize = 9;
 
 #[test]
 fn skip_stale_and_force() {
@@ -37,7 +37,8 @@ fn skip_stale_and_force() {
     let second = json_lines(&run(&[&"run", &project, &"--json"]));
     assert_eq!((count(&second, "stage_skipped"), count(&second, "stage_finished")), (STAGES, 0));
 
-    // A setting vad reads changed: vad is stale, and so is every stage after it, since they read its output.
+    // A setting vad reads changed: vad is stale, and so is every stage after it, since they read its output (not
+    // standardize and enhance, before it).
     let settings = project.join("voxmill.toml");
     let text = std::fs::read_to_string(&settings).unwrap().replace("threshold = 0.5", "threshold = 0.45");
     std::fs::write(&settings, text).unwrap();
@@ -45,16 +46,26 @@ fn skip_stale_and_force() {
     assert_eq!(stage_state(&project, "talk", "vad"), "stale");
     assert_eq!(stage_state(&project, "talk", "segment"), "stale");
     let third = json_lines(&run(&[&"run", &project, &"--json"]));
-    assert_eq!(count(&third, "stage_finished"), STAGES - 1);
+    assert_eq!(count(&third, "stage_finished"), STAGES - 2);
     assert_eq!(stage_state(&project, "talk", "segment"), "done");
 
-    // A setting only the last stage reads re-runs only that stage.
+    // A setting only segment reads re-runs segment and the stage after it.
     let text = std::fs::read_to_string(&settings).unwrap().replace("padding_ms = 50", "padding_ms = 80");
     std::fs::write(&settings, text).unwrap();
     let fourth = json_lines(&run(&[&"run", &project, &"--json"]));
     let finished: Vec<&str> =
         fourth.iter().filter(|e| e["event"] == "stage_finished").map(|e| e["stage"].as_str().unwrap()).collect();
-    assert_eq!(finished, ["segment"]);
+    assert_eq!(finished, ["segment", "validate", "qualify"]);
+
+    // A setting only the last stage reads (a quality gate) re-runs only that stage.
+    let text = std::fs::read_to_string(&settings)
+        .unwrap()
+        .replace("preset = \"balanced\"", "preset = \"balanced\"\nmin_snr_db = 14.0");
+    std::fs::write(&settings, text).unwrap();
+    let gate = json_lines(&run(&[&"run", &project, &"--json"]));
+    let finished: Vec<&str> =
+        gate.iter().filter(|e| e["event"] == "stage_finished").map(|e| e["stage"].as_str().unwrap()).collect();
+    assert_eq!(finished, ["qualify"]);
 
     // A deleted output makes the stage stale too; the same content comes back, so nothing after it re-runs.
     std::fs::remove_file(project.join("work/talk/audio.wav")).unwrap();
@@ -65,14 +76,14 @@ fn skip_stale_and_force() {
     let forced = json_lines(&run(&[&"run", &project, &"--json", &"--force", &"transcribe"]));
     let finished: Vec<&str> =
         forced.iter().filter(|e| e["event"] == "stage_finished").map(|e| e["stage"].as_str().unwrap()).collect();
-    assert_eq!(finished, ["transcribe", "segment"]);
+    assert_eq!(finished, ["transcribe", "segment", "validate", "qualify"]);
 
     // An unknown stage name is a usage error that lists the real ones.
     let bad = run(&[&"run", &project, &"--force", &"standardise"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
         stderr(&bad).contains(
-            "unknown stage `standardise`; stages are: standardize, vad, transcribe, diarize, identify, segment"
+            "unknown stage `standardise`; stages are: standardize, enhance, vad, transcribe, diarize, identify, segment, validate, qualify"
         ),
         "{}",
         stderr(&bad)

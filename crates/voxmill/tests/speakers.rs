@@ -278,7 +278,11 @@ fn exported_ids(project: &Path) -> BTreeSet<String> {
 }
 
 fn unflagged(project: &Path) -> BTreeSet<String> {
-    clips(project).into_iter().filter(|c| c.flag.is_none()).map(|c| c.name).collect()
+    // Exports take the clips that are neither flagged nor rejected by the quality gates.
+    let conn = catalog(project);
+    let mut stmt = conn.prepare("SELECT clip FROM clip_quality WHERE verdict = 'rejected'").unwrap();
+    let rejected: BTreeSet<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    clips(project).into_iter().filter(|c| c.flag.is_none() && !rejected.contains(&c.name)).map(|c| c.name).collect()
 }
 
 #[test]

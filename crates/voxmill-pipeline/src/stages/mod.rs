@@ -1,18 +1,24 @@
 //! One module per stage, named after it.
 
 mod diarize;
+mod enhance;
 mod identify;
+mod qualify;
 mod segment;
 mod standardize;
 mod transcribe;
 mod vad;
+mod validate;
 
 pub use diarize::Diarize;
+pub use enhance::Enhance;
 pub use identify::Identify;
+pub use qualify::Qualify;
 pub use segment::Segment;
 pub use standardize::Standardize;
 pub use transcribe::Transcribe;
 pub use vad::Vad;
+pub use validate::Validate;
 
 use crate::{PipelineError, Stage};
 
@@ -20,11 +26,14 @@ use crate::{PipelineError, Stage};
 pub fn all_stages() -> Vec<Box<dyn Stage>> {
     vec![
         Box::new(Standardize),
+        Box::new(Enhance),
         Box::new(Vad),
         Box::new(Transcribe),
         Box::new(Diarize),
         Box::new(Identify),
         Box::new(Segment),
+        Box::new(Validate),
+        Box::new(Qualify),
     ]
 }
 
@@ -51,8 +60,10 @@ mod tests {
     #[test]
     fn until_takes_the_stage_and_what_it_needs() {
         let names = |v: Vec<Box<dyn Stage>>| v.iter().map(|s| s.name()).collect::<Vec<_>>();
-        assert_eq!(names(stages_until("identify").unwrap()), ["standardize", "vad", "diarize", "identify"]);
-        assert_eq!(names(stages_until("segment").unwrap()).len(), all_stages().len());
+        assert_eq!(names(stages_until("identify").unwrap()), ["standardize", "enhance", "vad", "diarize", "identify"]);
+        assert_eq!(names(stages_until("qualify").unwrap()).len(), all_stages().len());
+        assert_eq!(names(stages_until("segment").unwrap()).len(), all_stages().len() - 2);
+        assert_eq!(names(stages_until("validate").unwrap()).len(), all_stages().len() - 1);
         assert!(stages_until("nope").is_err());
     }
 }

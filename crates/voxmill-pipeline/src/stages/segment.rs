@@ -6,8 +6,9 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use voxmill_audio::{ClipSpec, SilenceOptions, detect_silences, write_clips};
+use voxmill_audio::{ClipSpec, Finishing, SampleFormat, SilenceOptions, detect_silences, finish_clip, write_clips};
 use voxmill_project::atomic::AtomicOutput;
+use voxmill_project::settings::ClipSampleFormat;
 use voxmill_project::{ClipRow, DropReason, Layout, SilenceRow, StageRows, TurnRow, WordRow};
 
 use crate::cutting::{CutOptions, SHORT_SILENCE_MS, WordSpeaker, plan_speaker_clips, quiet_spans};
@@ -24,7 +25,8 @@ impl Stage for Segment {
     fn version(&self) -> u32 {
         // 3: cuts also in the VAD's gaps and, next to untranscribed speech, in short silences or around the words
         // next to it; the yield is stored.
-        3
+        // 4: clips are finished (loudness, peak ceiling, fades).
+        4
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
@@ -33,7 +35,13 @@ impl Stage for Segment {
 
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
         // The silence settings: short silences are found with the same floor as the vad stage's.
-        format!("{:?} exclude_overlaps={} {:?}", settings.segment, settings.diarize.exclude_overlaps, settings.silence)
+        format!(
+            "{:?} exclude_overlaps={} {:?} clips_from_enhanced={}",
+            settings.segment,
+            settings.diarize.exclude_overlaps,
+            settings.silence,
+            settings.enhance.clips_from_enhanced()
+        )
     }
 
     fn outputs(&self, ctx: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
@@ -43,6 +51,8 @@ impl Stage for Segment {
     fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
         let rec = ctx.recording;
         let seg = &ctx.settings.segment;
+        let enhanced_input = ctx.settings.enhance.enabled();
+        let from_enhanced = ctx.settings.enhance.clips_from_enhanced();
         let words = ctx.catalog.words(rec.id)?;
         let quiet =
             quiet_spans(&ctx.catalog.silences(rec.id)?, &ctx.catalog.speech_regions(rec.id)?, rec.duration_secs);
@@ -67,7 +77,7 @@ impl Stage for Segment {
                 ..SilenceOptions::default()
             };
             let short: Vec<SilenceRow> =
-                detect_silences(&ctx.layout.working_audio(&rec.name), &short_opts, &mut |_| {})?
+                detect_silences(&ctx.layout.analysis_audio(&rec.name, enhanced_input), &short_opts, &mut |_| {})?
                     .into_iter()
                     .map(|s| SilenceRow { start: s.start, end: s.end, rms_db: f64::from(s.rms_db) })
                     .collect();
@@ -112,12 +122,28 @@ impl Stage for Segment {
             .map(|((r, c), out)| ClipSpec {
                 start: r.start,
                 end: r.end,
-                channel: channel_of.get(&c.speaker).copied().flatten(),
+                // The enhanced audio is mono: a speaker's own channel exists only in the source.
+                channel: if from_enhanced { None } else { channel_of.get(&c.speaker).copied().flatten() },
                 path: out.temp_path().to_path_buf(),
             })
             .collect();
-        let source = ctx.layout.resolve(&rec.stored_path);
-        write_clips(&source, &specs, seg.sample_rate, &mut |secs| (ctx.progress)(secs))?;
+        let source =
+            if from_enhanced { ctx.layout.enhanced_audio(&rec.name) } else { ctx.layout.resolve(&rec.stored_path) };
+        // Cut to float, so the finishing gain works on unquantised samples; finishing writes the dataset's format.
+        write_clips(&source, &specs, seg.sample_rate, SampleFormat::Float32, &mut |secs| (ctx.progress)(secs))?;
+        let finishing = Finishing {
+            loudness_lufs: seg.normalize.then_some(seg.loudness_lufs),
+            peak_dbfs: seg.peak_dbfs,
+            fade_ms: seg.fade_ms,
+            format: match seg.sample_format {
+                ClipSampleFormat::Pcm16 => SampleFormat::Pcm16,
+                ClipSampleFormat::Pcm24 => SampleFormat::Pcm24,
+                ClipSampleFormat::Float32 => SampleFormat::Float32,
+            },
+        };
+        for spec in &specs {
+            finish_clip(&spec.path, &finishing)?;
+        }
         for out in outputs {
             out.commit()?;
         }

@@ -131,7 +131,8 @@ impl BatchStage for Transcribe {
         };
         let sources = planned.iter().enumerate().map(|(id, p)| Source {
             id,
-            wav: ctx.layout.working_audio(&recordings[p.index].name),
+            // The enhanced audio when enhancement is on, as vad read.
+            wav: ctx.layout.analysis_audio(&recordings[p.index].name, ctx.settings.enhance.enabled()),
             regions: p.regions.clone(),
         });
         whisper.transcribe_many(sources, &mut |event| match event {

@@ -23,7 +23,7 @@ impl Stage for Vad {
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
-        &["standardize"]
+        &["standardize", "enhance"]
     }
 
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
@@ -35,7 +35,7 @@ impl Stage for Vad {
     }
 
     fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
-        let wav = ctx.layout.working_audio(&ctx.recording.name);
+        let wav = ctx.layout.analysis_audio(&ctx.recording.name, ctx.settings.enhance.enabled());
         let total = ctx.recording.duration_secs;
         let vad = &ctx.settings.vad;
         let silence_opts = SilenceOptions {

@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use voxmill_pipeline::export::export_project;
+use voxmill_pipeline::export::export_project_with;
 use voxmill_pipeline::speakers::export_rttm;
 use voxmill_project::Project;
 
@@ -9,8 +9,9 @@ use super::Outcome;
 use crate::format::{hms, hours};
 use crate::mode::Mode;
 
-/// `voxmill export`: writes the project's clips as one dataset format.
-pub fn export(project_dir: &Path, format: &str, mode: Mode) -> Result<Outcome> {
+/// `voxmill export`: writes the project's accepted clips (or, with `include_rejected`, all of them with their
+/// verdicts) as one dataset format.
+pub fn export(project_dir: &Path, format: &str, include_rejected: bool, mode: Mode) -> Result<Outcome> {
     let project = Project::open(project_dir)?;
     if format == "rttm" {
         let files = export_rttm(&project)?;
@@ -24,21 +25,42 @@ pub fn export(project_dir: &Path, format: &str, mode: Mode) -> Result<Outcome> {
         }
         return Ok(Outcome::Success);
     }
-    let report = export_project(&project, format, &mut |_, _| {})?;
+    let export = export_project_with(&project, format, include_rejected, &mut |_, _| {})?;
+    let report = &export.report;
     match mode {
         Mode::Quiet => {}
         Mode::Json => println!(
             "{}",
             serde_json::json!({"summary": "export", "format": format, "clips": report.clips,
-                "clip_secs": report.total_secs, "path": report.out_dir})
+                "clip_secs": report.total_secs, "path": report.out_dir, "include_rejected": include_rejected,
+                "rejected_left_out": export.rejected_left_out, "unmeasured_left_out": export.unmeasured_left_out})
         ),
-        Mode::Human => println!(
-            "Exported {} clip(s), {} ({}), as {format} to {}",
-            report.clips,
-            hours(report.total_secs),
-            hms(report.total_secs),
-            report.out_dir.display()
-        ),
+        Mode::Human => {
+            println!(
+                "Exported {} clip(s), {} ({}), as {format} to {}",
+                report.clips,
+                hours(report.total_secs),
+                hms(report.total_secs),
+                report.out_dir.display()
+            );
+            if include_rejected {
+                println!("Rejected clips included; each clip's verdict and reasons are in verdicts.csv");
+            }
+            if export.rejected_left_out > 0 {
+                println!(
+                    "Left out {} rejected clip(s): `voxmill review {} --verdict rejected` lists them and why",
+                    export.rejected_left_out,
+                    project_dir.display()
+                );
+            }
+            if export.unmeasured_left_out > 0 {
+                println!(
+                    "Left out {} clip(s) not measured yet: `voxmill run {}` measures them",
+                    export.unmeasured_left_out,
+                    project_dir.display()
+                );
+            }
+        }
     }
     Ok(Outcome::Success)
 }

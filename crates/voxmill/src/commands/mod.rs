@@ -4,10 +4,13 @@ mod add;
 mod bench;
 mod bench_common;
 mod bench_diarize;
+mod bench_quality;
 mod eval;
 mod export;
 mod init;
 mod models;
+mod quality_stats;
+mod review;
 mod run;
 mod speakers;
 mod stats;
@@ -35,7 +38,14 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Run(args) => run::run(&args, mode),
         Command::Bench(crate::cli::BenchCommand::Asr(args)) => bench::bench_asr(&args, mode),
         Command::Bench(crate::cli::BenchCommand::Diarize(args)) => bench_diarize::bench_diarize(&args, mode),
-        Command::Export { project, format } => export::export(&project, &format, mode),
+        Command::Bench(crate::cli::BenchCommand::Quality(args)) => bench_quality::bench_quality(&args, mode),
+        Command::Export { project, format, include_rejected } => {
+            export::export(&project, &format, include_rejected, mode)
+        }
+        Command::Review(args) => review::review(&args, mode),
+        Command::Accept(args) => review::decide(&args, voxmill_project::Verdict::Accepted, mode),
+        Command::Reject(args) => review::decide(&args, voxmill_project::Verdict::Rejected, mode),
+        Command::Unreview { project, clips } => review::forget(&project, &clips, mode),
         Command::Speakers { project, command } => speakers::speakers(&project, command, mode),
         Command::Stats { project } => stats::stats(&project, mode),
         Command::Eval(EvalCommand::Der { reference, hypothesis, collar, skip_overlap, project_wide, uem }) => {

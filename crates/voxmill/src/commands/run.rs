@@ -64,7 +64,9 @@ fn export_all(project: &Project, mode: Mode) -> Vec<ExportOutcome> {
         .iter()
         .map(|format| match export_project(project, format, &mut |_, _| {}) {
             Ok(report) => ExportOutcome::Written(format.clone(), report),
-            Err(ExportFailure::NoClips(_)) => ExportOutcome::NothingToExport(format.clone()),
+            Err(ExportFailure::NoClips(_) | ExportFailure::NoAcceptedClips { .. }) => {
+                ExportOutcome::NothingToExport(format.clone())
+            }
             Err(e) => {
                 if mode != Mode::Json {
                     eprintln!("error: export {format}: {e}");
@@ -118,6 +120,7 @@ fn print_summary(project: &Project, summary: &RunSummary, exports: &[ExportOutco
     let root = project.layout.root();
     let clips = project.catalog.all_clips()?;
     let clip_secs: f64 = clips.iter().map(|c| c.end - c.start).fold(0.0, |a, x| a + x); // not sum(): an empty sum is -0.0
+    let verdicts = super::quality_stats::VerdictCounts::of(&project.catalog.clip_statuses()?);
     match mode {
         Mode::Quiet => {}
         Mode::Json => {
@@ -145,6 +148,9 @@ fn print_summary(project: &Project, summary: &RunSummary, exports: &[ExportOutco
                     "audio_secs": summary.audio_secs,
                     "clips": clips.len(),
                     "clip_secs": clip_secs,
+                    "accepted": verdicts.accepted,
+                    "rejected": verdicts.rejected,
+                    "unmeasured": verdicts.unmeasured,
                     "stages_run": summary.stages_run,
                     "stages_up_to_date": summary.stages_skipped,
                     "failures": failures,
@@ -165,6 +171,9 @@ fn print_summary(project: &Project, summary: &RunSummary, exports: &[ExportOutco
                 hms(summary.audio_secs)
             );
             println!("Clips out:   {} in {} clip(s) ({})", hours(clip_secs), clips.len(), hms(clip_secs));
+            if verdicts.measured() > 0 {
+                println!("Quality:     {}", verdicts.line(root));
+            }
             println!("Stages:      {} run, {} already up to date", summary.stages_run, summary.stages_skipped);
             if summary.failures.is_empty() {
                 println!("Failures:    none");
@@ -177,7 +186,9 @@ fn print_summary(project: &Project, summary: &RunSummary, exports: &[ExportOutco
             for e in exports {
                 match e {
                     ExportOutcome::Written(format, r) => println!("Dataset:     {} ({format})", r.out_dir.display()),
-                    ExportOutcome::NothingToExport(format) => println!("Dataset:     none yet ({format}: no clips)"),
+                    ExportOutcome::NothingToExport(format) => {
+                        println!("Dataset:     none yet ({format}: no accepted clips)")
+                    }
                     ExportOutcome::Failed(format, error) => println!("Dataset:     {format} failed: {error}"),
                 }
             }

@@ -1,5 +1,5 @@
-//! `voxmill stats`: what the project holds, per speaker and in all, and the yield: how many of the words the ASR
-//! heard reached a clip, and why the others did not.
+//! `voxmill stats`: what the project holds, per speaker and in all, the yield (how many of the words the ASR heard
+//! reached a clip, and why the others did not) and the quality verdicts with every measure's distribution.
 
 use std::path::Path;
 
@@ -42,6 +42,7 @@ pub fn stats(project_dir: &Path, mode: Mode) -> Result<Outcome> {
     }
     // Recordings with no yield row: not segmented yet (or segmented by a version that did not count words).
     let unmeasured = recordings.len().saturating_sub(yields.len());
+    let statuses = catalog.clip_statuses()?;
 
     match mode {
         Mode::Quiet => {}
@@ -78,7 +79,8 @@ pub fn stats(project_dir: &Path, mode: Mode) -> Result<Outcome> {
                 serde_json::json!({"summary": "stats", "recordings": recordings.len(), "audio_secs": audio_secs,
                     "clips": clips.len(), "clip_secs": clip_secs, "flagged": flagged, "speakers": per_speaker,
                     "clip_length": {"min": if lengths.is_empty() { 0.0 } else { min }, "max": max, "mean": mean,
-                    "median": median, "histogram": histogram}, "yield": word_yield})
+                    "median": median, "histogram": histogram}, "yield": word_yield,
+                    "quality": super::quality_stats::json(&statuses)})
             );
         }
         Mode::Human => {
@@ -145,6 +147,7 @@ pub fn stats(project_dir: &Path, mode: Mode) -> Result<Outcome> {
                     "  {unmeasured} recording(s) without a yield yet (not segmented, or segmented by an older voxmill)"
                 );
             }
+            super::quality_stats::print(&statuses, project_dir);
         }
     }
     Ok(Outcome::Success)
