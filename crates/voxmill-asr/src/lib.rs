@@ -12,8 +12,12 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! Many recordings (a folder of short files) go through [`Whisper::transcribe_many`], which fills each batch with
+//! windows of several of them and hands back each recording's transcript as soon as it is complete.
 
 mod audio;
+mod batch;
 mod config;
 mod error;
 pub mod mel;
@@ -25,6 +29,7 @@ pub mod words;
 
 use serde::{Deserialize, Serialize};
 
+pub use batch::{Source, SourceEvent};
 pub use config::{ComputeType, Device, WhisperConfig};
 pub use error::AsrError;
 pub use whisper::{Whisper, repetition_loop};
@@ -61,14 +66,23 @@ pub struct Timings {
     pub batches: usize,
     /// Windows re-decoded at a higher temperature (each temperature counts).
     pub fallback_windows: usize,
+    /// Windows of other recordings decoded in the same batches as this one's ([`Whisper::transcribe_many`]);
+    /// the seconds above are then this recording's share of those batches.
+    #[serde(default)]
+    pub other_windows: usize,
 }
 
 impl Timings {
     /// One line for logs and benchmarks.
     pub fn summary(&self) -> String {
+        let shared = if self.other_windows > 0 {
+            format!(" (shared with {} windows of other recordings)", self.other_windows)
+        } else {
+            String::new()
+        };
         format!(
-            "{} windows in {} batches: mel {:.2} s, encode {:.2} s, generate {:.2} s, fallback {:.2} s ({} windows), \
-             align {:.2} s",
+            "{} windows in {} batches{shared}: mel {:.2} s, encode {:.2} s, generate {:.2} s, fallback {:.2} s \
+             ({} windows), align {:.2} s",
             self.windows,
             self.batches,
             self.mel,

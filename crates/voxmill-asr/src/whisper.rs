@@ -3,6 +3,7 @@
 //! timestamps from cross-attention alignment.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -11,9 +12,10 @@ use flate2::Compression;
 use flate2::write::ZlibEncoder;
 
 use crate::audio::open_16k;
+use crate::batch::{Source, SourceEvent};
 use crate::config::{ComputeType, Device, WhisperConfig};
 use crate::mel::{HOP, LogMel, N_FRAMES, SAMPLE_RATE};
-use crate::pack::{Edge, PackOptions, Piece, Regions, Window};
+use crate::pack::{Edge, Piece, Window};
 use crate::vocab::Vocabulary;
 use crate::words::{self, WordTiming};
 use crate::{AsrError, Segment, Timings, Transcript, Word};
@@ -28,13 +30,13 @@ const MAX_INITIAL_TIMESTAMP_INDEX: usize = 50;
 
 /// Tokens of previous text in a prompt: at most half of Whisper's 448-token context, less the
 /// `<|startofprev|>` token (openai/faster-whisper).
-const MAX_PREVIOUS_TOKENS: usize = 223;
+pub(crate) const MAX_PREVIOUS_TOKENS: usize = 223;
 /// A recording is decoded as several streams (one per batch slot) only when each gets this much speech
 /// (seconds): every stream starts without context.
-const MIN_RUN_SECS: u64 = 120;
+pub(crate) const MIN_RUN_SECS: u64 = 120;
 /// Speech Whisper left at the end of a window is decoded again in the next window only if there is this much
 /// (seconds); less is a breath or the tail of a word.
-const MIN_SEEK_REST_SECS: f64 = 0.3;
+pub(crate) const MIN_SEEK_REST_SECS: f64 = 0.3;
 /// Without timestamp tokens, speech (seconds) after a window's last aligned word that makes it a window of its own:
 /// Whisper ended its text early. Less is the tail of the last word (alignment puts word ends early) or a breath.
 const MIN_UNHEARD_SECS: f64 = 1.0;
@@ -50,28 +52,59 @@ const CUBLAS: &str = if cfg!(feature = "ct2-prebuilt") { "libcublas.so.12" } els
 pub struct Whisper {
     model: sys::Whisper,
     vocab: Vocabulary,
-    mel: LogMel,
-    config: WhisperConfig,
+    pub(crate) mel: LogMel,
+    pub(crate) config: WhisperConfig,
     dir: PathBuf,
     /// The language forced by the config (or "en" for English-only models).
-    language: Option<String>,
+    pub(crate) language: Option<String>,
 }
 
 /// What decoding one window gave.
-struct WindowOutcome {
-    segments: Vec<Segment>,
+pub(crate) struct WindowOutcome {
+    pub segments: Vec<Segment>,
     /// Window time where Whisper stopped, leaving the speech after it for the next window.
-    stopped_at: Option<f64>,
+    pub stopped_at: Option<f64>,
     /// Tokens to add to the stream's previous text; `None` clears it.
-    context: Option<Vec<usize>>,
+    pub context: Option<Vec<usize>>,
+    /// Times the window was decoded again at a higher temperature.
+    pub fallbacks: usize,
 }
 
-/// A run of the recording decoded window after window, each window prompted with the text before it. A batch
-/// takes the next window of each stream, so long recordings keep their context and still fill the batch.
-struct Stream {
-    regions: Regions,
-    /// Text tokens (and timestamps) decoded so far in this stream, the newest last.
-    previous: Vec<usize>,
+/// One window of a batch, with what its decode needs to know about the recording it comes from.
+pub(crate) struct BatchWindow<'a> {
+    pub window: &'a Window,
+    /// The recording's working audio (for log and error messages).
+    pub wav: &'a Path,
+    /// Text decoded before the window in its stream, cut to the length every window of the batch shares.
+    pub previous: &'a [usize],
+    pub activity: &'a Activity,
+    /// The recording's language; `None` until it is detected.
+    pub language: Option<&'a str>,
+    /// Which recording the window belongs to: windows of one recording share its language detection.
+    pub source: usize,
+}
+
+/// What decoding a batch gave.
+pub(crate) struct BatchResult {
+    /// One per window, in batch order.
+    pub outcomes: Vec<WindowOutcome>,
+    /// Languages detected in this batch: (recording, ISO code, probability).
+    pub detected: Vec<(usize, String, f32)>,
+    /// Seconds the whole batch spent encoding, generating, falling back and aligning.
+    pub timings: Timings,
+}
+
+/// What encoding and decoding a batch's windows gave, before their text is aligned and cut into segments.
+struct Decodes {
+    encoded: StorageView<'static>,
+    /// One per window, in batch order: the decode kept (fallback done, repetition loops cut off).
+    decoded: Vec<Decoded>,
+    /// Per window: times it was decoded again at a higher temperature.
+    fallbacks: Vec<usize>,
+    /// Languages detected in this batch: (recording, ISO code, probability).
+    detected: Vec<(usize, String, f32)>,
+    /// Per window: the language it was decoded in.
+    languages: Vec<String>,
 }
 
 /// One decode of one window.
@@ -240,122 +273,29 @@ impl Whisper {
 
     /// Transcribes the speech regions (seconds, sorted, non-overlapping) of a 16 kHz mono WAV. Only the audio
     /// of the windows being decoded is in memory. `progress` gets the seconds of regions done so far.
+    ///
+    /// This is [`Whisper::transcribe_many`] with one source; use that to transcribe several recordings with
+    /// their windows sharing batches.
     pub fn transcribe_file(
         &self,
         wav_16k: &Path,
         regions: &[(f64, f64)],
         progress: &mut dyn FnMut(f64),
     ) -> Result<Transcript, AsrError> {
-        let mut source = open_16k(wav_16k)?;
-        let samples = to_sample_regions(wav_16k, regions, source.len())?;
-        let opts = PackOptions::from_secs(self.config.max_window_secs as f64);
-        // Cutting long regions reads the audio around the cut; a read error there ends the transcription.
-        let mut split_error = None;
-        let all = Regions::new(samples);
-        let total = all.remaining();
-        let mut streams: Vec<Stream> = if self.config.condition_on_previous_text {
-            let runs = (self.config.batch_size as u64).min(total / (MIN_RUN_SECS * SAMPLE_RATE as u64)).max(1);
-            all.split(runs as usize, (opts.split_search / 2) as u64, &mut |lo, hi| {
-                quiet_point(&mut source, &mut split_error, lo, hi)
-            })
-        } else {
-            // Without context every window stands alone: cut them all now, decode them `batch_size` at a time.
-            all.windows(opts, &mut |lo, hi| quiet_point(&mut source, &mut split_error, lo, hi))
-        }
-        .into_iter()
-        .map(|regions| Stream { regions, previous: Vec::new() })
-        .collect();
-        // Streams before this one have nothing left.
-        let mut first_open = 0;
-        let mut transcript = Transcript {
-            language: self.language.clone().unwrap_or_default(),
-            language_probability: if self.language.is_some() { 1.0 } else { 0.0 },
-            segments: Vec::new(),
-            timings: Timings::default(),
-        };
-        let window_len = self.mel.window_len();
-        let mut features = Vec::new();
-        let mut content = Vec::new();
-        loop {
-            // The next window of each of the first `batch_size` streams that have speech left.
-            while streams.get(first_open).is_some_and(|s| s.regions.is_empty()) {
-                first_open += 1;
+        let source = Source { id: 0, wav: wav_16k.to_path_buf(), regions: regions.to_vec() };
+        let mut result = None;
+        self.transcribe_many([source], &mut |event| {
+            match event {
+                SourceEvent::Started { .. } => {}
+                SourceEvent::Progress { done_secs, .. } => progress(done_secs),
+                SourceEvent::Finished { result: r, .. } => result = Some(r),
             }
-            let mut active = Vec::new();
-            let mut batch = Vec::new();
-            for (i, stream) in streams.iter().enumerate().skip(first_open) {
-                if batch.len() == self.config.batch_size {
-                    break;
-                }
-                if let Some(w) =
-                    stream.regions.next_window(opts, &mut |lo, hi| quiet_point(&mut source, &mut split_error, lo, hi))
-                {
-                    active.push(i);
-                    batch.push(w);
-                }
-            }
-            if let Some(e) = split_error.take() {
-                return Err(e.into());
-            }
-            if batch.is_empty() {
-                break;
-            }
-            // CTranslate2 needs <|startoftranscript|> at one position in the whole batch: give every window as
-            // much previous text as the one with the least has.
-            let shared = active.iter().map(|&i| streams[i].previous.len()).min().unwrap_or(0);
-            let prompts: Vec<Vec<usize>> = active
-                .iter()
-                .map(|&i| {
-                    let p = &streams[i].previous;
-                    p[p.len() - shared..].to_vec()
-                })
-                .collect();
-            let started = Instant::now();
-            features.clear();
-            features.resize(window_len * batch.len(), 0.0);
-            let mut energies = Vec::with_capacity(batch.len());
-            for (w, out) in batch.iter().zip(features.chunks_mut(window_len)) {
-                read_window(&mut source, w, &mut content)?;
-                self.mel.compute_into(&content, out);
-                energies.push(Activity::new(&content));
-            }
-            transcript.timings.mel += started.elapsed().as_secs_f64();
-            transcript.timings.windows += batch.len();
-            transcript.timings.batches += 1;
-            let outcomes =
-                self.transcribe_batch(wav_16k, &batch, &prompts, &energies, &mut features, &mut transcript)?;
-            for ((&i, w), outcome) in active.iter().zip(&batch).zip(outcomes) {
-                let stream = &mut streams[i];
-                transcript.segments.extend(outcome.segments);
-                // Where Whisper stopped early, the next window starts at the last segment's end (its "seek"),
-                // unless what it left is too short to be worth a window of its own.
-                let until = match outcome.stopped_at {
-                    Some(t)
-                        if w.sample_at(t) > w.pieces[0].src_start && w.speech_secs_after(t) >= MIN_SEEK_REST_SECS =>
-                    {
-                        w.sample_at(t)
-                    }
-                    _ => w.end_sample(),
-                };
-                stream.regions.consume(until);
-                match outcome.context {
-                    Some(tokens) if self.config.condition_on_previous_text => {
-                        stream.previous.extend(tokens);
-                        let excess = stream.previous.len().saturating_sub(MAX_PREVIOUS_TOKENS);
-                        stream.previous.drain(..excess);
-                    }
-                    _ => stream.previous.clear(),
-                }
-            }
-            let left: u64 = streams.iter().map(|s| s.regions.remaining()).sum();
-            progress((total - left) as f64 / SAMPLE_RATE as f64);
-        }
-        transcript.segments.sort_by(|a, b| a.start.total_cmp(&b.start));
-        tracing::debug!("transcribed {}: {}", wav_16k.display(), transcript.timings.summary());
-        Ok(transcript)
+            ControlFlow::Continue(())
+        });
+        result.expect("transcribe_many finishes every source it is given unless told to stop")
     }
 
-    fn inference_error(&self, path: &Path, e: impl std::fmt::Display) -> AsrError {
+    pub(crate) fn inference_error(&self, path: &Path, e: impl std::fmt::Display) -> AsrError {
         AsrError::Inference {
             path: path.to_path_buf(),
             reason: e.to_string().lines().next().unwrap_or_default().to_string(),
@@ -381,12 +321,9 @@ impl Whisper {
             let (s, e) = one.first().copied().unwrap_or((0, 0));
             windows.push(Window { pieces: vec![Piece { src_start: s, len: (e - s).min(max) as usize, offset: 0 }] });
         }
-        let mut transcript = Transcript {
-            language: self.language.clone().unwrap_or_default(),
-            language_probability: if self.language.is_some() { 1.0 } else { 0.0 },
-            segments: Vec::new(),
-            timings: Timings::default(),
-        };
+        // The language forced by the config, else the one detected in the first batch.
+        let mut language = self.language.clone();
+        let mut timings = Timings::default();
         let window_len = self.mel.window_len();
         let mut texts = Vec::with_capacity(spans.len());
         let mut features = Vec::new();
@@ -398,12 +335,32 @@ impl Whisper {
             if !live.is_empty() {
                 features.clear();
                 features.resize(window_len * live.len(), 0.0);
+                let mut activity = Vec::with_capacity(live.len());
                 for (w, out) in live.iter().zip(features.chunks_mut(window_len)) {
                     read_window(&mut source, w, &mut content)?;
                     self.mel.compute_into(&content, out);
+                    activity.push(Activity::new(&content));
                 }
-                let previous = vec![Vec::new(); live.len()];
-                decoded = self.decode_windows(wav_16k, live.len(), &previous, &mut features, &mut transcript)?.1;
+                let windows: Vec<BatchWindow<'_>> = live
+                    .iter()
+                    .zip(&activity)
+                    .map(|(w, activity)| BatchWindow {
+                        window: w,
+                        wav: wav_16k,
+                        previous: &[],
+                        activity,
+                        language: language.as_deref(),
+                        source: 0,
+                    })
+                    .collect();
+                let d = self.decode_windows(wav_16k, &windows, &mut features, &mut timings)?;
+                timings.windows += windows.len();
+                timings.batches += 1;
+                drop(windows);
+                if let Some((_, code, _)) = d.detected.into_iter().next() {
+                    language = Some(code);
+                }
+                decoded = d.decoded;
             }
             let mut decoded = decoded.into_iter();
             for w in batch {
@@ -424,42 +381,51 @@ impl Whisper {
             }
             progress(texts.len());
         }
+        tracing::debug!("transcribed {} spans of {}: {}", spans.len(), wav_16k.display(), timings.summary());
         Ok(texts)
     }
 
-    /// Encodes `n` windows of log-mel `features` and decodes them: the first temperature for all, hotter ones for
-    /// the windows that fail, the best candidate where all fail, repetition loops cut off. Detects the language
-    /// on the first call when none is set.
+    /// Encodes a batch of windows (of one recording or of several; `features` holds their log-mel, one after
+    /// the other) and decodes them: the first temperature for all, hotter ones for the windows that fail, the
+    /// best candidate where all fail, repetition loops cut off. Languages not known yet are detected here, per
+    /// recording, from the recording's windows in this batch. Adds the seconds spent to `timings`; `label` names
+    /// the audio in errors.
     fn decode_windows(
         &self,
-        path: &Path,
-        n: usize,
-        previous: &[Vec<usize>],
+        label: &Path,
+        batch: &[BatchWindow<'_>],
         features: &mut [f32],
-        transcript: &mut Transcript,
-    ) -> Result<(StorageView<'_>, Vec<Decoded>), AsrError> {
+        timings: &mut Timings,
+    ) -> Result<Decodes, AsrError> {
+        let n = batch.len();
         let n_mels = self.mel.n_mels();
         let started = Instant::now();
         let encoded = {
             let view = StorageView::new(&[n, n_mels, N_FRAMES], features, sys::Device::CPU)
-                .map_err(|e| self.inference_error(path, e))?;
-            self.model.encode(&view, false).map_err(|e| self.inference_error(path, e))?
+                .map_err(|e| self.inference_error(label, e))?;
+            self.model.encode(&view, false).map_err(|e| self.inference_error(label, e))?
         };
-        if transcript.language.is_empty() {
-            let (language, probability) = self.detect_language(path, &encoded)?;
-            transcript.language = language;
-            transcript.language_probability = probability;
-        }
-        let prompts: Vec<Vec<String>> = previous.iter().map(|p| self.prompt(&transcript.language, p)).collect();
-        let encode_secs = started.elapsed().as_secs_f64();
-        transcript.timings.encode += encode_secs;
+        let detected = if batch.iter().any(|w| w.language.is_none()) {
+            self.detect_languages(label, &encoded, batch)?
+        } else {
+            Vec::new()
+        };
+        let languages: Vec<String> = batch
+            .iter()
+            .map(|w| match w.language {
+                Some(l) => l.to_string(),
+                None => detected.iter().find(|d| d.0 == w.source).map_or("en", |d| d.1.as_str()).to_string(),
+            })
+            .collect();
+        let prompts: Vec<Vec<String>> =
+            batch.iter().zip(&languages).map(|(w, language)| self.prompt(language, w.previous)).collect();
+        timings.encode += started.elapsed().as_secs_f64();
 
         // The first temperature for the whole batch on the shared encoder output.
         let started = Instant::now();
         let first = self.config.temperatures[0];
-        let mut decoded = self.decode(path, &encoded, &prompts, first)?;
-        let generate_secs = started.elapsed().as_secs_f64();
-        transcript.timings.generate += generate_secs;
+        let mut decoded = self.decode(label, &encoded, &prompts, first)?;
+        timings.generate += started.elapsed().as_secs_f64();
         let started = Instant::now();
         let mut candidates: Vec<Vec<Decoded>> = decoded.iter().map(|d| vec![d.clone()]).collect();
         // Fallback: re-decode only the windows that failed, hotter each time.
@@ -468,16 +434,16 @@ impl Whisper {
             if failing.is_empty() {
                 break;
             }
-            transcript.timings.fallback_windows += failing.len();
+            timings.fallback_windows += failing.len();
             let window_len = self.mel.window_len();
             let mut subset: Vec<f32> = Vec::with_capacity(failing.len() * window_len);
             for &i in &failing {
                 subset.extend_from_slice(&features[i * window_len..(i + 1) * window_len]);
             }
             let view = StorageView::new(&[failing.len(), n_mels, N_FRAMES], &mut subset, sys::Device::CPU)
-                .map_err(|e| self.inference_error(path, e))?;
+                .map_err(|e| self.inference_error(label, e))?;
             let failing_prompts: Vec<Vec<String>> = failing.iter().map(|&i| prompts[i].clone()).collect();
-            let retry = self.decode(path, &view, &failing_prompts, t)?;
+            let retry = self.decode(label, &view, &failing_prompts, t)?;
             for (&i, d) in failing.iter().zip(retry) {
                 candidates[i].push(d.clone());
                 decoded[i] = d;
@@ -496,46 +462,58 @@ impl Whisper {
                 }
             }
             if let Some(cut) = d.repetition_at {
-                tracing::debug!("repetition loop in a window of {}; truncating", path.display());
+                tracing::debug!("repetition loop in a window of {}; truncating", batch[i].wav.display());
                 d.tokens.truncate(cut);
             }
         }
-        transcript.timings.fallback += started.elapsed().as_secs_f64();
-        tracing::debug!(
-            "batch of {n} windows of {}: encode {encode_secs:.2} s, generate {generate_secs:.2} s",
-            path.display()
-        );
-        Ok((encoded, decoded))
+        timings.fallback += started.elapsed().as_secs_f64();
+        let fallbacks = candidates.iter().map(|c| c.len() - 1).collect();
+        Ok(Decodes { encoded, decoded, fallbacks, detected, languages })
     }
 
-    fn transcribe_batch(
+    /// Encodes and decodes one batch of windows (of one recording or of several) and turns each window's decode
+    /// into segments in its recording's time. `features` holds the windows' log-mel, one after the other; `label`
+    /// names the audio in errors. Languages not known yet are detected here, per recording, from the recording's
+    /// windows in this batch.
+    pub(crate) fn transcribe_batch(
         &self,
-        path: &Path,
-        batch: &[Window],
-        previous: &[Vec<usize>],
-        activity: &[Activity],
+        label: &Path,
+        batch: &[BatchWindow<'_>],
         features: &mut [f32],
-        transcript: &mut Transcript,
-    ) -> Result<Vec<WindowOutcome>, AsrError> {
+    ) -> Result<BatchResult, AsrError> {
         let n = batch.len();
-        let (encoded, decoded) = self.decode_windows(path, n, previous, features, transcript)?;
+        let mut timings = Timings::default();
+        let Decodes { encoded, decoded, fallbacks, detected, languages } =
+            self.decode_windows(label, batch, features, &mut timings)?;
+        let languages: Vec<&str> = languages.iter().map(String::as_str).collect();
 
         let started = Instant::now();
         let text_tokens: Vec<Vec<usize>> =
             decoded.iter().map(|d| d.tokens.iter().copied().filter(|&t| t < self.vocab.eot).collect()).collect();
         let alignments = if self.config.word_timestamps {
-            self.align(path, &encoded, batch, &text_tokens, &transcript.language)?
+            self.align(label, &encoded, batch, &text_tokens, &languages)?
         } else {
             vec![Vec::new(); n]
         };
-        let align_secs = started.elapsed().as_secs_f64();
-        transcript.timings.align += align_secs;
-        tracing::debug!("batch of {n} windows of {}: align {align_secs:.2} s", path.display());
+        timings.align = started.elapsed().as_secs_f64();
+        let recordings = batch.iter().map(|w| w.source).collect::<std::collections::BTreeSet<_>>().len();
+        tracing::debug!(
+            "batch of {n} windows of {recordings} recording(s) ({}{}): encode {:.2} s, generate {:.2} s, fallback \
+             {:.2} s, align {:.2} s",
+            label.display(),
+            if recordings > 1 { ", …" } else { "" },
+            timings.encode,
+            timings.generate,
+            timings.fallback,
+            timings.align
+        );
         let mut outcomes = Vec::with_capacity(n);
-        for (i, w) in batch.iter().enumerate() {
-            let d = &decoded[i];
+        for (i, bw) in batch.iter().enumerate() {
+            let (w, d) = (bw.window, &decoded[i]);
+            let fallbacks = fallbacks[i];
             tracing::debug!(
-                "window {i}: {:.2}s content, T={} lp={:.3} nsp={:.3} cr={:.2} tokens={:?} words={}",
+                "window {i} ({}): {:.2}s content, T={} lp={:.3} nsp={:.3} cr={:.2} tokens={:?} words={}",
+                bw.wav.display(),
                 w.content_secs(),
                 d.temperature,
                 d.avg_logprob,
@@ -553,10 +531,15 @@ impl Whisper {
                 alignments[i].len()
             );
             if d.no_speech_prob > self.config.no_speech_threshold && d.avg_logprob < self.config.log_prob_threshold {
-                outcomes.push(WindowOutcome { segments: Vec::new(), stopped_at: None, context: Some(Vec::new()) });
+                outcomes.push(WindowOutcome {
+                    segments: Vec::new(),
+                    stopped_at: None,
+                    context: Some(Vec::new()),
+                    fallbacks,
+                });
                 continue;
             }
-            let segments = self.window_segments(w, d, alignments[i].clone(), &activity[i]);
+            let segments = self.window_segments(w, d, alignments[i].clone(), bw.activity);
             // With timestamps: Whisper closed its last segment and opened another with no text, leaving the speech
             // after the close for the next window. Without: it ended the text before the speech ended (the last
             // word ends with more than `MIN_UNHEARD_SECS` of speech after it), so the rest gets a window of its own.
@@ -574,9 +557,9 @@ impl Whisper {
                 let keep = if trailing_timestamp { d.tokens.len() - 1 } else { d.tokens.len() };
                 d.tokens[..keep].iter().copied().filter(|&t| t != self.vocab.eot).collect()
             });
-            outcomes.push(WindowOutcome { segments, stopped_at, context });
+            outcomes.push(WindowOutcome { segments, stopped_at, context, fallbacks });
         }
-        Ok(outcomes)
+        Ok(BatchResult { outcomes, detected, timings })
     }
 
     /// The decoder prompt: the text decoded just before this window (as openai/faster-whisper's
@@ -607,23 +590,35 @@ impl Whisper {
         self.sot_prompt(language).iter().filter_map(|t| self.vocab.id(t)).collect()
     }
 
-    fn detect_language(&self, path: &Path, encoded: &StorageView<'_>) -> Result<(String, f32), AsrError> {
-        let results = self.model.detect_language(encoded).map_err(|e| self.inference_error(path, e))?;
-        // Sum each language's probability over the windows of the first batch.
-        let mut totals: Vec<(String, f32)> = Vec::new();
-        for window in &results {
-            for r in window {
+    /// The language of each recording in the batch whose language is not known yet: each language's probability
+    /// summed over that recording's windows in the batch, the most probable one, and its mean probability.
+    fn detect_languages(
+        &self,
+        label: &Path,
+        encoded: &StorageView<'_>,
+        batch: &[BatchWindow<'_>],
+    ) -> Result<Vec<(usize, String, f32)>, AsrError> {
+        let results = self.model.detect_language(encoded).map_err(|e| self.inference_error(label, e))?;
+        let mut out: Vec<(usize, String, f32)> = Vec::new();
+        for (i, w) in batch.iter().enumerate() {
+            if w.language.is_some() || out.iter().any(|d| d.0 == w.source) {
+                continue;
+            }
+            let mine: Vec<usize> = (i..batch.len()).filter(|&j| batch[j].source == w.source).collect();
+            let mut totals: Vec<(String, f32)> = Vec::new();
+            for r in mine.iter().filter_map(|&j| results.get(j)).flatten() {
                 let (token, p) = detection(r);
                 match totals.iter_mut().find(|(t, _)| *t == token) {
                     Some(e) => e.1 += p,
                     None => totals.push((token, p)),
                 }
             }
+            let (token, sum) =
+                totals.into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or_else(|| ("<|en|>".to_string(), 0.0));
+            let code = token.trim_start_matches("<|").trim_end_matches("|>").to_string();
+            out.push((w.source, code, sum / mine.len().max(1) as f32));
         }
-        let (token, sum) =
-            totals.into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or_else(|| ("<|en|>".to_string(), 0.0));
-        let code = token.trim_start_matches("<|").trim_end_matches("|>").to_string();
-        Ok((code, sum / results.len().max(1) as f32))
+        Ok(out)
     }
 
     fn options(&self, temperature: f32) -> WhisperOptions {
@@ -684,38 +679,47 @@ impl Whisper {
             .collect())
     }
 
+    /// Word timings of each window's text. The start-of-transcript sequence is shared by the whole batch, so a
+    /// batch holding recordings in different languages is aligned once per language.
     fn align(
         &self,
-        path: &Path,
+        label: &Path,
         encoded: &StorageView<'_>,
-        batch: &[Window],
+        batch: &[BatchWindow<'_>],
         text_tokens: &[Vec<usize>],
-        language: &str,
+        languages: &[&str],
     ) -> Result<Vec<Vec<WordTiming>>, AsrError> {
+        let mut out = vec![Vec::new(); batch.len()];
         if text_tokens.iter().all(Vec::is_empty) {
-            return Ok(vec![Vec::new(); batch.len()]);
+            return Ok(out);
         }
-        // Windows without text still need an entry in the batch: align a lone space and ignore it.
+        // Windows without text (or in another language) still need an entry in the batch: align a lone space and
+        // ignore it.
         let filler = self.vocab.id("Ġ").unwrap_or(0);
-        let tokens: Vec<Vec<usize>> =
-            text_tokens.iter().map(|t| if t.is_empty() { vec![filler] } else { t.clone() }).collect();
-        let num_frames: Vec<usize> = batch.iter().map(|w| (w.content_len() / HOP).clamp(2, N_FRAMES)).collect();
-        let results = self
-            .model
-            .align(encoded, &self.sot_sequence(language), &tokens, &num_frames, MEDIAN_FILTER_WIDTH)
-            .map_err(|e| self.inference_error(path, e))?;
-        let unicode = words::splits_on_unicode(language);
-        Ok(results
-            .into_iter()
-            .zip(text_tokens)
-            .map(|(r, text)| {
-                if text.is_empty() {
-                    return Vec::new();
+        let num_frames: Vec<usize> = batch.iter().map(|w| (w.window.content_len() / HOP).clamp(2, N_FRAMES)).collect();
+        let mut distinct: Vec<&str> = languages.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for language in distinct {
+            let mine = |i: usize| languages[i] == language && !text_tokens[i].is_empty();
+            if !(0..batch.len()).any(mine) {
+                continue;
+            }
+            let tokens: Vec<Vec<usize>> =
+                (0..batch.len()).map(|i| if mine(i) { text_tokens[i].clone() } else { vec![filler] }).collect();
+            let results = self
+                .model
+                .align(encoded, &self.sot_sequence(language), &tokens, &num_frames, MEDIAN_FILTER_WIDTH)
+                .map_err(|e| self.inference_error(label, e))?;
+            let unicode = words::splits_on_unicode(language);
+            for (i, r) in results.into_iter().enumerate() {
+                if mine(i) {
+                    let path: Vec<(i64, i64)> = r.alignments.iter().map(|a| (a.token_x, a.frame_x)).collect();
+                    out[i] = words::timed_words(&self.vocab, &text_tokens[i], &path, &r.text_token_probs, unicode);
                 }
-                let path: Vec<(i64, i64)> = r.alignments.iter().map(|a| (a.token_x, a.frame_x)).collect();
-                words::timed_words(&self.vocab, text, &path, &r.text_token_probs, unicode)
-            })
-            .collect())
+            }
+        }
+        Ok(out)
     }
 
     /// Where Whisper stopped transcribing a window whose decode ends `… <|a|><|b|>` (a segment closed at `a`, a
@@ -873,14 +877,14 @@ impl Whisper {
 }
 
 /// Speech activity of a window's content in 10 ms frames, for snapping word edges out of silence.
-struct Activity {
+pub(crate) struct Activity {
     active: Vec<bool>,
 }
 
 const ACTIVITY_FRAME: usize = SAMPLE_RATE / 100;
 
 impl Activity {
-    fn new(content: &[f32]) -> Activity {
+    pub(crate) fn new(content: &[f32]) -> Activity {
         let rms: Vec<f32> = content
             .chunks(ACTIVITY_FRAME)
             .map(|c| (c.iter().map(|x| x * x).sum::<f32>() / c.len() as f32).sqrt())
@@ -954,7 +958,7 @@ fn check_config(c: &WhisperConfig) -> Result<(), AsrError> {
     Ok(())
 }
 
-fn to_sample_regions(path: &Path, regions: &[(f64, f64)], len: u64) -> Result<Vec<(u64, u64)>, AsrError> {
+pub(crate) fn to_sample_regions(path: &Path, regions: &[(f64, f64)], len: u64) -> Result<Vec<(u64, u64)>, AsrError> {
     let bad = |reason: String| AsrError::BadRegions { path: path.to_path_buf(), reason };
     let mut out = Vec::with_capacity(regions.len());
     let mut previous_end = f64::NEG_INFINITY;
@@ -978,7 +982,12 @@ fn to_sample_regions(path: &Path, regions: &[(f64, f64)], len: u64) -> Result<Ve
 }
 
 /// Where to cut a long region in `[lo, hi]`; a read error is kept in `error` (and `hi` returned).
-fn quiet_point(source: &mut WavSpans, error: &mut Option<voxmill_audio::AudioError>, lo: u64, hi: u64) -> u64 {
+pub(crate) fn quiet_point(
+    source: &mut WavSpans,
+    error: &mut Option<voxmill_audio::AudioError>,
+    lo: u64,
+    hi: u64,
+) -> u64 {
     source.quietest(lo, hi).unwrap_or_else(|e| {
         error.get_or_insert(e);
         hi
@@ -986,7 +995,7 @@ fn quiet_point(source: &mut WavSpans, error: &mut Option<voxmill_audio::AudioErr
 }
 
 /// Lays a window's pieces out in `buf` (silence between them).
-fn read_window(source: &mut WavSpans, w: &Window, buf: &mut Vec<f32>) -> Result<(), AsrError> {
+pub(crate) fn read_window(source: &mut WavSpans, w: &Window, buf: &mut Vec<f32>) -> Result<(), AsrError> {
     buf.clear();
     buf.resize(w.content_len(), 0.0);
     for p in &w.pieces {

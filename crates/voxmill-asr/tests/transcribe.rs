@@ -3,12 +3,14 @@
 //! and the error paths. Needs the test model (`scripts/setup.sh` installs it under `$VOXMILL_HOME`), flite
 //! and sox; without them each test says so and passes.
 
+use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use voxmill_asr::wer::{normalize, word_error_rate};
-use voxmill_asr::{AsrError, ComputeType, Whisper, WhisperConfig, Word};
+use voxmill_asr::{AsrError, ComputeType, Source, SourceEvent, Transcript, Whisper, WhisperConfig, Word};
 
 pub const SCRIPT: &[&str] = &[
     "The old lighthouse stood at the edge of the cliff for many long years.",
@@ -332,6 +334,101 @@ fn silence_gives_no_text() {
     assert!(words <= 2, "hallucinated on near-silence: {:?}", t.text());
     let t = model().transcribe_file(&wav, &[], &mut |_| {}).unwrap();
     assert!(t.segments.is_empty());
+}
+
+/// What one recording's transcript says, word by word with times: two decodes of the same windows must agree.
+fn words_of(t: &Transcript) -> Vec<(String, f64, f64)> {
+    t.segments.iter().flat_map(|s| &s.words).map(|w| (w.text.clone(), w.start, w.end)).collect()
+}
+
+#[test]
+fn windows_of_several_recordings_share_batches_and_keep_each_recordings_text() {
+    if !prerequisites() {
+        return;
+    }
+    // Five one-sentence recordings (one window each), a long one (several windows) among them, a file that does
+    // not exist and a recording without speech regions.
+    let short: Vec<Speech> = (0..5).map(|i| synthesise(&SCRIPT[i..=i])).collect();
+    let long = speech();
+    let missing = PathBuf::from("/nonexistent/voxmill-batch-test.wav");
+    let mut sources = vec![Source { id: 0, wav: short[0].wav.clone(), regions: vec![(0.0, short[0].duration)] }];
+    sources.push(Source { id: 1, wav: long.wav.clone(), regions: vec![(0.0, long.duration)] });
+    sources.push(Source { id: 2, wav: missing.clone(), regions: vec![(0.0, 3.0)] });
+    for (i, s) in short.iter().enumerate().skip(1) {
+        sources.push(Source { id: 2 + i, wav: s.wav.clone(), regions: vec![(0.0, s.duration)] });
+    }
+    sources.push(Source { id: 7, wav: short[4].wav.clone(), regions: Vec::new() });
+
+    // Each alone first: the reference.
+    let alone: Vec<Option<Transcript>> = sources
+        .iter()
+        .map(|s| (s.wav != missing).then(|| model().transcribe_file(&s.wav, &s.regions, &mut |_| {}).unwrap()))
+        .collect();
+    assert!(alone[0].as_ref().unwrap().timings.other_windows == 0 && alone[0].as_ref().unwrap().timings.windows == 1);
+    let long_windows = alone[1].as_ref().unwrap().timings.windows;
+    assert!(long_windows >= 3, "the long recording should need several windows, got {long_windows}");
+
+    // Then all together.
+    let mut finished: HashMap<usize, Result<Transcript, AsrError>> = HashMap::new();
+    let mut started = Vec::new();
+    let mut progress: HashMap<usize, Vec<f64>> = HashMap::new();
+    model().transcribe_many(sources.clone(), &mut |event| {
+        match event {
+            SourceEvent::Started { id } => started.push(id),
+            SourceEvent::Progress { id, done_secs } => {
+                assert!(started.contains(&id) && !finished.contains_key(&id), "progress of {id} out of turn");
+                progress.entry(id).or_default().push(done_secs);
+            }
+            SourceEvent::Finished { id, result } => {
+                assert!(started.contains(&id), "{id} finished before it started");
+                assert!(finished.insert(id, result).is_none(), "{id} finished twice");
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    assert_eq!(started, (0..sources.len()).collect::<Vec<_>>(), "sources start in the order given");
+    assert_eq!(finished.len(), sources.len());
+
+    // The missing file fails alone, naming itself; the recording without regions has an empty transcript.
+    let err = finished.remove(&2).unwrap().unwrap_err().to_string();
+    assert!(err.contains("voxmill-batch-test.wav"), "{err}");
+    assert!(finished[&7].as_ref().unwrap().segments.is_empty());
+
+    let mut shared = 0;
+    for (i, source) in sources.iter().enumerate() {
+        let Some(reference) = &alone[i] else { continue };
+        let together = finished[&i].as_ref().unwrap();
+        eprintln!(
+            "{i}: alone {:?}\n   together {:?} ({})",
+            reference.text(),
+            together.text(),
+            together.timings.summary()
+        );
+        assert_eq!(together.text(), reference.text(), "recording {i} decoded with others differs from alone");
+        assert_eq!(words_of(together), words_of(reference), "recording {i}: word times differ");
+        assert_eq!(together.language, "en");
+        assert_eq!(together.timings.windows, reference.timings.windows);
+        shared += usize::from(together.timings.other_windows > 0);
+        let speech: f64 = source.regions.iter().map(|(a, b)| b - a).sum();
+        if speech > 0.0 {
+            let p = &progress[&i];
+            assert!(p.windows(2).all(|w| w[0] <= w[1]) && (p.last().unwrap() - speech).abs() < 0.01, "{i}: {p:?}");
+        }
+    }
+    // 5 + long_windows windows fit in two batches of 8: every recording with speech shared a batch.
+    assert_eq!(shared, 6, "windows of different recordings should have been decoded in the same batches");
+    // The short ones are a fair transcription of their sentence.
+    for (k, s) in short.iter().enumerate() {
+        let id = if k == 0 { 0 } else { 2 + k };
+        let wer = word_error_rate(SCRIPT[k], &finished[&id].as_ref().unwrap().text());
+        assert!(
+            wer.wer <= 0.25,
+            "{:?}: WER {:.0}% ({:?})",
+            s.wav,
+            wer.wer * 100.0,
+            finished[&id].as_ref().unwrap().text()
+        );
+    }
 }
 
 fn copy_model(without: &[&str]) -> tempfile::TempDir {

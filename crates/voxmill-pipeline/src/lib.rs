@@ -21,5 +21,5 @@ pub use error::PipelineError;
 pub use events::{Event, Reporter};
 pub use resources::Resources;
 pub use runner::{RunOptions, RunSummary, run};
-pub use stage::{Stage, StageContext, StageError, StageOutput};
+pub use stage::{BatchContext, BatchEvent, BatchStage, Stage, StageContext, StageError, StageOutput};
 pub use stages::all_stages;

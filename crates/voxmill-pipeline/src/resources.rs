@@ -1,12 +1,14 @@
 //! What every recording of a run shares: whether the network may be used, where models are, and the models
-//! themselves, loaded once and reused (loading Whisper costs more than transcribing a short file).
+//! themselves, loaded once and reused (loading Whisper costs more than transcribing a short file, and opening a
+//! Silero VAD session more than running it over a 10 s clip).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use voxmill_asr::{ComputeType, Device, Whisper, WhisperConfig};
-use voxmill_models::{Dnsmos, Resolver};
+use voxmill_models::{Dnsmos, Resolver, SileroVad};
 use voxmill_project::settings::AsrSettings;
 
 use crate::StageError;
@@ -21,6 +23,9 @@ pub struct Resources {
     /// Loaded DNSMOS models not in use, by folder: a recording takes one (or loads one) and puts it back, so
     /// recordings qualified at once each have their own.
     dnsmos: Mutex<Vec<(PathBuf, Dnsmos)>>,
+    /// Silero VAD sessions not in use, with their model file. A session keeps no state between files, so each
+    /// worker takes one, runs it over a recording and puts it back: at most one session per worker is created.
+    idle_vad: Mutex<Vec<(PathBuf, SileroVad)>>,
 }
 
 impl Default for Resources {
@@ -31,7 +36,13 @@ impl Default for Resources {
 
 impl Resources {
     pub fn new(offline: bool) -> Self {
-        Resources { offline, resolved: Mutex::default(), whisper: Mutex::default(), dnsmos: Mutex::default() }
+        Resources {
+            offline,
+            resolved: Mutex::default(),
+            whisper: Mutex::default(),
+            dnsmos: Mutex::default(),
+            idle_vad: Mutex::default(),
+        }
     }
 
     /// Finds a model named in the settings: a known id (`whisper:small`) or a path. Downloads it once if
@@ -68,12 +79,34 @@ impl Resources {
             loaded.push(entry);
             return Ok(whisper);
         }
+        let started = Instant::now();
         let whisper = Arc::new(Whisper::load(&dir, &config).map_err(|e| StageError(e.to_string()))?);
+        tracing::debug!("loaded Whisper model {} in {:.2} s", dir.display(), started.elapsed().as_secs_f64());
         if loaded.len() >= 2 {
             loaded.remove(0);
         }
         loaded.push((config, dir, whisper.clone()));
         Ok(whisper)
+    }
+
+    /// Runs `work` with a Silero VAD session for `model`: an idle one from an earlier recording, or a new one.
+    pub fn with_vad<T>(&self, model: &Path, work: impl FnOnce(&mut SileroVad) -> T) -> Result<T, StageError> {
+        let idle = {
+            let mut pool = self.idle_vad.lock().unwrap_or_else(|e| e.into_inner());
+            pool.iter().position(|(p, _)| p == model).map(|i| pool.swap_remove(i).1)
+        };
+        let mut vad = match idle {
+            Some(vad) => vad,
+            None => {
+                let started = Instant::now();
+                let vad = SileroVad::load(model).map_err(|e| StageError(e.to_string()))?;
+                tracing::debug!("opened Silero VAD {} in {:.2} s", model.display(), started.elapsed().as_secs_f64());
+                vad
+            }
+        };
+        let out = work(&mut vad);
+        self.idle_vad.lock().unwrap_or_else(|e| e.into_inner()).push((model.to_path_buf(), vad));
+        Ok(out)
     }
 }
 

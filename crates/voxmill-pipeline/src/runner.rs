@@ -1,10 +1,14 @@
 //! The stage runner: for each recording, each stage in dependency order is skipped when its stored result is
 //! up to date (same fingerprint, outputs on disk), run otherwise, and its result committed in one catalog
 //! transaction after its files are in place. Recordings run in parallel; one recording's failure never stops
-//! the others. A stage that must see recordings in order (`Stage::in_recording_order`) is a phase of its own:
-//! every recording finishes the stages before it, then it runs for each in turn, then the rest run in parallel.
+//! the others. Two kinds of stage are phases of their own: every recording finishes the stages before them
+//! first. A stage that must see recordings in order (`Stage::in_recording_order`) then runs for each in turn; a
+//! batch stage (`Stage::as_batch`: transcription) gets every recording ready for it in one call, on one thread
+//! (it keeps the cores busy itself), and each recording's result is committed as soon as the stage reports it.
+//! The rest run in parallel again.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +18,10 @@ use voxmill_project::atomic::sweep_partials;
 use voxmill_project::{Catalog, Layout, Project, Recording, Settings, StageState};
 
 use crate::fingerprint::fingerprints;
-use crate::{Event, PipelineError, Reporter, Resources, Stage, StageContext};
+use crate::{
+    BatchContext, BatchEvent, BatchStage, Event, PipelineError, Reporter, Resources, Stage, StageContext, StageError,
+    StageOutput,
+};
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -78,8 +85,14 @@ pub fn run(
         reporter,
         summary: &summary,
     };
-    for (phase, ordered) in phases(stages) {
-        let workers = if ordered { 1 } else { jobs };
+    for (phase, kind) in phases(stages) {
+        if let (Phase::Batch, [stage]) = (kind, phase)
+            && let Some(batch) = stage.as_batch()
+        {
+            run_batch_phase(&run, stage.as_ref(), batch, &recordings, &fps, &not_done)?;
+            continue;
+        }
+        let workers = if kind == Phase::Parallel { jobs } else { 1 };
         for_each_recording(&project.layout, workers, recordings.len(), &|catalog, i| {
             let mut not_done = not_done[i].lock().unwrap();
             run_stages(&run, catalog, phase, &recordings[i], &fps[i], &mut not_done)
@@ -98,22 +111,38 @@ struct RunContext<'a> {
     summary: &'a Mutex<RunSummary>,
 }
 
+/// How the recordings go through a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Each recording through the phase's stages, several recordings at once.
+    Parallel,
+    /// One stage, one recording at a time in the order they were added.
+    Ordered,
+    /// One stage, all its recordings in one call.
+    Batch,
+}
+
 /// The stages cut into phases: runs of stages that recordings go through in parallel, and each stage that must
-/// see the recordings in order on its own (flagged `true`).
-fn phases(stages: &[Box<dyn Stage>]) -> Vec<(&[Box<dyn Stage>], bool)> {
+/// see the recordings in order or all together on its own.
+fn phases(stages: &[Box<dyn Stage>]) -> Vec<(&[Box<dyn Stage>], Phase)> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, stage) in stages.iter().enumerate() {
-        if stage.in_recording_order() {
-            if start < i {
-                out.push((&stages[start..i], false));
-            }
-            out.push((&stages[i..=i], true));
-            start = i + 1;
+        let kind = if stage.in_recording_order() {
+            Phase::Ordered
+        } else if stage.as_batch().is_some() {
+            Phase::Batch
+        } else {
+            continue;
+        };
+        if start < i {
+            out.push((&stages[start..i], Phase::Parallel));
         }
+        out.push((&stages[i..=i], kind));
+        start = i + 1;
     }
     if start < stages.len() {
-        out.push((&stages[start..], false));
+        out.push((&stages[start..], Phase::Parallel));
     }
     out
 }
@@ -184,77 +213,215 @@ fn run_stages(
     fps: &HashMap<&'static str, String>,
     not_done: &mut HashSet<&'static str>,
 ) -> Result<(), PipelineError> {
-    let RunContext { layout, settings, resources, forced, reporter, summary } = *run;
+    let RunContext { layout, settings, resources, reporter, .. } = *run;
     let name = recording.name.as_str();
     for stage in stages {
         let stage_name = stage.name();
-        if let Some(dep) = stage.depends_on().iter().find(|d| not_done.contains(*d)) {
-            not_done.insert(stage_name);
-            reporter.event(&Event::StageBlocked { recording: name, stage: stage_name, by: dep });
+        let fingerprint = &fps[stage_name];
+        if readiness(run, catalog, stage.as_ref(), recording, fingerprint, not_done)? != Readiness::Ready {
             continue;
         }
+        reporter.event(&Event::StageStarted {
+            recording: name,
+            stage: stage_name,
+            total_secs: recording.duration_secs,
+        });
         let progress = |done_secs: f64| {
             reporter.event(&Event::StageProgress { recording: name, stage: stage_name, done_secs });
         };
-        let fingerprint = &fps[stage_name];
+        let started = Instant::now();
         let result = {
             let catalog: &Catalog = catalog;
             let ctx = StageContext { layout, settings, recording, catalog, resources, progress: &progress };
-            let previous = catalog.stage_run(recording.id, stage_name)?;
-            let up_to_date = !forced.contains(stage_name)
-                && previous.is_some_and(|p| p.state == StageState::Done && &p.fingerprint == fingerprint)
-                && stage.outputs(&ctx).is_ok_and(|o| o.iter().all(|p| p.exists()));
-            if up_to_date {
-                summary.lock().unwrap().stages_skipped += 1;
-                reporter.event(&Event::StageSkipped { recording: name, stage: stage_name });
-                continue;
-            }
-            reporter.event(&Event::StageStarted {
-                recording: name,
-                stage: stage_name,
-                total_secs: recording.duration_secs,
-            });
-            let started = Instant::now();
-            let result = catch_unwind(AssertUnwindSafe(|| stage.run(&ctx))).unwrap_or_else(|panic| {
-                let what = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                Err(crate::StageError(format!("internal error in stage {stage_name}: {what}; please report it")))
-            });
-            (result, started.elapsed().as_secs_f64())
+            catch_unwind(AssertUnwindSafe(|| stage.run(&ctx)))
+                .unwrap_or_else(|panic| Err(internal_error(stage_name, &*panic)))
         };
-        match result {
-            (Ok(output), elapsed) => {
-                catalog.record_done(
-                    recording.id,
-                    stage_name,
-                    fingerprint,
-                    &output.summary.to_string(),
-                    elapsed,
-                    &output.rows,
-                )?;
-                if let Some(cleanup) = output.after_commit {
-                    cleanup();
-                }
-                summary.lock().unwrap().stages_run += 1;
-                reporter.event(&Event::StageFinished { recording: name, stage: stage_name, elapsed_secs: elapsed });
+        let elapsed = started.elapsed().as_secs_f64();
+        commit(run, catalog, stage_name, recording, fingerprint, result, elapsed, not_done)?;
+    }
+    Ok(())
+}
+
+/// Brings one batch stage up to date for every recording: those ready for it go to the stage in one call, and
+/// each result is committed as soon as the stage reports it.
+fn run_batch_phase(
+    run: &RunContext<'_>,
+    stage: &dyn Stage,
+    batch: &dyn BatchStage,
+    recordings: &[Recording],
+    fps: &[HashMap<&'static str, String>],
+    not_done: &[Mutex<HashSet<&'static str>>],
+) -> Result<(), PipelineError> {
+    let stage_name = stage.name();
+    // The stage reads through one connection while results are committed through the other.
+    let reader = Catalog::open(&run.layout.catalog())?;
+    let mut writer = Catalog::open(&run.layout.catalog())?;
+    let mut ready: Vec<usize> = Vec::new();
+    for (i, recording) in recordings.iter().enumerate() {
+        let mut not_done = not_done[i].lock().unwrap();
+        if readiness(run, &reader, stage, recording, &fps[i][stage_name], &mut not_done)? == Readiness::Ready {
+            ready.push(i);
+        }
+    }
+    if ready.is_empty() {
+        return Ok(());
+    }
+    let chosen: Vec<&Recording> = ready.iter().map(|&i| &recordings[i]).collect();
+    let ctx = BatchContext { layout: run.layout, settings: run.settings, catalog: &reader, resources: run.resources };
+    let mut started: Vec<Option<Instant>> = vec![None; ready.len()];
+    let mut finished = vec![false; ready.len()];
+    let mut fatal: Option<PipelineError> = None;
+    let mut finish = |k: usize, result: Result<StageOutput, StageError>, started: &mut [Option<Instant>]| {
+        if fatal.is_some() {
+            return ControlFlow::Break(());
+        }
+        if std::mem::replace(&mut finished[k], true) {
+            // Reported twice: the first result stands.
+            return ControlFlow::Continue(());
+        }
+        let i = ready[k];
+        let recording = &recordings[i];
+        let elapsed = started[k].get_or_insert_with(Instant::now).elapsed().as_secs_f64();
+        let mut not_done = not_done[i].lock().unwrap();
+        match commit(run, &mut writer, stage_name, recording, &fps[i][stage_name], result, elapsed, &mut not_done) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                fatal = Some(e);
+                ControlFlow::Break(())
             }
-            (Err(e), elapsed) => {
-                let error = e.to_string();
-                catalog.record_failed(recording.id, stage_name, fingerprint, &error, elapsed)?;
-                not_done.insert(stage_name);
-                reporter.event(&Event::StageFailed { recording: name, stage: stage_name, error: &error });
-                summary.lock().unwrap().failures.push(Failure {
-                    recording: name.to_string(),
-                    stage: stage_name.to_string(),
-                    error,
+        }
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        batch.run_batch(&ctx, &chosen, &mut |event| match event {
+            BatchEvent::Started(k) => {
+                started[k] = Some(Instant::now());
+                run.reporter.event(&Event::StageStarted {
+                    recording: &chosen[k].name,
+                    stage: stage_name,
+                    total_secs: chosen[k].duration_secs,
                 });
+                ControlFlow::Continue(())
             }
+            BatchEvent::Progress(k, done_secs) => {
+                run.reporter.event(&Event::StageProgress { recording: &chosen[k].name, stage: stage_name, done_secs });
+                ControlFlow::Continue(())
+            }
+            BatchEvent::Finished(k, result) => finish(k, result, &mut started),
+        })
+    }));
+    // A recording the stage never reported (it panicked, or forgot one) failed; it is redone next run.
+    let error = match outcome {
+        Ok(()) => StageError(format!("internal error in stage {stage_name}: it returned no result; please report it")),
+        Err(panic) => internal_error(stage_name, &*panic),
+    };
+    for k in 0..ready.len() {
+        // Already reported ones are left as they are.
+        let _ = finish(k, Err(StageError(error.0.clone())), &mut started);
+    }
+    match fatal {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Whether a stage has to run for a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readiness {
+    /// A stage it depends on did not finish (reported as blocked).
+    Blocked,
+    /// Its stored result is up to date (reported as skipped).
+    UpToDate,
+    Ready,
+}
+
+/// Decides whether `stage` has to run for `recording` and reports the stages that do not.
+fn readiness(
+    run: &RunContext<'_>,
+    catalog: &Catalog,
+    stage: &dyn Stage,
+    recording: &Recording,
+    fingerprint: &str,
+    not_done: &mut HashSet<&'static str>,
+) -> Result<Readiness, PipelineError> {
+    let (name, stage_name) = (recording.name.as_str(), stage.name());
+    if let Some(dep) = stage.depends_on().iter().find(|d| not_done.contains(*d)) {
+        not_done.insert(stage_name);
+        run.reporter.event(&Event::StageBlocked { recording: name, stage: stage_name, by: dep });
+        return Ok(Readiness::Blocked);
+    }
+    let noop = |_: f64| {};
+    let ctx = StageContext {
+        layout: run.layout,
+        settings: run.settings,
+        recording,
+        catalog,
+        resources: run.resources,
+        progress: &noop,
+    };
+    let previous = catalog.stage_run(recording.id, stage_name)?;
+    let up_to_date = !run.forced.contains(stage_name)
+        && previous.is_some_and(|p| p.state == StageState::Done && p.fingerprint == fingerprint)
+        && stage.outputs(&ctx).is_ok_and(|o| o.iter().all(|p| p.exists()));
+    if up_to_date {
+        run.summary.lock().unwrap().stages_skipped += 1;
+        run.reporter.event(&Event::StageSkipped { recording: name, stage: stage_name });
+        return Ok(Readiness::UpToDate);
+    }
+    Ok(Readiness::Ready)
+}
+
+/// Commits one stage's result for one recording in one transaction (or records its failure), and reports it.
+#[allow(clippy::too_many_arguments)]
+fn commit(
+    run: &RunContext<'_>,
+    catalog: &mut Catalog,
+    stage_name: &'static str,
+    recording: &Recording,
+    fingerprint: &str,
+    result: Result<StageOutput, StageError>,
+    elapsed: f64,
+    not_done: &mut HashSet<&'static str>,
+) -> Result<(), PipelineError> {
+    let name = recording.name.as_str();
+    match result {
+        Ok(output) => {
+            catalog.record_done(
+                recording.id,
+                stage_name,
+                fingerprint,
+                &output.summary.to_string(),
+                elapsed,
+                &output.rows,
+            )?;
+            if let Some(cleanup) = output.after_commit {
+                cleanup();
+            }
+            run.summary.lock().unwrap().stages_run += 1;
+            run.reporter.event(&Event::StageFinished { recording: name, stage: stage_name, elapsed_secs: elapsed });
+        }
+        Err(e) => {
+            let error = e.to_string();
+            catalog.record_failed(recording.id, stage_name, fingerprint, &error, elapsed)?;
+            not_done.insert(stage_name);
+            run.reporter.event(&Event::StageFailed { recording: name, stage: stage_name, error: &error });
+            run.summary.lock().unwrap().failures.push(Failure {
+                recording: name.to_string(),
+                stage: stage_name.to_string(),
+                error,
+            });
         }
     }
     Ok(())
+}
+
+/// A panic in a stage, as the failure it is recorded as.
+fn internal_error(stage_name: &str, panic: &(dyn std::any::Any + Send)) -> StageError {
+    let what = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    StageError(format!("internal error in stage {stage_name}: {what}; please report it"))
 }
 
 #[cfg(test)]
@@ -267,7 +434,6 @@ mod tests {
 
     use super::*;
     use crate::events::Silent;
-    use crate::{StageError, StageOutput};
 
     type Log = Arc<Mutex<Vec<String>>>;
 
@@ -373,5 +539,115 @@ mod tests {
         let mut late = seen(&log, "late");
         late.sort();
         assert_eq!(late, ["c", "slow-a"]);
+    }
+
+    /// A batch stage: logs each call's recordings; "bad" recordings fail, a "panic" recording makes the call panic
+    /// after the recordings before it were reported.
+    struct Gathered {
+        calls: Arc<Mutex<Vec<Vec<String>>>>,
+    }
+
+    impl Stage for Gathered {
+        fn name(&self) -> &'static str {
+            "gathered"
+        }
+        fn version(&self) -> u32 {
+            1
+        }
+        fn depends_on(&self) -> &'static [&'static str] {
+            &["early"]
+        }
+        fn settings_key(&self, _: &Settings) -> String {
+            String::new()
+        }
+        fn outputs(&self, _: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
+            Ok(Vec::new())
+        }
+        fn run(&self, _: &StageContext<'_>) -> Result<StageOutput, StageError> {
+            unreachable!("the runner hands a batch stage all its recordings at once")
+        }
+        fn as_batch(&self) -> Option<&dyn BatchStage> {
+            Some(self)
+        }
+    }
+
+    impl BatchStage for Gathered {
+        fn run_batch(
+            &self,
+            _: &BatchContext<'_>,
+            recordings: &[&Recording],
+            report: &mut dyn FnMut(BatchEvent) -> ControlFlow<()>,
+        ) {
+            self.calls.lock().unwrap().push(recordings.iter().map(|r| r.name.clone()).collect());
+            for (k, r) in recordings.iter().enumerate() {
+                if report(BatchEvent::Started(k)).is_break() {
+                    return;
+                }
+                if r.name.starts_with("panic") {
+                    panic!("{} broke the batch", r.name);
+                }
+                let result = if r.name.starts_with("bad") {
+                    Err(StageError(format!("{} is bad", r.name)))
+                } else {
+                    Ok(StageOutput::summary(serde_json::json!({})))
+                };
+                if report(BatchEvent::Finished(k, result)).is_break() {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn batch_pipeline(log: &Log, calls: &Arc<Mutex<Vec<Vec<String>>>>) -> Vec<Box<dyn Stage>> {
+        vec![
+            Box::new(Logged { name: "early", deps: &[], ordered: false, log: log.clone() }),
+            Box::new(Gathered { calls: calls.clone() }),
+            Box::new(Logged { name: "late", deps: &["gathered"], ordered: false, log: log.clone() }),
+        ]
+    }
+
+    #[test]
+    fn a_batch_stage_gets_every_ready_recording_in_one_call_and_each_result_on_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = project_with(dir.path(), &["slow-a", "broken-b", "c", "bad-d", "e"]);
+        let (log, calls) = (Log::default(), Arc::default());
+        let opts = RunOptions { jobs: 3, ..Default::default() };
+        let summary = run(&project, &batch_pipeline(&log, &calls), &opts, &Resources::new(true), &Silent).unwrap();
+        // broken-b failed before the batch stage; bad-d failed in it: neither reaches `late`.
+        assert_eq!(*calls.lock().unwrap(), [vec!["slow-a", "c", "bad-d", "e"]]);
+        let failed: Vec<_> = summary.failures.iter().map(|f| (f.recording.as_str(), f.stage.as_str())).collect();
+        assert_eq!(failed, [("broken-b", "early"), ("bad-d", "gathered")]);
+        let mut late = seen(&log, "late");
+        late.sort();
+        assert_eq!(late, ["c", "e", "slow-a"]);
+        assert_eq!(summary.stages_run, 4 + 3 + 3);
+        let state = |name: &str| {
+            let id = project.catalog.recordings().unwrap().into_iter().find(|r| r.name == name).unwrap().id;
+            project.catalog.stage_run(id, "gathered").unwrap().map(|r| r.state)
+        };
+        assert_eq!(state("c"), Some(StageState::Done));
+        assert_eq!(state("bad-d"), Some(StageState::Failed));
+        assert_eq!(state("broken-b"), None);
+
+        // Again: only the failed recordings are tried again, in one call.
+        let summary = run(&project, &batch_pipeline(&log, &calls), &opts, &Resources::new(true), &Silent).unwrap();
+        assert_eq!(calls.lock().unwrap().last().unwrap(), &vec!["bad-d"]);
+        assert_eq!(summary.stages_skipped, 4 + 3 + 3);
+    }
+
+    #[test]
+    fn a_panicking_batch_stage_fails_only_the_recordings_it_had_not_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = project_with(dir.path(), &["a", "panic-b", "c"]);
+        let (log, calls) = (Log::default(), Arc::default());
+        let summary =
+            run(&project, &batch_pipeline(&log, &calls), &RunOptions::default(), &Resources::new(true), &Silent)
+                .unwrap();
+        let failed: Vec<_> = summary.failures.iter().map(|f| (f.recording.as_str(), f.error.as_str())).collect();
+        assert_eq!(failed.len(), 2, "{failed:?}");
+        assert!(
+            failed.iter().all(|(_, e)| e.contains("internal error in stage gathered") && e.contains("panic-b broke"))
+        );
+        assert_eq!(seen(&log, "late"), ["a"]);
     }
 }

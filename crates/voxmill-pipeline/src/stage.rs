@@ -1,5 +1,6 @@
 //! The contract between the runner and a stage.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use voxmill_project::{Catalog, Layout, Recording, Settings, StageRows};
@@ -26,6 +27,50 @@ pub trait Stage: Send + Sync {
     fn in_recording_order(&self) -> bool {
         false
     }
+    /// A stage that is faster over many recordings at once than over each in turn (transcription packs the
+    /// windows of several short recordings into each batch) returns itself here. The runner then hands it every
+    /// recording that is ready for it in one call, once they have all finished the stages before it, instead of
+    /// one recording at a time on each worker.
+    fn as_batch(&self) -> Option<&dyn BatchStage> {
+        None
+    }
+}
+
+/// A stage that works on many recordings in one call (see [`Stage::as_batch`]).
+pub trait BatchStage: Send + Sync {
+    /// Runs the stage for `recordings`, each of them ready (the stages it depends on are done, its own result is
+    /// stale), and reports through `report` when each one starts, how far it is, and its result. The runner
+    /// commits each result in its own transaction as soon as it is reported, exactly as for [`Stage::run`], so a
+    /// crash loses only the recordings not reported yet. Every recording gets one [`BatchEvent::Finished`];
+    /// when `report` returns `ControlFlow::Break` (the catalog can no longer be written), the stage stops.
+    fn run_batch(
+        &self,
+        ctx: &BatchContext<'_>,
+        recordings: &[&Recording],
+        report: &mut dyn FnMut(BatchEvent) -> ControlFlow<()>,
+    );
+}
+
+/// What a [`BatchStage`] may look at while it runs: a [`StageContext`] without the one recording.
+pub struct BatchContext<'a> {
+    /// Where the project's files are (each recording's working audio).
+    pub layout: &'a Layout,
+    /// The project's settings.
+    pub settings: &'a Settings,
+    /// Read access to upstream stages' rows.
+    pub catalog: &'a Catalog,
+    /// Models and other things shared by every recording of a run.
+    pub resources: &'a Resources,
+}
+
+/// What a [`BatchStage`] reports about one of its recordings, by its index in the slice it was given.
+pub enum BatchEvent {
+    /// Work on the recording begins (the runner shows it and starts its clock).
+    Started(usize),
+    /// Seconds of the recording done so far.
+    Progress(usize, f64),
+    /// The recording's result, for the runner to commit.
+    Finished(usize, Result<StageOutput, StageError>),
 }
 
 /// What a finished stage hands the runner, which commits it in one transaction.

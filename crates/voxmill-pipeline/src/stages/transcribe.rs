@@ -1,10 +1,15 @@
-//! Transcription: Whisper over the speech regions, with word timestamps and per-segment confidence.
+//! Transcription: Whisper over the speech regions, with word timestamps and per-segment confidence. Every
+//! recording of a run that needs transcribing goes to Whisper in one call ([`BatchStage`]), so the windows of
+//! short recordings share batches; each recording's transcript is still committed on its own, as soon as its
+//! last window is decoded.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use voxmill_project::{SegmentRow, StageRows, WordRow};
+use voxmill_asr::{Source, SourceEvent, Transcript};
+use voxmill_project::{Recording, SegmentRow, StageRows, WordRow};
 
-use crate::{Stage, StageContext, StageError, StageOutput};
+use crate::{BatchContext, BatchEvent, BatchStage, Stage, StageContext, StageError, StageOutput};
 
 /// The transcribe stage.
 pub struct Transcribe;
@@ -18,6 +23,7 @@ impl Stage for Transcribe {
         // 2: windows start where the previous decode stopped, prompted with the text before them.
         // 3: without context, every window stands alone and windows are decoded batch_size at a time; without
         //    timestamp tokens, speech after a window's last word is decoded again.
+        // (Sharing batches with other recordings does not change a recording's text: still 3.)
         3
     }
 
@@ -47,50 +53,144 @@ impl Stage for Transcribe {
     }
 
     fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
-        let wav = ctx.layout.analysis_audio(&ctx.recording.name, ctx.settings.enhance.enabled());
-        let regions: Vec<(f64, f64)> =
-            ctx.catalog.speech_regions(ctx.recording.id)?.into_iter().map(|r| (r.start, r.end)).collect();
-        let speech_secs: f64 = regions.iter().map(|(s, e)| e - s).sum();
-        if regions.is_empty() {
-            return Ok(StageOutput {
-                summary: serde_json::json!({"segments": 0, "words": 0, "note": "no speech found"}),
-                rows: StageRows::Transcript { segments: Vec::new(), words: Vec::new() },
-                after_commit: None,
-            });
-        }
-        let whisper = ctx.resources.whisper(&ctx.settings.asr, &mut |_, _| {})?;
-        // Progress is in seconds of the recording; Whisper reports seconds of speech done.
-        let scale = if speech_secs > 0.0 { ctx.recording.duration_secs / speech_secs } else { 1.0 };
-        let transcript = whisper
-            .transcribe_file(&wav, &regions, &mut |done| (ctx.progress)(done * scale))
-            .map_err(|e| StageError(e.to_string()))?;
-        let mut segments = Vec::with_capacity(transcript.segments.len());
-        let mut words = Vec::new();
-        for (i, s) in transcript.segments.iter().enumerate() {
-            segments.push(SegmentRow {
-                start: s.start,
-                end: s.end,
-                text: s.text.clone(),
-                avg_logprob: f64::from(s.avg_logprob),
-                no_speech_prob: f64::from(s.no_speech_prob),
-                compression_ratio: f64::from(s.compression_ratio),
-                temperature: f64::from(s.temperature),
-            });
-            words.extend(s.words.iter().map(|w| WordRow {
-                segment_idx: i,
-                start: w.start,
-                end: w.end,
-                text: w.text.clone(),
-                probability: f64::from(w.probability),
-            }));
-        }
-        let summary = serde_json::json!({
-            "language": transcript.language,
-            "language_probability": transcript.language_probability,
-            "segments": segments.len(),
-            "words": words.len(),
-            "speech_secs": speech_secs,
+        let batch =
+            BatchContext { layout: ctx.layout, settings: ctx.settings, catalog: ctx.catalog, resources: ctx.resources };
+        let mut result = None;
+        self.run_batch(&batch, &[ctx.recording], &mut |event| {
+            match event {
+                BatchEvent::Started(_) => {}
+                BatchEvent::Progress(_, done) => (ctx.progress)(done),
+                BatchEvent::Finished(_, r) => result = Some(r),
+            }
+            ControlFlow::Continue(())
         });
-        Ok(StageOutput { summary, rows: StageRows::Transcript { segments, words }, after_commit: None })
+        result
+            .unwrap_or_else(|| Err(StageError("internal error: transcription gave no result; please report it".into())))
     }
+
+    fn as_batch(&self) -> Option<&dyn BatchStage> {
+        Some(self)
+    }
+}
+
+/// A recording's part in the shared transcription.
+struct Planned {
+    /// Its index among the recordings the stage was given.
+    index: usize,
+    regions: Vec<(f64, f64)>,
+    speech_secs: f64,
+}
+
+impl BatchStage for Transcribe {
+    fn run_batch(
+        &self,
+        ctx: &BatchContext<'_>,
+        recordings: &[&Recording],
+        report: &mut dyn FnMut(BatchEvent) -> ControlFlow<()>,
+    ) {
+        // Speech regions first: a recording without speech (or whose regions cannot be read) is done here.
+        let mut planned = Vec::new();
+        for (index, recording) in recordings.iter().enumerate() {
+            let regions = match ctx.catalog.speech_regions(recording.id) {
+                Ok(rows) => rows.into_iter().map(|r| (r.start, r.end)).collect::<Vec<_>>(),
+                Err(e) => {
+                    if start_and_finish(report, index, Err(e.into())).is_break() {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            if regions.is_empty() {
+                let output = StageOutput {
+                    summary: serde_json::json!({"segments": 0, "words": 0, "note": "no speech found"}),
+                    rows: StageRows::Transcript { segments: Vec::new(), words: Vec::new() },
+                    after_commit: None,
+                };
+                if start_and_finish(report, index, Ok(output)).is_break() {
+                    return;
+                }
+                continue;
+            }
+            let speech_secs = regions.iter().map(|(s, e)| e - s).sum();
+            planned.push(Planned { index, regions, speech_secs });
+        }
+        if planned.is_empty() {
+            return;
+        }
+        // The model is loaded once per run (Resources keeps it) and serves every recording.
+        let whisper = match ctx.resources.whisper(&ctx.settings.asr, &mut |_, _| {}) {
+            Ok(w) => w,
+            Err(e) => {
+                for p in &planned {
+                    if start_and_finish(report, p.index, Err(StageError(e.0.clone()))).is_break() {
+                        return;
+                    }
+                }
+                return;
+            }
+        };
+        let sources = planned.iter().enumerate().map(|(id, p)| Source {
+            id,
+            // The enhanced audio when enhancement is on, as vad read.
+            wav: ctx.layout.analysis_audio(&recordings[p.index].name, ctx.settings.enhance.enabled()),
+            regions: p.regions.clone(),
+        });
+        whisper.transcribe_many(sources, &mut |event| match event {
+            SourceEvent::Started { id } => report(BatchEvent::Started(planned[id].index)),
+            SourceEvent::Progress { id, done_secs } => {
+                // Progress is in seconds of the recording; Whisper reports seconds of speech done.
+                let p = &planned[id];
+                let scale = if p.speech_secs > 0.0 { recordings[p.index].duration_secs / p.speech_secs } else { 1.0 };
+                report(BatchEvent::Progress(p.index, done_secs * scale))
+            }
+            SourceEvent::Finished { id, result } => {
+                let p = &planned[id];
+                let output =
+                    result.map(|t| transcript_output(&t, p.speech_secs)).map_err(|e| StageError(e.to_string()));
+                report(BatchEvent::Finished(p.index, output))
+            }
+        });
+    }
+}
+
+/// Reports a recording that is done before any decoding: started, then finished with `result`.
+fn start_and_finish(
+    report: &mut dyn FnMut(BatchEvent) -> ControlFlow<()>,
+    index: usize,
+    result: Result<StageOutput, StageError>,
+) -> ControlFlow<()> {
+    report(BatchEvent::Started(index))?;
+    report(BatchEvent::Finished(index, result))
+}
+
+/// The rows and summary the catalog keeps of a transcript.
+fn transcript_output(transcript: &Transcript, speech_secs: f64) -> StageOutput {
+    let mut segments = Vec::with_capacity(transcript.segments.len());
+    let mut words = Vec::new();
+    for (i, s) in transcript.segments.iter().enumerate() {
+        segments.push(SegmentRow {
+            start: s.start,
+            end: s.end,
+            text: s.text.clone(),
+            avg_logprob: f64::from(s.avg_logprob),
+            no_speech_prob: f64::from(s.no_speech_prob),
+            compression_ratio: f64::from(s.compression_ratio),
+            temperature: f64::from(s.temperature),
+        });
+        words.extend(s.words.iter().map(|w| WordRow {
+            segment_idx: i,
+            start: w.start,
+            end: w.end,
+            text: w.text.clone(),
+            probability: f64::from(w.probability),
+        }));
+    }
+    let summary = serde_json::json!({
+        "language": transcript.language,
+        "language_probability": transcript.language_probability,
+        "segments": segments.len(),
+        "words": words.len(),
+        "speech_secs": speech_secs,
+    });
+    StageOutput { summary, rows: StageRows::Transcript { segments, words }, after_commit: None }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use voxmill_audio::{SilenceOptions, detect_silences, speech_from_silences};
-use voxmill_models::{SileroVad, VadOptions};
+use voxmill_models::VadOptions;
 use voxmill_project::settings::VadMethod;
 use voxmill_project::{SilenceRow, SpeechRegionRow, StageRows};
 
@@ -49,7 +49,6 @@ impl Stage for Vad {
             VadMethod::Energy => speech_from_silences(&silences, total, vad.min_speech_ms),
             VadMethod::Silero => {
                 let model = ctx.resources.model_path(&vad.model, &mut |_, _| {})?;
-                let mut silero = SileroVad::load(&model).map_err(|e| StageError(e.to_string()))?;
                 let opts = VadOptions {
                     threshold: vad.threshold,
                     min_speech_ms: vad.min_speech_ms,
@@ -57,8 +56,11 @@ impl Stage for Vad {
                     speech_pad_ms: vad.speech_pad_ms,
                     ..VadOptions::default()
                 };
-                silero
-                    .detect_file(&wav, &opts, &mut |fraction| (ctx.progress)(total * (0.2 + 0.8 * fraction)))
+                // One session per worker, reused from recording to recording.
+                ctx.resources
+                    .with_vad(&model, |silero| {
+                        silero.detect_file(&wav, &opts, &mut |fraction| (ctx.progress)(total * (0.2 + 0.8 * fraction)))
+                    })?
                     .map_err(|e| StageError(e.to_string()))?
                     .into_iter()
                     .map(|r| (r.start, r.end))
