@@ -186,7 +186,7 @@ pub fn plan_speaker_clips(
     let breaks: Vec<Break> = (0..pauses.len())
         .map(|i| match pauses[i] {
             None => Break::None,
-            Some(_) if ends_sentence(&words[i].text) => Break::Sentence,
+            Some(_) if ends_sentence(&words[i].text) || opens_sentence(&words[i + 1].text) => Break::Sentence,
             Some(_) if ends_clause(&words[i].text) => Break::Comma,
             Some(_) => Break::Pause,
         })
@@ -485,16 +485,32 @@ fn trailing_pause(w: &WordRow, silences: &[SilenceRow], total: f64) -> Pause {
         .unwrap_or(Pause { start: total, end: total, overrides_timestamps: false })
 }
 
+/// Closing quotes and brackets of the scripts Whisper writes (Latin, CJK, Arabic guillemets), skipped when looking
+/// for the punctuation that ends a word's sentence or clause.
 fn strip_closers(text: &str) -> &str {
-    text.trim().trim_end_matches(['"', '\'', ')', ']', '”', '’', '»'])
+    text.trim().trim_end_matches(['"', '\'', ')', ']', '”', '’', '»', '›', '」', '』', '）', '】', '〉', '》'])
 }
 
+/// Sentence-final punctuation: Latin, CJK full and half width, Arabic and Urdu (؟ ۔), Devanagari and Bengali
+/// dandas (। ॥), Armenian (։), Ethiopic (። ፧) and the ellipsis. (Greek's question mark, U+037E, is `;` once
+/// text is NFC, so it reads as a clause end.)
+const SENTENCE_ENDS: [char; 16] = ['.', '?', '!', '…', '。', '？', '！', '｡', '؟', '۔', '।', '॥', '։', '።', '፧', '‼'];
+
+/// Clause punctuation: Latin, CJK (， 、 ； ：), Arabic (، ؛), Ethiopic (፣ ፤), dashes.
+const CLAUSE_ENDS: [char; 14] = [',', ';', ':', '—', '–', '，', '、', '､', '；', '：', '،', '؛', '፣', '፤'];
+
 fn ends_sentence(text: &str) -> bool {
-    strip_closers(text).ends_with(['.', '?', '!', '…', '。', '？', '！'])
+    strip_closers(text).ends_with(SENTENCE_ENDS)
+}
+
+/// Spanish opens questions and exclamations with ¿ and ¡: a word that starts with one begins a sentence, whatever
+/// the word before it ends with.
+fn opens_sentence(text: &str) -> bool {
+    text.trim().trim_start_matches(['"', '\'', '“', '‘', '«', '(']).starts_with(['¿', '¡'])
 }
 
 fn ends_clause(text: &str) -> bool {
-    strip_closers(text).ends_with([',', ';', ':', '—', '–', '，', '、'])
+    strip_closers(text).ends_with(CLAUSE_ENDS)
 }
 
 #[cfg(test)]
@@ -576,6 +592,27 @@ mod tests {
         assert_eq!(texts, ["No word split.", "The clips follow."]);
         assert!(r.clips[0].end > 2.05 && r.clips[0].end < 2.85, "{:?}", r.clips[0]);
         assert!(r.clips[1].start > 2.05 && r.clips[1].start < 2.85, "{:?}", r.clips[1]);
+    }
+
+    #[test]
+    fn sentence_and_clause_ends_of_other_scripts() {
+        for end in
+            ["fin.", "qué?»", "终了。", "好吧！", "انتهى؟", "ختم۔", "समाप्त।", "वह॥", "վերջ։", "ጨርሷል።", "「終わり。」"]
+        {
+            assert!(ends_sentence(end), "{end}");
+        }
+        for end in ["然后，", "一、", "ثم،", "لكن؛", "y,", "ግን፣"] {
+            assert!(ends_clause(end) && !ends_sentence(end), "{end}");
+        }
+        for word in ["¿Qué", "¡Hola", "«¿Vienes"] {
+            assert!(opens_sentence(word), "{word}");
+        }
+        assert!(!opens_sentence("Hola") && !ends_sentence("Hola") && !ends_clause("Hola"));
+        // A Spanish question with no full stop before it starts a sentence, so a clip can end before it.
+        let words = [w(0.0, 0.6, "Bueno"), w(0.6, 1.3, "vale"), w(1.8, 2.4, "¿Vienes"), w(2.4, 3.1, "mañana?")];
+        let r = plan_clips(&words, &[], 3.5, &opts());
+        let texts: Vec<&str> = r.clips.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["Bueno vale", "¿Vienes mañana?"], "{:?}", r.clips);
     }
 
     #[test]
