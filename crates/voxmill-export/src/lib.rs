@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 pub mod ljspeech;
 pub mod normalize;
+pub mod transcripts;
 pub mod verdicts;
 
 pub use ljspeech::{ExportOptions, ExportReport};

@@ -88,6 +88,42 @@ pub enum WordSpeaker {
     Unassigned,
 }
 
+/// Who speaks each word: the turn it overlaps most (the nearest turn when it overlaps none); overlapped when most of
+/// it lies where speakers overlap, unassigned when no turn is near (speech the diarization did not find is left out).
+pub fn word_speakers(
+    words: &[voxmill_project::WordRow],
+    turns: &[voxmill_project::TurnRow],
+    overlaps: &[(f64, f64)],
+) -> Vec<WordSpeaker> {
+    let overlap_with = |a: f64, b: f64, s: f64, e: f64| (b.min(e) - a.max(s)).max(0.0);
+    words
+        .iter()
+        .map(|w| {
+            let len = (w.end - w.start).max(1e-3);
+            let from = overlaps.partition_point(|o| o.1 <= w.start);
+            let overlapped: f64 = overlaps[from..]
+                .iter()
+                .take_while(|o| o.0 < w.end)
+                .map(|o| overlap_with(w.start, w.end, o.0, o.1))
+                .sum();
+            if overlapped > len / 2.0 {
+                return WordSpeaker::Overlapped;
+            }
+            let from = turns.partition_point(|t| t.end <= w.start).saturating_sub(1);
+            let best = turns[from..]
+                .iter()
+                .take_while(|t| t.start < w.end + 30.0)
+                .map(|t| {
+                    let o = overlap_with(w.start, w.end, t.start, t.end);
+                    let distance = if o > 0.0 { 0.0 } else { (t.start - w.end).max(w.start - t.end).max(0.0) };
+                    (t.speaker, o, distance)
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.2.total_cmp(&a.2)));
+            best.map_or(WordSpeaker::Unassigned, |b| WordSpeaker::Local(b.0))
+        })
+        .collect()
+}
+
 /// Shortest silence, in milliseconds, that [`plan_speaker_clips`] cuts in next to untranscribed speech when no
 /// ordinary pause is there: the gap between a word nobody transcribed and the next sentence can be this short.
 pub const SHORT_SILENCE_MS: u32 = 30;

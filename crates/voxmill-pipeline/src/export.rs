@@ -64,7 +64,7 @@ pub fn export_project_with(
     if !voxmill_project::settings::EXPORT_FORMATS.contains(&format) {
         return Err(ExportFailure::UnknownFormat(
             format.to_string(),
-            voxmill_project::settings::EXPORT_FORMATS.join(", "),
+            format!("{}, rttm, transcripts", voxmill_project::settings::EXPORT_FORMATS.join(", ")),
         ));
     }
     let _lock = project.lock()?;
@@ -134,7 +134,7 @@ pub fn export_project_with(
 }
 
 /// The language the transcribe stage settled on for a recording (the setting when it is fixed).
-fn recording_language(project: &Project, recording_id: i64) -> Result<String, PipelineError> {
+pub(crate) fn recording_language(project: &Project, recording_id: i64) -> Result<String, PipelineError> {
     let fixed = project.settings.asr.language.trim();
     if !fixed.is_empty() {
         return Ok(fixed.to_string());

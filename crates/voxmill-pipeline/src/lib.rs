@@ -16,6 +16,7 @@ pub mod speakers;
 pub mod stage;
 pub mod stages;
 pub mod status;
+pub mod transcripts;
 
 pub use error::PipelineError;
 pub use events::{Event, Reporter};

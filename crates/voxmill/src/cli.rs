@@ -65,7 +65,8 @@ pub enum Command {
     /// Write the project's clips as a dataset (also done at the end of `voxmill run` for export.formats).
     Export {
         project: PathBuf,
-        /// Dataset format (ljspeech), or rttm for each recording's speaker turns.
+        /// Dataset format (ljspeech); rttm for each recording's speaker turns; transcripts for each recording's
+        /// speaker-labelled transcript (JSON, CSV, text, SRT, WebVTT).
         #[arg(long, short, default_value = "ljspeech")]
         format: String,
         /// Export every clip, rejected ones too, with each clip's verdict and reasons (LJSpeech: in verdicts.csv

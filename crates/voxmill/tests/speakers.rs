@@ -663,3 +663,94 @@ fn recheck_flags_misfiled_clips_and_moves_them_back() {
         assert!(exported.contains(name), "{name} left out of the export after moving back");
     }
 }
+
+/// `voxmill export --format transcripts`: each recording's words under their project speakers, in JSON, CSV, text,
+/// SRT and WebVTT. The utterances' speakers are the true speakers' project labels (by time, against the script's
+/// turns), a renamed speaker appears by name, the words are the script's, and ffmpeg reads both subtitle files
+/// with one event per utterance.
+#[test]
+fn transcripts_follow_the_project_speakers() {
+    let f = fixture();
+    let p = f.copy("transcripts");
+    let slt = f.label(SLT);
+    let out = speakers(&p, &["rename", &slt, "Sarah, host"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let project: &Path = &p;
+    let out = run(&[&"export", &project, &"--format", &"transcripts", &"--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(summary["recordings"], 3, "{summary}");
+    let dir = p.join("exports/transcripts");
+    for (name, c) in &f.conversations {
+        let json: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap()).unwrap();
+        let utterances = json["utterances"].as_array().unwrap();
+        assert!(!utterances.is_empty(), "{name}: no utterances");
+        // Every utterance's time is mostly the true speaker's whose project label it carries.
+        let (mut agree, mut total) = (0.0, 0.0);
+        for u in utterances {
+            let (s, e) = (u["start"].as_f64().unwrap(), u["end"].as_f64().unwrap());
+            total += e - s;
+            if let Some(voice) = majority_voice(c, s, e) {
+                let expected = &f.voice_labels[name][&voice];
+                if u["speaker"].as_str() == Some(expected.as_str()) {
+                    agree += e - s;
+                }
+            }
+            if u["speaker"] == slt.as_str() {
+                assert_eq!(u["speaker_name"], "Sarah, host", "{u}");
+            }
+        }
+        println!(
+            "{name}: {} utterances, {:.1}% of their time under the right speaker",
+            utterances.len(),
+            100.0 * agree / total
+        );
+        assert!(
+            agree >= 0.97 * total,
+            "{name}: only {:.1}% of utterance time under the right speaker",
+            100.0 * agree / total
+        );
+        // Every word Whisper heard, in order, once; and they are the script's words (tiny.en on espeak's voice
+        // misses some: the bound is loose).
+        let heard: Vec<&str> = utterances.iter().map(|u| u["text"].as_str().unwrap()).collect();
+        let words: Vec<String> = catalog(project)
+            .prepare("SELECT w.text FROM words w JOIN recordings r ON r.id = w.recording_id WHERE r.name = ?1 ORDER BY w.idx")
+            .unwrap()
+            .query_map([name], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(heard.join(" "), words.join(" "), "{name}: the transcript is not every word in order");
+        let wer = voxmill_asr::wer::word_error_rate(&c.texts.join(" "), &heard.join(" "));
+        assert!(wer.wer < 0.3, "{name}: WER {:.1}%", wer.wer * 100.0);
+        // CSV: a header and one row per utterance, read back with python's csv module.
+        let csv = dir.join(format!("{name}.csv"));
+        let rows = std::process::Command::new("python3")
+            .args(["-c", "import csv,sys; r=list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8'))); print(len(r)); print(r[0]['speaker_name'])"])
+            .arg(&csv)
+            .output()
+            .unwrap();
+        assert!(rows.status.success(), "{}", String::from_utf8_lossy(&rows.stderr));
+        let printed = String::from_utf8_lossy(&rows.stdout).into_owned();
+        assert_eq!(printed.lines().next(), Some(utterances.len().to_string().as_str()), "{printed}");
+        assert_eq!(printed.lines().nth(1), utterances[0]["speaker_name"].as_str(), "{printed}");
+        // Subtitles: ffmpeg decodes every cue of both files.
+        for ext in ["srt", "vtt"] {
+            let path = dir.join(format!("{name}.{ext}"));
+            let probe = std::process::Command::new("ffprobe")
+                .args(["-v", "error", "-show_entries", "packet=pts_time", "-of", "csv=p=0"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(probe.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&probe.stderr));
+            let cues = String::from_utf8_lossy(&probe.stdout).lines().filter(|l| !l.trim().is_empty()).count();
+            assert_eq!(cues, utterances.len(), "{}: ffprobe read {cues} cues", path.display());
+        }
+        let text = std::fs::read_to_string(dir.join(format!("{name}.txt"))).unwrap();
+        assert_eq!(text.lines().count(), utterances.len());
+    }
+    let out = run(&[&"export", &project, &"--format", &"subtitles"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("transcripts"), "{}", stderr(&out));
+}

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use voxmill_audio::{ClipSpec, Finishing, SampleFormat, SilenceOptions, detect_silences, finish_clip, write_clips};
 use voxmill_project::atomic::AtomicOutput;
 use voxmill_project::settings::ClipSampleFormat;
-use voxmill_project::{ClipRow, DropReason, Layout, SilenceRow, StageRows, TurnRow, WordRow};
+use voxmill_project::{ClipRow, DropReason, Layout, SilenceRow, StageRows};
 
-use crate::cutting::{CutOptions, SHORT_SILENCE_MS, WordSpeaker, plan_speaker_clips, quiet_spans};
+use crate::cutting::{CutOptions, SHORT_SILENCE_MS, plan_speaker_clips, quiet_spans, word_speakers};
 use crate::{Stage, StageContext, StageError, StageOutput};
 
 /// The segment stage.
@@ -170,38 +170,6 @@ impl Stage for Segment {
     }
 }
 
-/// Who speaks each word: the turn it overlaps most (the nearest turn when it overlaps none); overlapped when most of
-/// it lies where speakers overlap, unassigned when no turn is near (speech the diarization did not find is left out).
-fn word_speakers(words: &[WordRow], turns: &[TurnRow], overlaps: &[(f64, f64)]) -> Vec<WordSpeaker> {
-    let overlap_with = |a: f64, b: f64, s: f64, e: f64| (b.min(e) - a.max(s)).max(0.0);
-    words
-        .iter()
-        .map(|w| {
-            let len = (w.end - w.start).max(1e-3);
-            let from = overlaps.partition_point(|o| o.1 <= w.start);
-            let overlapped: f64 = overlaps[from..]
-                .iter()
-                .take_while(|o| o.0 < w.end)
-                .map(|o| overlap_with(w.start, w.end, o.0, o.1))
-                .sum();
-            if overlapped > len / 2.0 {
-                return WordSpeaker::Overlapped;
-            }
-            let from = turns.partition_point(|t| t.end <= w.start).saturating_sub(1);
-            let best = turns[from..]
-                .iter()
-                .take_while(|t| t.start < w.end + 30.0)
-                .map(|t| {
-                    let o = overlap_with(w.start, w.end, t.start, t.end);
-                    let distance = if o > 0.0 { 0.0 } else { (t.start - w.end).max(w.start - t.end).max(0.0) };
-                    (t.speaker, o, distance)
-                })
-                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.2.total_cmp(&a.2)));
-            best.map_or(WordSpeaker::Unassigned, |b| WordSpeaker::Local(b.0))
-        })
-        .collect()
-}
-
 /// Removes clip files of one recording that the committed result no longer lists (left by an earlier run
 /// with other settings, or by a run killed between writing clips and committing them).
 fn remove_stale_clips(clips_dir: &std::path::Path, prefix: &str, keep: &HashSet<PathBuf>) {
@@ -228,6 +196,8 @@ fn remove_stale_clips(clips_dir: &std::path::Path, prefix: &str, keep: &HashSet<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cutting::WordSpeaker;
+    use voxmill_project::{TurnRow, WordRow};
 
     fn word(start: f64, end: f64) -> WordRow {
         WordRow { segment_idx: 0, start, end, text: "w".into(), probability: 1.0 }

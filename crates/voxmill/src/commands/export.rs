@@ -3,6 +3,7 @@ use std::path::Path;
 use anyhow::Result;
 use voxmill_pipeline::export::export_project_with;
 use voxmill_pipeline::speakers::export_rttm;
+use voxmill_pipeline::transcripts::export_transcripts;
 use voxmill_project::Project;
 
 use super::Outcome;
@@ -22,6 +23,32 @@ pub fn export(project_dir: &Path, format: &str, include_rejected: bool, mode: Mo
                 println!("{}", serde_json::json!({"summary": "export", "format": "rttm", "files": files, "path": dir}))
             }
             Mode::Human => println!("Wrote the speaker turns of {files} recording(s) as RTTM to {}", dir.display()),
+        }
+        return Ok(Outcome::Success);
+    }
+    if format == "transcripts" {
+        let report = export_transcripts(&project)?;
+        match mode {
+            Mode::Quiet => {}
+            Mode::Json => println!(
+                "{}",
+                serde_json::json!({"summary": "export", "format": "transcripts", "recordings": report.recordings,
+                    "untranscribed": report.untranscribed, "path": report.dir})
+            ),
+            Mode::Human => {
+                println!(
+                    "Wrote the transcripts of {} recording(s) (json, csv, txt, srt, vtt) to {}",
+                    report.recordings,
+                    report.dir.display()
+                );
+                if report.untranscribed > 0 {
+                    println!(
+                        "Left out {} recording(s) not transcribed yet: `voxmill run {}` transcribes them",
+                        report.untranscribed,
+                        project_dir.display()
+                    );
+                }
+            }
         }
         return Ok(Outcome::Success);
     }
