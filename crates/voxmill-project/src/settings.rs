@@ -398,6 +398,8 @@ const DEFAULT_EXTENSIONS: &[&str] = &[
 
 /// Dataset formats voxmill can write.
 pub const EXPORT_FORMATS: &[&str] = &["ljspeech"];
+/// Per-recording exports (speaker turns, transcripts), which `export.formats` may also name.
+pub const RECORDING_EXPORT_FORMATS: &[&str] = &["rttm", "transcripts"];
 
 /// The documented settings file `voxmill init` writes.
 pub const TEMPLATE: &str = r#"# voxmill project settings.
@@ -606,7 +608,8 @@ validation_model = ""
 # min_purity = 0.0                 # 0.75 / 0 / 0      clip voice vs its project speaker (cosine; 0 = off)
 
 [export]
-# Dataset formats written to exports/<format>/ at the end of `voxmill run`: "ljspeech".
+# Formats written to exports/<format>/ at the end of `voxmill run`: "ljspeech" (the dataset), and per recording
+# "rttm" (speaker turns) and "transcripts" (speaker-labelled JSON, CSV, text, SRT, WebVTT).
 formats = ["ljspeech"]
 
 [run]
@@ -714,8 +717,12 @@ impl Settings {
             return Err("asr.beam_size must be at least 1".into());
         }
         for format in &self.export.formats {
-            if !EXPORT_FORMATS.contains(&format.as_str()) {
-                return Err(format!("export.formats: unknown format `{format}`; known: {}", EXPORT_FORMATS.join(", ")));
+            if !EXPORT_FORMATS.contains(&format.as_str()) && !RECORDING_EXPORT_FORMATS.contains(&format.as_str()) {
+                return Err(format!(
+                    "export.formats: unknown format `{format}`; known: {}, {}",
+                    EXPORT_FORMATS.join(", "),
+                    RECORDING_EXPORT_FORMATS.join(", ")
+                ));
             }
         }
         Ok(())

@@ -753,4 +753,25 @@ fn transcripts_follow_the_project_speakers() {
     let out = run(&[&"export", &project, &"--format", &"subtitles"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("transcripts"), "{}", stderr(&out));
+
+    // Named in export.formats, `voxmill run` writes them too.
+    std::fs::remove_dir_all(&dir).unwrap();
+    let toml = project.join("voxmill.toml");
+    let settings = std::fs::read_to_string(&toml).unwrap();
+    assert!(settings.contains("\nformats = [\"ljspeech\"]\n"), "the settings template lost its formats line");
+    std::fs::write(
+        &toml,
+        settings.replace("\nformats = [\"ljspeech\"]\n", "\nformats = [\"ljspeech\", \"transcripts\", \"rttm\"]\n"),
+    )
+    .unwrap();
+    let out = run(&[&"run", &project, &"--offline", &"--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: Value = serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
+    let exports = summary["exports"].as_array().unwrap_or_else(|| panic!("no exports in {summary}"));
+    let formats: Vec<&str> = exports.iter().filter_map(|e| e["format"].as_str()).collect();
+    assert_eq!(formats, ["ljspeech", "transcripts", "rttm"], "{summary}");
+    assert_eq!(exports[1]["recordings"], 3, "{summary}");
+    for name in f.conversations.keys() {
+        assert!(dir.join(format!("{name}.vtt")).is_file(), "{name}.vtt not written by run");
+    }
 }

@@ -3,7 +3,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use voxmill_pipeline::export::{ExportFailure, export_project};
 use voxmill_pipeline::ingest::add_inputs;
+use voxmill_pipeline::speakers::export_rttm;
 use voxmill_pipeline::stages::stages_until;
+use voxmill_pipeline::transcripts::export_transcripts;
 use voxmill_pipeline::{Resources, RunOptions, RunSummary, all_stages};
 use voxmill_project::Project;
 
@@ -51,6 +53,8 @@ pub fn run(args: &RunArgs, mode: Mode) -> Result<Outcome> {
 /// What happened to one export format at the end of a run.
 enum ExportOutcome {
     Written(String, voxmill_export::ExportReport),
+    /// A per-recording export (rttm, transcripts): how many recordings, and where.
+    Files(String, usize, PathBuf),
     NothingToExport(String),
     Failed(String, String),
 }
@@ -62,19 +66,37 @@ fn export_all(project: &Project, mode: Mode) -> Vec<ExportOutcome> {
         .export
         .formats
         .iter()
-        .map(|format| match export_project(project, format, &mut |_, _| {}) {
-            Ok(report) => ExportOutcome::Written(format.clone(), report),
-            Err(ExportFailure::NoClips(_) | ExportFailure::NoAcceptedClips { .. }) => {
-                ExportOutcome::NothingToExport(format.clone())
-            }
-            Err(e) => {
-                if mode != Mode::Json {
-                    eprintln!("error: export {format}: {e}");
-                }
-                ExportOutcome::Failed(format.clone(), e.to_string())
-            }
+        .map(|format| match format.as_str() {
+            "rttm" => match export_rttm(project) {
+                Ok(n) => ExportOutcome::Files(format.clone(), n, project.layout.export_dir("rttm")),
+                Err(e) => export_failed(format, e.to_string(), mode),
+            },
+            "transcripts" => match export_transcripts(project) {
+                Ok(r) => ExportOutcome::Files(format.clone(), r.recordings, r.dir),
+                Err(e) => export_failed(format, e.to_string(), mode),
+            },
+            _ => dataset_export(project, format, mode),
         })
         .collect()
+}
+
+/// Reports a failed export (not fatal: the clips are safe).
+fn export_failed(format: &str, error: String, mode: Mode) -> ExportOutcome {
+    if mode != Mode::Json {
+        eprintln!("error: export {format}: {error}");
+    }
+    ExportOutcome::Failed(format.to_string(), error)
+}
+
+/// Writes one dataset format.
+fn dataset_export(project: &Project, format: &str, mode: Mode) -> ExportOutcome {
+    match export_project(project, format, &mut |_, _| {}) {
+        Ok(report) => ExportOutcome::Written(format.to_string(), report),
+        Err(ExportFailure::NoClips(_) | ExportFailure::NoAcceptedClips { .. }) => {
+            ExportOutcome::NothingToExport(format.to_string())
+        }
+        Err(e) => export_failed(format, e.to_string(), mode),
+    }
 }
 
 enum Target {
@@ -135,6 +157,9 @@ fn print_summary(project: &Project, summary: &RunSummary, exports: &[ExportOutco
                     ExportOutcome::Written(format, r) => {
                         serde_json::json!({"format": format, "path": r.out_dir, "clips": r.clips})
                     }
+                    ExportOutcome::Files(format, n, dir) => {
+                        serde_json::json!({"format": format, "path": dir, "recordings": n})
+                    }
                     ExportOutcome::NothingToExport(format) => serde_json::json!({"format": format, "clips": 0}),
                     ExportOutcome::Failed(format, error) => serde_json::json!({"format": format, "error": error}),
                 })
@@ -186,6 +211,9 @@ fn print_summary(project: &Project, summary: &RunSummary, exports: &[ExportOutco
             for e in exports {
                 match e {
                     ExportOutcome::Written(format, r) => println!("Dataset:     {} ({format})", r.out_dir.display()),
+                    ExportOutcome::Files(format, n, dir) => {
+                        println!("Exported:    {} ({format}, {n} recording(s))", dir.display())
+                    }
                     ExportOutcome::NothingToExport(format) => {
                         println!("Dataset:     none yet ({format}: no accepted clips)")
                     }
