@@ -149,6 +149,46 @@ impl Powerset {
         self.masks[class]
     }
 
+    /// Per-frame soft posteriors from one chunk's scores (`[frames, classes]`, log-probabilities or logits: each
+    /// row goes through a softmax), as [`POSTERIOR_SCALE`]-quantised values per frame: the probability that anyone
+    /// speaks, that two or more do, then each local speaker's marginal (the sum of the classes that hold it).
+    /// Rows must be finite ([`Powerset::decode`] checks them).
+    pub fn posteriors(&self, scores: &[f32]) -> Vec<u8> {
+        let classes = self.num_classes();
+        let per_frame = 2 + self.num_speakers;
+        let mut out = Vec::with_capacity(scores.len() / classes.max(1) * per_frame);
+        let mut probs = vec![0f32; classes];
+        for row in scores.chunks_exact(classes) {
+            let max = row.iter().copied().fold(f32::MIN, f32::max);
+            let mut sum = 0.0;
+            for (p, &x) in probs.iter_mut().zip(row) {
+                *p = (x - max).exp();
+                sum += *p;
+            }
+            let (mut speech, mut overlap) = (0.0, 0.0);
+            let mut marginal = [0f32; 64];
+            for (c, p) in probs.iter().enumerate() {
+                let p = p / sum;
+                let mask = self.masks[c];
+                if mask != 0 {
+                    speech += p;
+                }
+                if mask.count_ones() >= 2 {
+                    overlap += p;
+                }
+                for (s, m) in marginal.iter_mut().enumerate().take(self.num_speakers) {
+                    if mask & (1 << s) != 0 {
+                        *m += p;
+                    }
+                }
+            }
+            out.push(quantise(speech));
+            out.push(quantise(overlap));
+            out.extend(marginal[..self.num_speakers].iter().map(|&m| quantise(m)));
+        }
+        out
+    }
+
     /// Per-frame active speakers (bitmasks) from one chunk's scores, `[frames, classes]` row-major: the arg-max
     /// class of each frame (hard decision, as pyannote 3.x).
     pub fn decode(&self, scores: &[f32]) -> Result<Vec<u64>, PowersetError> {
@@ -168,6 +208,14 @@ impl Powerset {
             })
             .collect()
     }
+}
+
+/// Posterior probabilities are kept as bytes: `value / POSTERIOR_SCALE` is the probability (0..=1). Hours of
+/// chunks stay small in memory, and 1/255 is finer than any threshold needs.
+pub const POSTERIOR_SCALE: f32 = 255.0;
+
+fn quantise(p: f32) -> u8 {
+    (p.clamp(0.0, 1.0) * POSTERIOR_SCALE).round() as u8
 }
 
 /// Start times of `chunk`-second chunks every `step` seconds covering `total` seconds of audio. The last chunk is
@@ -197,9 +245,42 @@ pub struct ChunkActivity {
     pub activity: Vec<u64>,
     /// Number of local speakers the model has.
     pub num_speakers: usize,
+    /// Soft posteriors, `2 + num_speakers` bytes per frame ([`Powerset::posteriors`]): anyone speaking, two or
+    /// more speaking, each local speaker.
+    pub posteriors: Vec<u8>,
 }
 
 impl ChunkActivity {
+    /// A chunk known only by its hard decisions (the posteriors are 0 or 1 from them); for tests and for models
+    /// whose scores are not probabilities.
+    pub fn from_hard(frames: Frames, activity: Vec<u64>, num_speakers: usize) -> Self {
+        let one = POSTERIOR_SCALE as u8;
+        let posteriors = activity
+            .iter()
+            .flat_map(|&m| {
+                [u8::from(m != 0) * one, u8::from(m.count_ones() >= 2) * one]
+                    .into_iter()
+                    .chain((0..num_speakers).map(move |s| u8::from(m & (1 << s) != 0) * one))
+            })
+            .collect();
+        Self { frames, activity, num_speakers, posteriors }
+    }
+
+    /// Probability that anyone speaks in frame `f`.
+    pub fn speech(&self, f: usize) -> f32 {
+        f32::from(self.posteriors[f * (2 + self.num_speakers)]) / POSTERIOR_SCALE
+    }
+
+    /// Probability that two or more speak in frame `f`.
+    pub fn overlap(&self, f: usize) -> f32 {
+        f32::from(self.posteriors[f * (2 + self.num_speakers) + 1]) / POSTERIOR_SCALE
+    }
+
+    /// Probability that local speaker `s` speaks in frame `f`.
+    pub fn marginal(&self, f: usize, s: usize) -> f32 {
+        f32::from(self.posteriors[f * (2 + self.num_speakers) + 2 + s]) / POSTERIOR_SCALE
+    }
+
     /// Decodes one chunk's scores (`[frames, classes]`) for a chunk starting at `chunk_start` seconds. `frames` is
     /// the model's timing relative to the chunk ([`segmentation_frames`]); frames centred at or after `audio_end`
     /// (zero padding of a short recording) are cleared.
@@ -212,12 +293,15 @@ impl ChunkActivity {
     ) -> Result<Self, PowersetError> {
         let frames = frames.shifted(chunk_start + frames.start);
         let mut activity = powerset.decode(scores)?;
+        let mut posteriors = powerset.posteriors(scores);
+        let per_frame = 2 + powerset.num_speakers();
         for (f, a) in activity.iter_mut().enumerate() {
             if frames.centre(f) >= audio_end {
                 *a = 0;
+                posteriors[f * per_frame..(f + 1) * per_frame].fill(0);
             }
         }
-        Ok(Self { frames, activity, num_speakers: powerset.num_speakers() })
+        Ok(Self { frames, activity, num_speakers: powerset.num_speakers(), posteriors })
     }
 
     /// Local speakers active in at least one frame, ascending.
@@ -241,6 +325,11 @@ impl ChunkActivity {
     pub fn embedding_frames(&self, s: usize, min_clean_frames: usize) -> Vec<bool> {
         let clean = self.clean_frames(s);
         if clean.iter().filter(|&&c| c).count() >= min_clean_frames { clean } else { self.speaker_frames(s) }
+    }
+
+    /// Frames in which local speaker `s`'s marginal probability is above `threshold`.
+    pub fn likely_frames(&self, s: usize, threshold: f32) -> Vec<bool> {
+        (0..self.activity.len()).map(|f| self.marginal(f, s) > threshold).collect()
     }
 
     /// Seconds during which local speaker `s` is active (frames count `step` each).
@@ -291,25 +380,52 @@ pub struct Timeline {
     pub frames: Frames,
     /// Active global speakers per frame.
     pub activity: Vec<u64>,
+    /// Per frame, the probability that two or more people speak (the average over the chunks covering it): where
+    /// it is well above zero a second voice may be there even if `activity` has one speaker.
+    pub overlap: Vec<f32>,
+}
+
+/// How [`reconstruct`] turns the chunks' averaged posteriors into a number of speakers per frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reconstruction {
+    /// A frame holds speech when the probability that anyone speaks, averaged over the chunks covering it, is
+    /// above this.
+    pub speech_threshold: f32,
+    /// A frame holds two speakers when the averaged probability that two or more speak is above this.
+    pub overlap_threshold: f32,
+}
+
+impl Default for Reconstruction {
+    /// 0.5 and 0.5: the most probable count.
+    fn default() -> Self {
+        Self { speech_threshold: 0.5, overlap_threshold: 0.5 }
+    }
 }
 
 /// Combines overlapping chunks into one time line of global speakers. `labels[c][s]` is the global speaker
 /// (cluster) of local speaker `s` in chunk `c`, or `None` when it was not clustered (inactive, or too short to
 /// embed). For every frame of the recording:
 ///
-/// * the number of speakers is the average, over the chunks covering it, of how many local speakers are active
-///   there, rounded;
-/// * that many global speakers are chosen, by how many of those chunks have them active (ties: lower label).
+/// * the number of speakers comes from the chunks' soft posteriors averaged over the chunks covering it: one if
+///   the probability of speech is above `opts.speech_threshold`, two if also the probability of two or more
+///   voices is above `opts.overlap_threshold` (averaging posteriors rather than hard counts, as pyannote 3.x
+///   does, keeps quiet speech that each chunk alone finds unlikely but all find possible);
+/// * that many global speakers are chosen, by the sum of their local speakers' marginal probabilities over those
+///   chunks (ties: lower label).
 ///
-/// This is pyannote 3.x's reconstruction with hard (binary) chunk activity. All chunks must share one frame
-/// step and duration; frames centred at or after `audio_end` are dropped.
+/// All chunks must share one frame step and duration; frames centred at or after `audio_end` are dropped.
 pub fn reconstruct(
     chunks: &[ChunkActivity],
     labels: &[Vec<Option<usize>>],
     audio_end: f64,
+    opts: &Reconstruction,
 ) -> Result<Timeline, PowersetError> {
     let Some(first) = chunks.first() else {
-        return Ok(Timeline { frames: Frames { start: 0.0, step: 0.01, duration: 0.01 }, activity: Vec::new() });
+        return Ok(Timeline {
+            frames: Frames { start: 0.0, step: 0.01, duration: 0.01 },
+            activity: Vec::new(),
+            overlap: Vec::new(),
+        });
     };
     let (step, duration) = (first.frames.step, first.frames.duration);
     let frames = Frames { start: 0.0, step, duration };
@@ -328,35 +444,39 @@ pub fn reconstruct(
         if l.len() != chunk.num_speakers {
             return err(format!("{} labels for {} local speakers", l.len(), chunk.num_speakers));
         }
+        if chunk.posteriors.len() != chunk.activity.len() * (2 + chunk.num_speakers) {
+            return err(format!(
+                "{} posterior values for {} frames of {} local speakers",
+                chunk.posteriors.len(),
+                chunk.activity.len(),
+                chunk.num_speakers
+            ));
+        }
         if let Some(&big) = l.iter().flatten().find(|&&g| g >= 64) {
             return err(format!("global speaker {big} is beyond the 64 a time line can hold"));
         }
         num_global = num_global.max(l.iter().flatten().map(|g| g + 1).max().unwrap_or(0));
     }
     let total = ((audio_end - 0.5 * duration) / step).ceil().max(0.0) as usize;
-    let mut votes = vec![0u32; total * num_global];
-    let mut speaker_sum = vec![0u32; total];
+    let mut scores = vec![0f32; total * num_global];
+    let mut speech = vec![0f32; total];
+    let mut overlap = vec![0f32; total];
     let mut coverage = vec![0u32; total];
     for (chunk, l) in chunks.iter().zip(labels) {
         let offset = (chunk.frames.start / step).round() as i64;
-        for (j, &mask) in chunk.activity.iter().enumerate() {
+        for j in 0..chunk.activity.len() {
             let g = offset + j as i64;
             if g < 0 || g as usize >= total {
                 continue;
             }
             let g = g as usize;
             coverage[g] += 1;
-            speaker_sum[g] += mask.count_ones();
-            let mut global = 0u64;
+            speech[g] += chunk.speech(j);
+            overlap[g] += chunk.overlap(j);
             for (s, label) in l.iter().enumerate() {
-                if let Some(k) = label
-                    && mask & (1 << s) != 0
-                {
-                    global |= 1 << k;
+                if let Some(k) = *label {
+                    scores[g * num_global + k] += chunk.marginal(j, s);
                 }
-            }
-            for k in (0..num_global).filter(|k| global & (1 << k) != 0) {
-                votes[g * num_global + k] += 1;
             }
         }
     }
@@ -366,15 +486,19 @@ pub fn reconstruct(
             if coverage[g] == 0 {
                 return 0;
             }
-            let count = (speaker_sum[g] as f64 / coverage[g] as f64).round() as usize;
-            let v = &votes[g * num_global..(g + 1) * num_global];
+            let n = coverage[g] as f32;
+            speech[g] /= n;
+            overlap[g] /= n;
+            let count =
+                usize::from(speech[g] > opts.speech_threshold) * (1 + usize::from(overlap[g] > opts.overlap_threshold));
+            let v = &scores[g * num_global..(g + 1) * num_global];
             ranked.clear();
-            ranked.extend((0..num_global).filter(|&k| v[k] > 0));
-            ranked.sort_by(|&a, &b| v[b].cmp(&v[a]).then(a.cmp(&b)));
+            ranked.extend((0..num_global).filter(|&k| v[k] > 0.0));
+            ranked.sort_by(|&a, &b| v[b].total_cmp(&v[a]).then(a.cmp(&b)));
             ranked.iter().take(count).fold(0u64, |m, &k| m | 1 << k)
         })
         .collect();
-    Ok(Timeline { frames, activity })
+    Ok(Timeline { frames, activity, overlap })
 }
 
 #[cfg(test)]
@@ -480,10 +604,10 @@ mod tests {
         let frames = Frames { start: 0.0, step: 1.0, duration: 1.0 };
         // Chunk 0 covers frames 0..4, chunk 1 frames 2..6. The same person is local 0 in chunk 0 and local 1 in
         // chunk 1 (global 5); the other is global 2.
-        let c0 = ChunkActivity { frames, activity: vec![1, 1, 1, 2], num_speakers: 3 };
-        let c1 = ChunkActivity { frames: frames.shifted(2.0), activity: vec![2, 1, 1, 1], num_speakers: 3 };
+        let c0 = ChunkActivity::from_hard(frames, vec![1, 1, 1, 2], 3);
+        let c1 = ChunkActivity::from_hard(frames.shifted(2.0), vec![2, 1, 1, 1], 3);
         let labels = vec![vec![Some(5), Some(2), None], vec![Some(2), Some(5), None]];
-        let t = reconstruct(&[c0, c1], &labels, 6.0).unwrap();
+        let t = reconstruct(&[c0, c1], &labels, 6.0, &Reconstruction::default()).unwrap();
         assert_eq!(t.frames, frames);
         // Frame 2: both chunks say global 5. Frame 3: chunk 0 says 2, chunk 1 says 2 → 2. Frames 4, 5: chunk 1 only.
         assert_eq!(t.activity, vec![1 << 5, 1 << 5, 1 << 5, 1 << 2, 1 << 2, 1 << 2]);
@@ -494,23 +618,64 @@ mod tests {
         let frames = Frames { start: 0.0, step: 1.0, duration: 1.0 };
         // Three chunks over the same 3 frames. Frame 0: all say {a, b} → overlap. Frame 1: one says {a, b}, two
         // say {a} → one speaker (count rounds 4/3 to 1), a (3 votes). Frame 2: b, b, a → b.
-        let c = |activity: Vec<u64>| ChunkActivity { frames, activity, num_speakers: 2 };
+        let c = |activity: Vec<u64>| ChunkActivity::from_hard(frames, activity, 2);
         let chunks = [c(vec![3, 3, 2]), c(vec![3, 1, 2]), c(vec![3, 1, 1])];
         let labels = vec![vec![Some(0), Some(1)]; 3];
-        let t = reconstruct(&chunks, &labels, 3.0).unwrap();
+        let t = reconstruct(&chunks, &labels, 3.0, &Reconstruction::default()).unwrap();
         assert_eq!(t.activity, vec![3, 1, 2]);
+    }
+
+    #[test]
+    fn posteriors_are_softmax_sums() {
+        let p = Powerset::segmentation_3_0();
+        // One frame: ∅ 0.5, {0} 0.2, {0,1} 0.3 (as log-probabilities; the other classes ~0).
+        let row: Vec<f32> = [0.5f32, 0.2, 1e-9, 1e-9, 0.3, 1e-9, 1e-9].iter().map(|x| x.ln()).collect();
+        let q = p.posteriors(&row);
+        let v: Vec<f32> = q.iter().map(|&b| f32::from(b) / POSTERIOR_SCALE).collect();
+        let close = |a: f32, b: f32| (a - b).abs() < 0.005;
+        assert_eq!(v.len(), 5);
+        assert!(
+            close(v[0], 0.5) && close(v[1], 0.3) && close(v[2], 0.5) && close(v[3], 0.3) && close(v[4], 0.0),
+            "{v:?}"
+        );
+        // Logits give the same as log-probabilities shifted by a constant.
+        let shifted: Vec<f32> = row.iter().map(|x| x + 3.0).collect();
+        assert_eq!(p.posteriors(&shifted), q);
+    }
+
+    #[test]
+    fn averaged_posteriors_find_speech_no_single_chunk_is_sure_of() {
+        let frames = Frames { start: 0.0, step: 1.0, duration: 1.0 };
+        // Three chunks over two frames; each gives local speaker 0 a probability of 0.4 in frame 0 (so its hard
+        // decision is silence) and, in frame 1, speaker 0 for sure with a 0.3 chance that speaker 1 joins.
+        let chunk = || {
+            let mut c = ChunkActivity::from_hard(frames, vec![0, 1], 2);
+            let b = |p: f32| (p * POSTERIOR_SCALE).round() as u8;
+            c.posteriors = vec![b(0.4), 0, b(0.4), 0, b(1.0), b(0.3), b(1.0), b(0.3)];
+            c
+        };
+        let chunks = [chunk(), chunk(), chunk()];
+        let labels = vec![vec![Some(0), Some(1)]; 3];
+        let hard = reconstruct(&chunks, &labels, 2.0, &Reconstruction::default()).unwrap();
+        assert_eq!(hard.activity, vec![0, 1]);
+        assert!((hard.overlap[1] - 0.3).abs() < 0.01);
+        let soft = Reconstruction { speech_threshold: 0.3, overlap_threshold: 0.25 };
+        assert_eq!(reconstruct(&chunks, &labels, 2.0, &soft).unwrap().activity, vec![1, 3]);
     }
 
     #[test]
     fn reconstruct_checks_its_inputs() {
         let frames = Frames { start: 0.0, step: 1.0, duration: 1.0 };
-        let c = ChunkActivity { frames, activity: vec![1], num_speakers: 2 };
-        assert!(reconstruct(std::slice::from_ref(&c), &[], 1.0).is_err());
-        assert!(reconstruct(std::slice::from_ref(&c), &[vec![Some(0)]], 1.0).is_err());
-        assert!(reconstruct(std::slice::from_ref(&c), &[vec![Some(64), None]], 1.0).is_err());
+        let c = ChunkActivity::from_hard(frames, vec![1], 2);
+        assert!(reconstruct(std::slice::from_ref(&c), &[], 1.0, &Reconstruction::default()).is_err());
+        assert!(reconstruct(std::slice::from_ref(&c), &[vec![Some(0)]], 1.0, &Reconstruction::default()).is_err());
+        assert!(
+            reconstruct(std::slice::from_ref(&c), &[vec![Some(64), None]], 1.0, &Reconstruction::default()).is_err()
+        );
         let other = ChunkActivity { frames: Frames { step: 0.5, ..frames }, ..c.clone() };
-        let err = reconstruct(&[c, other], &[vec![None, None], vec![None, None]], 1.0).unwrap_err();
+        let err = reconstruct(&[c, other], &[vec![None, None], vec![None, None]], 1.0, &Reconstruction::default())
+            .unwrap_err();
         assert!(matches!(err, PowersetError::Reconstruct { chunk: 1, .. }));
-        assert!(reconstruct(&[], &[], 1.0).unwrap().activity.is_empty());
+        assert!(reconstruct(&[], &[], 1.0, &Reconstruction::default()).unwrap().activity.is_empty());
     }
 }

@@ -88,8 +88,10 @@ pub enum WordSpeaker {
     Unassigned,
 }
 
-/// Who speaks each word: the turn it overlaps most (the nearest turn when it overlaps none); overlapped when most of
-/// it lies where speakers overlap, unassigned when no turn is near (speech the diarization did not find is left out).
+/// Who speaks each word: the turn it overlaps most (the nearest turn when it overlaps none); overlapped when any of
+/// it (beyond [`KEEP_OUT_TOLERANCE_SECS`]) lies where speakers overlap or in another speaker's turn (a word that
+/// may carry a second voice is left out of single-speaker clips), unassigned when no turn is near (speech the
+/// diarization did not find is left out).
 pub fn word_speakers(
     words: &[voxmill_project::WordRow],
     turns: &[voxmill_project::TurnRow],
@@ -99,18 +101,17 @@ pub fn word_speakers(
     words
         .iter()
         .map(|w| {
-            let len = (w.end - w.start).max(1e-3);
             let from = overlaps.partition_point(|o| o.1 <= w.start);
             let overlapped: f64 = overlaps[from..]
                 .iter()
                 .take_while(|o| o.0 < w.end)
                 .map(|o| overlap_with(w.start, w.end, o.0, o.1))
                 .sum();
-            if overlapped > len / 2.0 {
+            if overlapped > KEEP_OUT_TOLERANCE_SECS {
                 return WordSpeaker::Overlapped;
             }
             let from = turns.partition_point(|t| t.end <= w.start).saturating_sub(1);
-            let best = turns[from..]
+            let near: Vec<(u32, f64, f64)> = turns[from..]
                 .iter()
                 .take_while(|t| t.start < w.end + 30.0)
                 .map(|t| {
@@ -118,10 +119,83 @@ pub fn word_speakers(
                     let distance = if o > 0.0 { 0.0 } else { (t.start - w.end).max(w.start - t.end).max(0.0) };
                     (t.speaker, o, distance)
                 })
-                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.2.total_cmp(&a.2)));
-            best.map_or(WordSpeaker::Unassigned, |b| WordSpeaker::Local(b.0))
+                .collect();
+            let Some(best) = near.iter().max_by(|a, b| a.1.total_cmp(&b.1).then(b.2.total_cmp(&a.2))) else {
+                return WordSpeaker::Unassigned;
+            };
+            let others: f64 = near.iter().filter(|t| t.0 != best.0).map(|t| t.1).sum();
+            if others > KEEP_OUT_TOLERANCE_SECS {
+                return WordSpeaker::Overlapped;
+            }
+            WordSpeaker::Local(best.0)
         })
         .collect()
+}
+
+/// Overlap with another voice shorter than this (seconds) is taken for imprecise boundaries, not a second voice.
+pub const KEEP_OUT_TOLERANCE_SECS: f64 = 0.05;
+
+/// Where a clip of one speaker must not reach: a stretch of overlapped speech (`speaker` `None`, nobody's) or
+/// another speaker's turn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeepOut {
+    /// Start (seconds).
+    pub start: f64,
+    /// End (seconds).
+    pub end: f64,
+    /// Whose turn it is; `None` for overlapped speech, which every clip keeps out of.
+    pub speaker: Option<u32>,
+}
+
+/// Keeps planned clips out of other voices: a clip's padding is pulled back from any [`KeepOut`] of another
+/// speaker it reaches into, and a clip with one in a pause between its words is split there. Another voice inside
+/// a clip (a backchannel in a pause, an overlap no word lies in) would otherwise be part of a "single-speaker"
+/// clip. Pieces shorter than `min_secs` are dropped as overlapped. `keep_out` is in time order.
+pub fn keep_clips_apart(report: &mut CutReport, words: &[WordRow], keep_out: &[KeepOut], min_secs: f64) {
+    let clips = std::mem::take(&mut report.clips);
+    for clip in clips {
+        let foreign: Vec<&KeepOut> = keep_out
+            .iter()
+            .filter(|k| k.end > clip.start + KEEP_OUT_TOLERANCE_SECS && k.start < clip.end - KEEP_OUT_TOLERANCE_SECS)
+            .filter(|k| k.speaker != Some(clip.speaker))
+            .collect();
+        let (mut start, mut first) = (clip.start, clip.words.start);
+        for (i, w) in words.iter().enumerate().take(clip.words.end).skip(clip.words.start) {
+            // Another voice before this word (after the previous one, or in the leading padding).
+            let blocking = foreign.iter().filter(|k| k.start < w.start && k.end > start);
+            let Some(last_end) = blocking.map(|k| k.end).reduce(f64::max) else { continue };
+            if i > first {
+                let from_gap = foreign.iter().filter(|k| k.end > words[i - 1].end).map(|k| k.start);
+                let end = from_gap.fold(w.start, f64::min).max(words[i - 1].end);
+                push_piece(report, words, &clip, first..i, start, end, min_secs);
+            }
+            start = last_end.min(w.start);
+            first = i;
+        }
+        let tail = foreign.iter().filter(|k| k.start >= words[clip.words.end - 1].end - KEEP_OUT_TOLERANCE_SECS);
+        let end = tail.map(|k| k.start).fold(clip.end, f64::min).max(words[clip.words.end - 1].end);
+        push_piece(report, words, &clip, first..clip.words.end, start, end, min_secs);
+    }
+}
+
+/// One piece of a clip split by [`keep_clips_apart`]: kept if long enough.
+fn push_piece(
+    report: &mut CutReport,
+    words: &[WordRow],
+    clip: &PlannedClip,
+    range: Range<usize>,
+    start: f64,
+    end: f64,
+    min_secs: f64,
+) {
+    if end - start < min_secs {
+        report.drop(range, DropReason::Overlap);
+    } else if range == clip.words {
+        report.clips.push(PlannedClip { start, end, ..clip.clone() });
+    } else {
+        let text = words[range.clone()].iter().map(|w| w.text.trim()).collect::<Vec<_>>().join(" ");
+        report.clips.push(PlannedClip { start, end, words: range, text, speaker: clip.speaker });
+    }
 }
 
 /// Shortest silence, in milliseconds, that [`plan_speaker_clips`] cuts in next to untranscribed speech when no
@@ -777,6 +851,47 @@ mod tests {
         assert_eq!(r.dropped, [(3..5, DropReason::NoSpeaker)]);
         let y = r.word_yield(w.len());
         assert_eq!((y.clip_words, y.dropped(DropReason::NoSpeaker), y.dropped(DropReason::Overlap)), (6, 2, 0));
+    }
+
+    #[test]
+    fn a_word_touching_another_voice_is_left_out() {
+        let words = [w(0.0, 0.5, "mine"), w(0.6, 1.0, "edge"), w(1.2, 1.6, "theirs"), w(2.0, 2.4, "both")];
+        let turn = |start, end, speaker| voxmill_project::TurnRow { start, end, speaker };
+        // Speaker 0 until 1.1, speaker 1 from 0.9; an overlap 2.1-2.2.
+        let turns = [turn(0.0, 1.1, 0), turn(0.9, 2.5, 1)];
+        let got = word_speakers(&words, &turns, &[(2.1, 2.2)]);
+        // "edge" lies 0.1 s in speaker 1's turn: more than imprecise boundaries, so it may hold both voices.
+        assert_eq!(
+            got,
+            [WordSpeaker::Local(0), WordSpeaker::Overlapped, WordSpeaker::Local(1), WordSpeaker::Overlapped]
+        );
+        // A few milliseconds of another turn is only an imprecise boundary.
+        let got = word_speakers(&words[..1], &[turn(0.0, 0.6, 0), turn(0.48, 2.0, 1)], &[]);
+        assert_eq!(got, [WordSpeaker::Local(0)]);
+    }
+
+    #[test]
+    fn clips_keep_out_of_other_voices_in_pauses_and_padding() {
+        // One speaker's four words planned as one clip (padded to 5 s); another voice (a backchannel) lies in the
+        // pause between "two" and "three", and overlapped speech starts in the trailing padding.
+        let (words, _) = sentence_words(&["One", "two", "three", "four"], 0.0, 0.5, 0.7);
+        let clip = PlannedClip { start: 0.0, end: 5.0, words: 0..4, text: "One two three four".into(), speaker: 0 };
+        let mut report = CutReport { clips: vec![clip.clone()], dropped: Vec::new() };
+        let keep_out = [
+            KeepOut { start: 0.0, end: 1.0, speaker: Some(0) },
+            KeepOut { start: 1.8, end: 2.2, speaker: Some(1) },
+            KeepOut { start: 4.3, end: 6.0, speaker: None },
+        ];
+        keep_clips_apart(&mut report, &words, &keep_out, 0.5);
+        let spans: Vec<(f64, f64, &str)> = report.clips.iter().map(|c| (c.start, c.end, c.text.as_str())).collect();
+        assert_eq!(spans, [(0.0, 1.8, "One two"), (2.2, 4.3, "three four")]);
+        assert!(every_word_counted_once(&report, 4));
+        // A piece shorter than the minimum is dropped as overlapped.
+        let mut report = CutReport { clips: vec![clip], dropped: Vec::new() };
+        keep_clips_apart(&mut report, &words, &keep_out, 2.0);
+        assert_eq!(report.clips.len(), 1);
+        assert_eq!(report.dropped, [(0..2, DropReason::Overlap)]);
+        assert!(every_word_counted_once(&report, 4));
     }
 
     #[test]

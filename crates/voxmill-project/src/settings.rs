@@ -219,6 +219,15 @@ pub struct DiarizeSettings {
     pub min_turn_secs: f64,
     /// Leave regions where two speakers talk at once out of clips.
     pub exclude_overlaps: bool,
+    /// With a segmentation model: a frame holds speech when the probability that anyone speaks, averaged over the
+    /// model's overlapping chunks, is above this.
+    pub speech_threshold: f32,
+    /// With a segmentation model: a frame holds two speakers when the averaged probability of two or more voices
+    /// is above this.
+    pub overlap_threshold: f32,
+    /// With a segmentation model and `exclude_overlaps`: speech where the probability of a second voice is above
+    /// this is left out of clips as well (lower gives purer clips and fewer of them).
+    pub clip_overlap_threshold: f32,
     /// Per-recording overrides of the speaker count, keyed by recording name.
     pub recordings: std::collections::BTreeMap<String, SpeakerCount>,
 }
@@ -356,6 +365,9 @@ impl Default for DiarizeSettings {
             max_speakers: 0,
             min_turn_secs: 0.5,
             exclude_overlaps: true,
+            speech_threshold: 0.35,
+            overlap_threshold: 0.25,
+            clip_overlap_threshold: 0.1,
             recordings: Default::default(),
         }
     }
@@ -495,29 +507,31 @@ timestamps = false
 threads = 0
 
 [diarize]
-# Speaker embedding model: an id (speaker:resemblyzer, speaker:wespeaker-resnet34; see `voxmill models list`) or a
-# path to an ONNX file.
+# Speaker embedding model: an id (speaker:campplus, speaker:wespeaker-resnet34, speaker:resemblyzer; see
+# `voxmill models list`) or a path to an ONNX file. The thresholds below (threshold, [speakers]) depend on it: for
+# real recordings use speaker:campplus with segmentation_model = "segmentation:pyannote-3.0", threshold = 0.7,
+# match_threshold = 0.6 and recheck_threshold = 0.3 (README: Speakers).
 embedding_model = "speaker:resemblyzer"
 # Its front end: "" reads it from the model, "ge2e" (Resemblyzer: 40-band mel), "wespeaker" (80-dim Kaldi fbank,
 # Hamming window), "3d-speaker" (80-dim Kaldi fbank, Povey window), or "fbank[N][-povey|-hamming]".
 embedding_kind = ""
-# Optional neural segmentation model with the pyannote segmentation-3.0 ONNX signature (a path or id). With it,
-# overlapping speech is found by the model; without it, turns come from embeddings alone.
+# Neural segmentation model with the pyannote segmentation-3.0 ONNX signature (a path or id): finds who speaks
+# when in 10 s chunks, overlapping speech included. Empty: turns come from embedding windows alone (no overlap).
 segmentation_model = ""
 # Stereo and other multichannel sources where each channel holds one person (double-ender podcasts, calls recorded
 # per side) are diarized by channel: a speaker per channel, overlaps where both talk, clips cut from the speaker's
 # own channel. "auto" does so when the levels show it (one channel loud while the others are quiet for most of the
 # speech), "separate" always, "mix" never (the channels are mixed and the voices clustered).
 channels = "auto"
-# Speech is embedded in windows of window_secs every hop_secs (seconds).
+# Without a segmentation model, speech is embedded in windows of window_secs every hop_secs (seconds).
 window_secs = 1.5
 hop_secs = 0.75
 # Clustering of the windows: "auto", "agglomerative" or "spectral".
 method = "auto"
-# Cosine distance under which two groups of windows are one speaker (0..2); lower finds more speakers. 0.3 suits
-# speaker:resemblyzer (measured: 0.2-0.4 all find the right count on the test conversations); fbank models such as
-# WeSpeaker spread voices further apart and want about 0.5-0.7; speaker:campplus wants 0.7 (measured on real
-# meetings, with segmentation_model = "segmentation:pyannote-3.0": 0.6 over-splits, 0.8 merges).
+# Cosine distance under which two groups of voices are one speaker (0..2); lower finds more speakers. 0.3 suits
+# speaker:resemblyzer (its embeddings are all alike: 0.2-0.4 find the right count on synthetic conversations);
+# speaker:campplus with the segmentation model wants 0.7 (measured on real meetings: 0.6 over-splits, 0.75 merges);
+# WeSpeaker about 0.5-0.7.
 threshold = 0.3
 # Speakers per recording: 0 estimates it; the estimate is kept within min_speakers..max_speakers (0 = no upper bound).
 num_speakers = 0
@@ -527,6 +541,15 @@ max_speakers = 0
 min_turn_secs = 0.5
 # Leave speech where two speakers talk at once out of the clips.
 exclude_overlaps = true
+# With a segmentation model: a 17 ms frame holds speech when the probability that anyone speaks there, averaged over
+# the model's overlapping 10 s chunks, is above speech_threshold; two speakers when the probability of two or more
+# voices is above overlap_threshold. Lower finds more quiet speech and more overlap (and more false alarms).
+# Measured on real meetings: speech 0.35 and overlap 0.25 miss less than the most probable count (0.5, 0.5).
+speech_threshold = 0.35
+overlap_threshold = 0.25
+# With a segmentation model and exclude_overlaps: speech where a second voice is more probable than this is left
+# out of clips too, even if the diarization gives it one speaker. Lower gives purer clips and fewer of them.
+clip_overlap_threshold = 0.1
 
 # Per-recording speaker counts, keyed by recording name (see `voxmill status`), for example:
 # [diarize.recordings."interview-1"]
@@ -534,12 +557,12 @@ exclude_overlaps = true
 
 [speakers]
 # A recording's speaker joins a project speaker when the cosine similarity of their voices is at least this (0..1);
-# otherwise it becomes a new project speaker. Resemblyzer's embeddings are all fairly alike: one voice in two
-# recordings measured 0.99, two different voices 0.87-0.92, hence 0.95. For WeSpeaker-like models and
-# speaker:campplus use about 0.6 (CAM++ on real meetings: project-wide DER 16.3 % at 0.6, 19.2 % at 0.5).
+# otherwise it becomes a new project speaker. Resemblyzer's embeddings are all fairly alike (one voice in two
+# recordings 0.99, two voices 0.87-0.92), hence 0.95. Use 0.6 with speaker:campplus and WeSpeaker-like models
+# (CAM++ on real meetings: project-wide DER within a point of the per-file DER at 0.6, 3 points above at 0.5).
 match_threshold = 0.95
 # `voxmill speakers recheck` flags clips less similar than this to their speaker (Resemblyzer: same voice about
-# 0.9, other voices 0.6-0.85).
+# 0.9, other voices 0.6-0.85; CAM++ on real meetings: same person 0.6 on average, different people 0.2: use 0.3).
 recheck_threshold = 0.8
 
 [segment]
@@ -664,6 +687,15 @@ impl Settings {
                 "diarize.method = \"{}\" is not one of \"auto\", \"agglomerative\", \"spectral\"",
                 d.method
             ));
+        }
+        for (key, value) in [
+            ("speech_threshold", d.speech_threshold),
+            ("overlap_threshold", d.overlap_threshold),
+            ("clip_overlap_threshold", d.clip_overlap_threshold),
+        ] {
+            if !(0.0..1.0).contains(&value) {
+                return Err(format!("diarize.{key} = {value} must be at least 0 and below 1"));
+            }
         }
         if !["auto", "separate", "mix"].contains(&d.channels.as_str()) {
             return Err(format!("diarize.channels = \"{}\" is not one of \"auto\", \"separate\", \"mix\"", d.channels));

