@@ -6,10 +6,10 @@
 //!
 //! 1. cut the recording into overlapping chunks ([`chunk_starts`]);
 //! 2. decode each chunk ([`ChunkActivity::decode`]): per frame, the arg-max class gives the set of active local
-//!    speakers (a bitmask);
+//!    speakers (a bitmask), and the soft posteriors are kept (speech, two or more voices, each local speaker);
 //! 3. extract one speaker embedding per (chunk, active local speaker), from the frames
 //!    [`ChunkActivity::embedding_frames`] gives, and cluster all of them globally ([`crate::cluster()`]);
-//! 4. [`reconstruct`] the recording's time line: each global frame takes a vote over the chunks covering it.
+//! 4. [`reconstruct`] the recording's time line from the posteriors averaged over the chunks covering each frame.
 //!
 //! # Frame timing
 //!

@@ -154,26 +154,37 @@ pub struct KeepOut {
 pub fn keep_clips_apart(report: &mut CutReport, words: &[WordRow], keep_out: &[KeepOut], min_secs: f64) {
     let clips = std::mem::take(&mut report.clips);
     for clip in clips {
+        let own = &words[clip.words.clone()];
+        // Another voice that reaches one of the clip's own words is where the diarization's boundary is imprecise
+        // (the word was let through by `word_speakers`): only voices wholly in pauses and padding count here.
+        let touches = |k: &KeepOut| own.iter().any(|w| k.start <= w.end && k.end >= w.start);
         let foreign: Vec<&KeepOut> = keep_out
             .iter()
             .filter(|k| k.end > clip.start + KEEP_OUT_TOLERANCE_SECS && k.start < clip.end - KEEP_OUT_TOLERANCE_SECS)
-            .filter(|k| k.speaker != Some(clip.speaker))
+            .filter(|k| k.speaker != Some(clip.speaker) && !touches(k))
             .collect();
         let (mut start, mut first) = (clip.start, clip.words.start);
-        for (i, w) in words.iter().enumerate().take(clip.words.end).skip(clip.words.start) {
-            // Another voice before this word (after the previous one, or in the leading padding).
-            let blocking = foreign.iter().filter(|k| k.start < w.start && k.end > start);
-            let Some(last_end) = blocking.map(|k| k.end).reduce(f64::max) else { continue };
+        for i in clip.words.clone() {
+            // Other voices before this word and after the piece's start (in the leading padding, or in the pause
+            // after the previous word).
+            let Some(last_end) =
+                foreign.iter().filter(|k| k.end <= words[i].start && k.end > start).map(|k| k.end).reduce(f64::max)
+            else {
+                continue;
+            };
             if i > first {
-                let from_gap = foreign.iter().filter(|k| k.end > words[i - 1].end).map(|k| k.start);
-                let end = from_gap.fold(w.start, f64::min).max(words[i - 1].end);
+                let end = foreign
+                    .iter()
+                    .filter(|k| k.start >= words[i - 1].end)
+                    .map(|k| k.start)
+                    .fold(words[i].start, f64::min);
                 push_piece(report, words, &clip, first..i, start, end, min_secs);
             }
-            start = last_end.min(w.start);
+            start = last_end;
             first = i;
         }
-        let tail = foreign.iter().filter(|k| k.start >= words[clip.words.end - 1].end - KEEP_OUT_TOLERANCE_SECS);
-        let end = tail.map(|k| k.start).fold(clip.end, f64::min).max(words[clip.words.end - 1].end);
+        let last = words[clip.words.end - 1].end;
+        let end = foreign.iter().filter(|k| k.start >= last).map(|k| k.start).fold(clip.end, f64::min);
         push_piece(report, words, &clip, first..clip.words.end, start, end, min_secs);
     }
 }

