@@ -63,13 +63,27 @@ def main() -> None:
     ap.add_argument("settings", nargs="*")
     ap.add_argument("--bin", default="target/release/voxmill")
     ap.add_argument("--audio", type=Path, help="take the ten trn0N.wav from this folder instead (e.g. processed copies)")
+    ap.add_argument("--corpus", type=Path,
+                    help="measure on every NAME.wav of this folder with its NAME.rttm as the reference instead "
+                         "(e.g. synthetic conversations)")
     ap.add_argument("--detail", action="store_true", help="list each impure stretch of clip time")
     a = ap.parse_intermixed_args()
     ami = home() / "real/ami"
     vox = a.bin
+    if a.corpus:
+        names = sorted(w.stem for w in a.corpus.glob("*.wav") if w.with_suffix(".rttm").is_file())
+        wavs = [a.corpus / f"{n}.wav" for n in names]
+        ref_path = a.project / "reference.rttm"
+        uem = None
+    else:
+        names = [f"trn0{i}" for i in range(10)]
+        wavs = [(a.audio or ami) / f"{n}.wav" for n in names]
+        ref_path, uem = ami / "ami.rttm", ami / "ami.uem"
     if not (a.project / "voxmill.toml").is_file():
         sh(vox, "init", str(a.project))
-        sh(vox, "add", str(a.project), *[str((a.audio or ami) / f"trn0{i}.wav") for i in range(10)])
+        sh(vox, "add", str(a.project), *map(str, wavs))
+    if a.corpus:
+        ref_path.write_text("".join((a.corpus / f"{n}.rttm").read_text() for n in names))
     toml_path = a.project / "voxmill.toml"
     toml = toml_path.read_text()
     for s in a.settings:
@@ -78,28 +92,29 @@ def main() -> None:
     sh(vox, "run", str(a.project), "--offline", "--quiet")
     sh(vox, "export", str(a.project), "--format", "rttm")
     hyp = a.project / "all.rttm"
-    hyp.write_text("".join((a.project / f"exports/rttm/trn0{i}.rttm").read_text() for i in range(10)
-                           if (a.project / f"exports/rttm/trn0{i}.rttm").exists()))
-    ref_path, uem = ami / "ami.rttm", ami / "ami.uem"
+    hyp.write_text("".join((a.project / f"exports/rttm/{n}.rttm").read_text() for n in names
+                           if (a.project / f"exports/rttm/{n}.rttm").exists()))
     for name, extra in [("collar 0.25", ["--collar", "0.25"]), ("no collar", ["--collar", "0"]),
                         ("project-wide", ["--collar", "0.25", "--project-wide"])]:
-        v = json.loads(sh(vox, "eval", "der", str(ref_path), str(hyp), "--uem", str(uem), "--json", *extra)
+        scored = ["--uem", str(uem)] if uem else []
+        v = json.loads(sh(vox, "eval", "der", str(ref_path), str(hyp), *scored, "--json", *extra)
                        .strip().splitlines()[-1])
         t = v["total_speech"]
         print(f"DER {name:13s} {100 * v['der']:5.1f}%  (missed {100 * v['missed'] / t:4.1f}, "
               f"false alarm {100 * v['false_alarm'] / t:4.1f}, confusion {100 * v['confusion'] / t:4.1f})")
     ref, hyps = read_rttm(ref_path), read_rttm(hyp)
-    within = 0
+    within = exact = 0
     counts = []
     for f in sorted(ref):
         truth = len({w for _, _, w in ref[f]})
         found = len({w for _, _, w in hyps.get(f, [])})
         within += abs(found - truth) <= 1
+        exact += found == truth
         counts.append(f"{truth}/{found}")
     people = len({w for f in ref for _, _, w in ref[f]})
     db = sqlite3.connect(a.project / "voxmill.db")
     project_speakers = len(sh(vox, "speakers", str(a.project), "list", "--json").splitlines())
-    print(f"counts (truth/found) {' '.join(counts)}: within one on {within}/10; "
+    print(f"counts (truth/found) {' '.join(counts)}: within one on {within}/{len(ref)}, exact on {exact}; "
           f"project speakers {project_speakers} for {people} people")
     clips = db.execute("SELECT r.name, c.start, c.end, c.speaker FROM clips c "
                        "JOIN recordings r ON r.id = c.recording_id").fetchall()

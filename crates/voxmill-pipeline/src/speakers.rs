@@ -84,17 +84,22 @@ pub fn recheck(
     Ok(report)
 }
 
-/// A clip's voice: the sum of the diarization windows that lie mostly inside it (compare it by cosine).
+/// A clip's voice: the sum of the diarization embeddings stored inside it, or else of those around its middle or
+/// reaching into it (compare it by cosine). `windows` come in order of their middles, as the catalog keeps them.
 pub(crate) fn clip_embedding(windows: &[voxmill_project::SpeakerWindowRow], start: f64, end: f64) -> Option<Vec<f32>> {
-    let from = windows.partition_point(|w| w.end <= start);
-    let inside: Vec<&voxmill_project::SpeakerWindowRow> = windows[from..]
-        .iter()
-        .take_while(|w| w.start < end)
-        .filter(|w| {
-            let mid = (w.start + w.end) / 2.0;
-            mid >= start && mid <= end
-        })
-        .collect();
+    let mid = |w: &voxmill_project::SpeakerWindowRow| (w.start + w.end) / 2.0;
+    let from = windows.partition_point(|w| mid(w) < start);
+    let mut inside: Vec<&voxmill_project::SpeakerWindowRow> =
+        windows[from..].iter().take_while(|w| mid(w) <= end).collect();
+    if inside.is_empty() {
+        // A clip shorter than the stretches around it: those that hold its middle (a stretch is one voice alone),
+        // else those that reach into it.
+        let middle = (start + end) / 2.0;
+        inside = windows.iter().filter(|w| w.start <= middle && middle <= w.end).collect();
+        if inside.is_empty() {
+            inside = windows.iter().filter(|w| w.start < end && start < w.end).collect();
+        }
+    }
     let first = inside.first()?;
     let mut sum = vec![0f32; first.embedding.len()];
     for w in &inside {
@@ -131,4 +136,27 @@ pub fn export_rttm(project: &Project) -> Result<usize, ProjectError> {
         written += 1;
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use voxmill_project::SpeakerWindowRow;
+
+    fn window(start: f64, end: f64, voice: f32) -> SpeakerWindowRow {
+        SpeakerWindowRow { start, end, speaker: 0, embedding: vec![voice, 1.0 - voice] }
+    }
+
+    #[test]
+    fn a_clip_takes_the_voices_inside_it_else_around_its_middle_else_reaching_into_it() {
+        let windows = [window(0.0, 2.0, 1.0), window(2.5, 3.5, 0.0), window(3.0, 9.0, 0.5), window(20.0, 21.0, 1.0)];
+        // Middles 1.0, 3.0, 6.0, 20.5: a clip 2-4 s holds the second's middle only.
+        assert_eq!(clip_embedding(&windows, 2.0, 4.0), Some(vec![0.0, 1.0]));
+        assert_eq!(clip_embedding(&windows, 0.0, 4.0), Some(vec![1.0, 1.0]));
+        // 7-8 s holds no middle; the third stretch holds its middle.
+        assert_eq!(clip_embedding(&windows, 7.0, 8.0), Some(vec![0.5, 0.5]));
+        // 9.5-19.9 s holds neither a middle nor is held by a stretch; 19.5-20.2 s is reached by the last one.
+        assert_eq!(clip_embedding(&windows, 9.5, 19.9), None);
+        assert_eq!(clip_embedding(&windows, 19.0, 20.2), Some(vec![1.0, 0.0]));
+    }
 }

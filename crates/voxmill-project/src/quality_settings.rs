@@ -167,6 +167,7 @@ impl QualityGates {
                 max_compression_ratio: 2.4,
                 min_language_probability: 0.8,
                 min_validation: 90.0,
+                // On: `Settings::quality_gates` puts it at the embedding model's `recheck_threshold`.
                 min_purity: 0.75,
             },
             QualityPreset::Balanced => QualityGates {

@@ -195,7 +195,8 @@ pub struct AsrSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DiarizeSettings {
-    /// Speaker embedding model: an id (`speaker:resemblyzer`, `speaker:wespeaker-resnet34`) or a path to an ONNX file.
+    /// Speaker embedding model: an id (`speaker:campplus`, `speaker:resemblyzer`, `speaker:wespeaker-resnet34`) or a
+    /// path to an ONNX file.
     pub embedding_model: String,
     /// The embedding model's front end: "" (read from the model), "ge2e" or "fbank".
     pub embedding_kind: String,
@@ -209,8 +210,9 @@ pub struct DiarizeSettings {
     pub hop_secs: f64,
     /// Clustering: "auto", "agglomerative" or "spectral".
     pub method: String,
-    /// Cosine distance below which agglomerative clustering joins two groups of windows.
-    pub threshold: f32,
+    /// Cosine distance below which agglomerative clustering joins two groups of voices; unset takes the embedding
+    /// model's calibration ([`Settings::speaker_calibration`]).
+    pub threshold: Option<f32>,
     /// Speakers per recording: 0 estimates the number; min/max bound the estimate (max 0 = no bound).
     pub num_speakers: usize,
     pub min_speakers: usize,
@@ -242,13 +244,15 @@ pub struct SpeakerCount {
 }
 
 /// How recordings' speakers become project-wide speakers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SpeakersSettings {
-    /// Cosine similarity to a project speaker's centroid at or above which a recording's speaker is that speaker.
-    pub match_threshold: f32,
-    /// `speakers recheck` flags clips whose similarity to their speaker's centroid is below this.
-    pub recheck_threshold: f32,
+    /// Cosine similarity to a project speaker's centroid at or above which a recording's speaker is that speaker;
+    /// unset takes the embedding model's calibration.
+    pub match_threshold: Option<f32>,
+    /// `speakers recheck` flags clips whose similarity to their speaker's centroid is below this; unset takes the
+    /// embedding model's calibration.
+    pub recheck_threshold: Option<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -352,14 +356,14 @@ impl Default for AsrSettings {
 impl Default for DiarizeSettings {
     fn default() -> Self {
         DiarizeSettings {
-            embedding_model: "speaker:resemblyzer".into(),
+            embedding_model: "speaker:campplus".into(),
             embedding_kind: String::new(),
-            segmentation_model: String::new(),
+            segmentation_model: "segmentation:pyannote-3.0".into(),
             channels: "auto".into(),
             window_secs: 1.5,
             hop_secs: 0.75,
             method: "auto".into(),
-            threshold: 0.3,
+            threshold: None,
             num_speakers: 0,
             min_speakers: 1,
             max_speakers: 0,
@@ -370,12 +374,6 @@ impl Default for DiarizeSettings {
             clip_overlap_threshold: 0.1,
             recordings: Default::default(),
         }
-    }
-}
-
-impl Default for SpeakersSettings {
-    fn default() -> Self {
-        SpeakersSettings { match_threshold: 0.95, recheck_threshold: 0.8 }
     }
 }
 
@@ -508,16 +506,17 @@ threads = 0
 
 [diarize]
 # Speaker embedding model: an id (speaker:campplus, speaker:wespeaker-resnet34, speaker:resemblyzer; see
-# `voxmill models list`) or a path to an ONNX file. The thresholds below (threshold, [speakers]) depend on it: for
-# real recordings use speaker:campplus with segmentation_model = "segmentation:pyannote-3.0", threshold = 0.7,
-# match_threshold = 0.6 and recheck_threshold = 0.3 (README: Speakers).
-embedding_model = "speaker:resemblyzer"
+# `voxmill models list`) or a path to an ONNX file. The thresholds that depend on it (threshold below,
+# [speakers] match_threshold and recheck_threshold) are calibrated per kind of model unless set: 3D-Speaker and
+# WeSpeaker style models (80-bin fbank) 0.7 / 0.6 / 0.3, measured with CAM++ on real meetings; Resemblyzer GE2E
+# 0.3 / 0.95 / 0.8 (README: Speakers).
+embedding_model = "speaker:campplus"
 # Its front end: "" reads it from the model, "ge2e" (Resemblyzer: 40-band mel), "wespeaker" (80-dim Kaldi fbank,
 # Hamming window), "3d-speaker" (80-dim Kaldi fbank, Povey window), or "fbank[N][-povey|-hamming]".
 embedding_kind = ""
 # Neural segmentation model with the pyannote segmentation-3.0 ONNX signature (a path or id): finds who speaks
 # when in 10 s chunks, overlapping speech included. Empty: turns come from embedding windows alone (no overlap).
-segmentation_model = ""
+segmentation_model = "segmentation:pyannote-3.0"
 # Stereo and other multichannel sources where each channel holds one person (double-ender podcasts, calls recorded
 # per side) are diarized by channel: a speaker per channel, overlaps where both talk, clips cut from the speaker's
 # own channel. "auto" does so when the levels show it (one channel loud while the others are quiet for most of the
@@ -528,11 +527,11 @@ window_secs = 1.5
 hop_secs = 0.75
 # Clustering of the windows: "auto", "agglomerative" or "spectral".
 method = "auto"
-# Cosine distance under which two groups of voices are one speaker (0..2); lower finds more speakers. 0.3 suits
-# speaker:resemblyzer (its embeddings are all alike: 0.2-0.4 find the right count on synthetic conversations);
-# speaker:campplus with the segmentation model wants 0.7 (measured on real meetings: 0.6 over-splits, 0.75 merges);
-# WeSpeaker about 0.5-0.7.
-threshold = 0.3
+# Cosine distance under which two groups of voices are one speaker (0..2); lower finds more speakers. Unset, the
+# embedding model's calibration: 0.7 for speaker:campplus and other fbank models (real meetings with the
+# segmentation model: 0.6 over-splits, 0.75 merges; pyannote uses 0.7045 with WeSpeaker), 0.3 for
+# speaker:resemblyzer (its embeddings are all alike: 0.2-0.4 find the right count on synthetic conversations).
+# threshold = 0.7
 # Speakers per recording: 0 estimates it; the estimate is kept within min_speakers..max_speakers (0 = no upper bound).
 num_speakers = 0
 min_speakers = 1
@@ -557,13 +556,15 @@ clip_overlap_threshold = 0.1
 
 [speakers]
 # A recording's speaker joins a project speaker when the cosine similarity of their voices is at least this (0..1);
-# otherwise it becomes a new project speaker. Resemblyzer's embeddings are all fairly alike (one voice in two
-# recordings 0.99, two voices 0.87-0.92), hence 0.95. Use 0.6 with speaker:campplus and WeSpeaker-like models
-# (CAM++ on real meetings: project-wide DER within a point of the per-file DER at 0.6, 3 points above at 0.5).
-match_threshold = 0.95
-# `voxmill speakers recheck` flags clips less similar than this to their speaker (Resemblyzer: same voice about
-# 0.9, other voices 0.6-0.85; CAM++ on real meetings: same person 0.6 on average, different people 0.2: use 0.3).
-recheck_threshold = 0.8
+# otherwise it becomes a new project speaker. Unset, the embedding model's calibration: 0.6 for speaker:campplus
+# and other fbank models (CAM++ on real meetings: project-wide DER within a point of the per-file DER at 0.6,
+# 3 points above at 0.5); 0.95 for speaker:resemblyzer (its embeddings are all fairly alike: one voice in two
+# recordings 0.99, two voices 0.87-0.92).
+# match_threshold = 0.6
+# `voxmill speakers recheck` flags clips less similar than this to their speaker. Unset: 0.3 for fbank models
+# (CAM++ on real meetings: same person 0.6 on average, different people 0.2), 0.8 for speaker:resemblyzer (same
+# voice about 0.9, other voices 0.6-0.85).
+# recheck_threshold = 0.3
 
 [segment]
 # Clip length bounds (seconds). Shorter pieces are merged with a neighbour when they can be, else dropped.
@@ -628,7 +629,8 @@ validation_model = ""
 # max_compression_ratio = 2.4      # 2.4 / 2.4 / 3.0   Whisper segment gzip compression ratio
 # min_language_probability = 0.8   # 0.8 / 0.8 / 0.5   detected language's probability
 # min_validation = 85.0            # 90 / 85 / 70      agreement of the clip's text with its second transcription
-# min_purity = 0.0                 # 0.75 / 0 / 0      clip voice vs its project speaker (cosine; 0 = off)
+# min_purity = 0.0                 # on* / 0 / 0       clip voice vs its project speaker (cosine; 0 = off;
+#                                   # *strict: speakers.recheck_threshold, the embedding model's scale)
 
 [export]
 # Formats written to exports/<format>/ at the end of `voxmill run`: "ljspeech" (the dataset), and per recording
@@ -640,7 +642,62 @@ formats = ["ljspeech"]
 jobs = 0
 "#;
 
+/// The thresholds that depend on the speaker embedding model, calibrated per kind of model: what
+/// [`Settings::speaker_calibration`] takes where `diarize.threshold`, `speakers.match_threshold` or
+/// `speakers.recheck_threshold` is unset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpeakerCalibration {
+    /// Cosine distance under which clustering joins two groups of voices (`diarize.threshold`).
+    pub threshold: f32,
+    /// Cosine similarity at which a recording's speaker is a project speaker (`speakers.match_threshold`).
+    pub match_threshold: f32,
+    /// Cosine similarity under which `speakers recheck` flags a clip (`speakers.recheck_threshold`).
+    pub recheck_threshold: f32,
+}
+
+impl SpeakerCalibration {
+    /// Resemblyzer GE2E (40-band mel, 256-d): every voice is fairly alike, one voice in two recordings agrees at
+    /// 0.99, two synthetic voices at 0.51-0.92 (measured on the synthetic conversations).
+    pub const GE2E: SpeakerCalibration =
+        SpeakerCalibration { threshold: 0.3, match_threshold: 0.95, recheck_threshold: 0.8 };
+    /// Kaldi-fbank models (3D-Speaker CAM++, WeSpeaker), measured with CAM++ and the segmentation model on the ten
+    /// real AMI excerpts (README: Speakers): clustering 0.6 over-splits and 0.75 merges people; project matching at
+    /// 0.6 keeps project-wide DER within a point of the per-file DER; one person's clips agree at about 0.6 and
+    /// two people's at 0.2. pyannote clusters WeSpeaker embeddings at 0.7045.
+    pub const FBANK: SpeakerCalibration =
+        SpeakerCalibration { threshold: 0.7, match_threshold: 0.6, recheck_threshold: 0.3 };
+
+    /// The calibration for an embedding model id or path and its `embedding_kind` setting: GE2E for
+    /// `speaker:resemblyzer` or a model declared `ge2e`, the fbank calibration for everything else.
+    pub fn for_model(embedding_model: &str, embedding_kind: &str) -> SpeakerCalibration {
+        let ge2e = matches!(embedding_kind, "ge2e" | "resemblyzer")
+            || (embedding_kind.is_empty() && embedding_model.trim() == "speaker:resemblyzer");
+        if ge2e { Self::GE2E } else { Self::FBANK }
+    }
+}
+
 impl Settings {
+    /// The speaker thresholds in force: each one set in `voxmill.toml`, else the embedding model's calibration.
+    pub fn speaker_calibration(&self) -> SpeakerCalibration {
+        let d = &self.diarize;
+        let c = SpeakerCalibration::for_model(&d.embedding_model, &d.embedding_kind);
+        SpeakerCalibration {
+            threshold: d.threshold.unwrap_or(c.threshold),
+            match_threshold: self.speakers.match_threshold.unwrap_or(c.match_threshold),
+            recheck_threshold: self.speakers.recheck_threshold.unwrap_or(c.recheck_threshold),
+        }
+    }
+
+    /// The quality gates in force: `[quality]`'s, with a preset's speaker-purity gate on the embedding model's
+    /// scale (its `recheck_threshold`: cosine similarities of one voice differ from model to model).
+    pub fn quality_gates(&self) -> crate::quality_settings::QualityGates {
+        let mut g = self.quality.gates();
+        if self.quality.min_purity.is_none() && g.min_purity > 0.0 {
+            g.min_purity = f64::from(self.speaker_calibration().recheck_threshold);
+        }
+        g
+    }
+
     /// Reads and validates a settings file.
     pub fn load(path: &Path) -> Result<Settings, ProjectError> {
         let text = std::fs::read_to_string(path).map_err(|e| ProjectError::io(path, e))?;
@@ -720,10 +777,16 @@ impl Settings {
                 ));
             }
         }
+        if let Some(t) = d.threshold
+            && !(t.is_finite() && (0.0..=2.0).contains(&t))
+        {
+            return Err(format!("diarize.threshold = {t} must be a cosine distance between 0 and 2"));
+        }
         for (key, v) in [
             ("speakers.match_threshold", self.speakers.match_threshold),
             ("speakers.recheck_threshold", self.speakers.recheck_threshold),
         ] {
+            let Some(v) = v else { continue };
             if !(-1.0..=1.0).contains(&v) {
                 return Err(format!("{key} = {v} must be a cosine similarity between -1 and 1"));
             }

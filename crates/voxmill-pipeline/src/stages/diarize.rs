@@ -16,7 +16,8 @@ use voxmill_diarize::turns::{
 };
 use voxmill_diarize::{ClusterOptions, Method, Turn, cluster, runs};
 use voxmill_models::{SPEAKER_SAMPLE_RATE, SpeakerEmbedder, SpeakerFrontEnd, SpeakerSegmentation};
-use voxmill_project::settings::{DiarizeSettings, SpeakerCount};
+use voxmill_project::Settings;
+use voxmill_project::settings::SpeakerCount;
 use voxmill_project::{Diarization, LocalSpeakerRow, SpeakerWindowRow, StageRows, TurnRow};
 
 use crate::{Stage, StageContext, StageError, StageOutput};
@@ -39,8 +40,12 @@ const SEGMENTATION_STEP: f64 = 0.25;
 /// With a segmentation model, a cluster of fewer (chunk, local speaker) pieces than this is merged into its nearest
 /// neighbour.
 const SEGMENTATION_MIN_CLUSTER: usize = 2;
-/// Segmentation chunks per model run.
-const SEGMENTATION_BATCH: usize = 8;
+/// With a segmentation model, an embedding is stored at each stretch at least this long (seconds) where its voice
+/// speaks alone.
+const STORED_STRETCH_SECS: f64 = 0.3;
+/// Segmentation chunks per model run. The model's first layer works at the sample rate, so a chunk's activations
+/// are tens of MB: 8 at once peaked at 955 MB for two recordings diarized side by side, 2 at 620 MB, equally fast.
+const SEGMENTATION_BATCH: usize = 2;
 /// Turn building works on frames of this many seconds.
 const FRAME_SECS: f64 = 0.01;
 /// A channel whose level is this far (dB) below the loudest channel's only hears the others (bleed, crosstalk).
@@ -65,7 +70,8 @@ impl Stage for Diarize {
         // chunks is kept as a speaker.
         // 3: every local speaker is assigned (brief ones too); the time line comes from averaged soft posteriors;
         // likely overlap is kept out of clips.
-        3
+        // 4: each embedding is stored at the stretches where its voice speaks alone (in order of their middles).
+        4
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
@@ -73,7 +79,8 @@ impl Stage for Diarize {
     }
 
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
-        format!("{:?}", settings.diarize)
+        // The threshold in force, so that a change of the model's calibration reruns the stage.
+        format!("{:?} threshold={}", settings.diarize, settings.speaker_calibration().threshold)
     }
 
     fn outputs(&self, _: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
@@ -113,12 +120,14 @@ impl Stage for Diarize {
             .iter()
             .filter_map(|t| local(t.speaker).map(|s| TurnRow { start: t.start, end: t.end, speaker: s as u32 }))
             .collect();
-        let window_rows: Vec<SpeakerWindowRow> = windows
+        // Stored in order of their middles, which is how a clip finds the embeddings inside it.
+        let mut window_rows: Vec<SpeakerWindowRow> = windows
             .into_iter()
             .filter_map(|(start, end, label, embedding)| {
                 local(label).map(|s| SpeakerWindowRow { start, end, speaker: s as u32, embedding })
             })
             .collect();
+        window_rows.sort_by(|a, b| (a.start + a.end).total_cmp(&(b.start + b.end)));
         let summary = serde_json::json!({
             "speakers": speakers.len(),
             "speaker_secs": speakers.iter().map(|s| s.seconds).collect::<Vec<_>>(),
@@ -175,7 +184,7 @@ fn by_windows(ctx: &StageContext<'_>) -> Result<Found, StageError> {
     let pauses: Vec<f64> = ctx.catalog.silences(rec.id)?.iter().map(|s| (s.start + s.end) / 2.0).collect();
     let mut windows = plan_windows(&speech, d.window_secs, d.hop_secs);
     let mut spans: Vec<Vec<(f64, f64)>> = windows.iter().map(|&w| vec![w]).collect();
-    let options = cluster_options(d, &rec.name)?;
+    let options = cluster_options(ctx.settings, &rec.name)?;
     let method = format!("{:?} clustering of embedding windows", options.method).to_lowercase();
     let speech_secs: f64 = speech.iter().map(|(s, e)| e - s).sum();
     if windows.is_empty() && speech_secs >= MIN_SPEECH_SECS {
@@ -283,7 +292,7 @@ fn by_segmentation(ctx: &StageContext<'_>) -> Result<Found, StageError> {
             }
         }
     }
-    let mut options = cluster_options(d, &rec.name)?;
+    let mut options = cluster_options(ctx.settings, &rec.name)?;
     // A piece is one local speaker of one chunk, and every stretch of speech is seen by about 1 / step chunks: a
     // voice heard in at least two chunks is a speaker, however briefly it talks (measured on the AMI excerpts: the
     // windows' rule of 5 members merged the brief speakers away and found one speaker in most excerpts).
@@ -315,13 +324,23 @@ fn by_segmentation(ctx: &StageContext<'_>) -> Result<Found, StageError> {
     let reconstruction =
         Reconstruction { speech_threshold: d.speech_threshold, overlap_threshold: d.overlap_threshold };
     let timeline = reconstruct(&chunks, &labels, audio_end, &reconstruction).map_err(bad)?;
+    // Each embedding is stored once for every stretch its voice speaks alone (those of at least
+    // [`STORED_STRETCH_SECS`], or its longest): a piece spans up to a chunk (10 s) with other voices between its
+    // stretches, so its whole extent would place it under other speakers' clips, and a clip's own voice (qualify's
+    // purity, `speakers recheck`) is taken from the embeddings stored inside it.
     let windows = train
         .iter()
         .zip(&clustering.labels)
-        .map(|(&i, &l)| {
+        .flat_map(|(&i, &l)| {
             let (c, s, spans) = &pieces[i];
             let label = labels[*c][*s].unwrap_or(l);
-            (spans.first().map_or(0.0, |s| s.0), spans.last().map_or(0.0, |s| s.1), label, embeddings[i].clone())
+            let mut kept: Vec<(f64, f64)> =
+                spans.iter().copied().filter(|(a, b)| b - a >= STORED_STRETCH_SECS).collect();
+            if kept.is_empty() {
+                kept.extend(spans.iter().copied().max_by(|a, b| (a.1 - a.0).total_cmp(&(b.1 - b.0))));
+            }
+            let embedding = &embeddings[i];
+            kept.into_iter().map(move |(start, end)| (start, end, label, embedding.clone()))
         })
         .collect();
     drop(chunks);
@@ -491,7 +510,8 @@ fn plan_windows(speech: &[(f64, f64)], window: f64, hop: f64) -> Vec<(f64, f64)>
 }
 
 /// The clustering settings of one recording: its own speaker count if `[diarize.recordings]` has one.
-fn cluster_options(d: &DiarizeSettings, recording: &str) -> Result<ClusterOptions, StageError> {
+fn cluster_options(settings: &Settings, recording: &str) -> Result<ClusterOptions, StageError> {
+    let d = &settings.diarize;
     let count = d.recordings.get(recording).cloned().unwrap_or(SpeakerCount {
         num_speakers: d.num_speakers,
         min_speakers: d.min_speakers,
@@ -504,7 +524,7 @@ fn cluster_options(d: &DiarizeSettings, recording: &str) -> Result<ClusterOption
     };
     let nonzero = |n: usize| (n > 0).then_some(n);
     Ok(ClusterOptions {
-        threshold: d.threshold,
+        threshold: settings.speaker_calibration().threshold,
         num_speakers: nonzero(count.num_speakers),
         min_speakers: nonzero(count.min_speakers),
         max_speakers: nonzero(count.max_speakers),
@@ -593,10 +613,20 @@ mod tests {
 
     #[test]
     fn a_recording_override_wins() {
-        let mut d = DiarizeSettings::default();
-        d.recordings.insert("talk".into(), SpeakerCount { num_speakers: 2, ..Default::default() });
-        assert_eq!(cluster_options(&d, "talk").unwrap().num_speakers, Some(2));
-        let other = cluster_options(&d, "other").unwrap();
+        let mut s = Settings::default();
+        s.diarize.recordings.insert("talk".into(), SpeakerCount { num_speakers: 2, ..Default::default() });
+        assert_eq!(cluster_options(&s, "talk").unwrap().num_speakers, Some(2));
+        let other = cluster_options(&s, "other").unwrap();
         assert_eq!((other.num_speakers, other.min_speakers, other.max_speakers), (None, Some(1), None));
+    }
+
+    #[test]
+    fn the_threshold_follows_the_embedding_model_unless_set() {
+        let mut s = Settings::default();
+        assert_eq!(cluster_options(&s, "a").unwrap().threshold, 0.7);
+        s.diarize.embedding_model = "speaker:resemblyzer".into();
+        assert_eq!(cluster_options(&s, "a").unwrap().threshold, 0.3);
+        s.diarize.threshold = Some(0.45);
+        assert_eq!(cluster_options(&s, "a").unwrap().threshold, 0.45);
     }
 }

@@ -25,7 +25,7 @@ impl Stage for Identify {
     }
 
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
-        format!("match_threshold={}", settings.speakers.match_threshold)
+        format!("match_threshold={}", settings.speaker_calibration().match_threshold)
     }
 
     fn outputs(&self, _: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
@@ -38,7 +38,8 @@ impl Stage for Identify {
 
     fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
         let key = self.settings_key(ctx.settings);
-        let assigned = ctx.catalog.assign_speakers(ctx.recording.id, ctx.settings.speakers.match_threshold, &key)?;
+        let assigned =
+            ctx.catalog.assign_speakers(ctx.recording.id, ctx.settings.speaker_calibration().match_threshold, &key)?;
         let speakers: Vec<serde_json::Value> = assigned
             .iter()
             .map(|a| {

@@ -56,7 +56,7 @@ impl Stage for Qualify {
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
         let q = &settings.quality;
         let model = if q.dnsmos { format!("{} {:?}", q.dnsmos_model, q.dnsmos_windows) } else { "off".into() };
-        format!("dnsmos={model} {:?}", q.gates())
+        format!("dnsmos={model} {:?}", settings.quality_gates())
     }
 
     fn outputs(&self, _: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
@@ -175,7 +175,7 @@ impl Stage for Qualify {
                 m
             })
             .collect();
-        let gates = quality.gates();
+        let gates = ctx.settings.quality_gates();
         let fences = rate_fences(&measures.iter().collect::<Vec<_>>(), gates.speaking_rate_iqr);
         let mut reason_counts: std::collections::BTreeMap<String, usize> = Default::default();
         let rows: Vec<ClipQualityRow> = clips

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use voxmill_diarize::{DerReport, rttm};
-use voxmill_project::settings::DiarizeSettings;
+use voxmill_project::settings::{DiarizeSettings, SpeakerCalibration};
 
 use super::Outcome;
 use crate::cli::BenchDiarizeArgs;
@@ -141,8 +141,8 @@ fn voxmill_side(args: &BenchDiarizeArgs, wav: &Path, dir: &Path) -> Result<Voxmi
     Ok(Voxmill { side: scored(args, hypothesis, seconds)?, stages })
 }
 
-/// The Python reference through `bench-diarize.sh --reference WAV OUT.rttm`, with voxmill's window, hop and
-/// threshold.
+/// The Python reference through `bench-diarize.sh --reference WAV OUT.rttm`: GE2E windows of voxmill's length and
+/// hop, clustered at voxmill's GE2E calibration.
 fn reference_side(args: &BenchDiarizeArgs, wav: &Path, dir: &Path) -> Result<Reference> {
     let runner = super::bench_common::reference_script(args.reference_runner.as_ref(), "bench-diarize.sh");
     let settings = DiarizeSettings::default();
@@ -159,7 +159,7 @@ fn reference_side(args: &BenchDiarizeArgs, wav: &Path, dir: &Path) -> Result<Ref
             .arg(&hypothesis)
             .env("VOXMILL_BENCH_WINDOW", settings.window_secs.to_string())
             .env("VOXMILL_BENCH_HOP", settings.hop_secs.to_string())
-            .env("VOXMILL_BENCH_THRESHOLD", settings.threshold.to_string())
+            .env("VOXMILL_BENCH_THRESHOLD", SpeakerCalibration::GE2E.threshold.to_string())
             .env("VOXMILL_BENCH_THREADS", threads.to_string()),
         &runner.display().to_string(),
     )?;

@@ -46,7 +46,7 @@ pub fn speakers(project_dir: &Path, command: SpeakersCommand, mode: Mode) -> Res
             Ok(Outcome::Success)
         }
         SpeakersCommand::Recheck { threshold, move_to_best } => {
-            let s = &project.settings.speakers;
+            let s = project.settings.speaker_calibration();
             let threshold = threshold.unwrap_or(s.recheck_threshold);
             let report = recheck(&project, threshold, s.match_threshold, move_to_best)?;
             match mode {
