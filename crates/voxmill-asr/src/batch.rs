@@ -1,20 +1,30 @@
 //! Transcribing many recordings with their windows sharing batches. A short recording fills one window of
 //! the `batch_size` a generate call decodes; on its own it would pay for a whole call (on a CPU, a batch of 8
 //! windows costs about half as much per window as 8 calls of one). Here windows are taken from the recordings in
-//! the order they come, a batch filled from the oldest unfinished one first, and each recording's windows are
-//! turned into its own transcript exactly as if it had been decoded alone: windows stand alone (no previous
-//! text), so a window's text does not depend on its batch mates. Each recording is reported as soon as its last
-//! window is decoded, so the caller can commit it while the others go on, and a failure (an unreadable file)
-//! fails only that recording. (One thing can differ: with a multilingual model and no language given, a
-//! recording's language is detected from its windows in the first batch it takes part in, which may be fewer
-//! than the `batch_size` it would have alone.)
+//! the order they come, a batch filled from the oldest unfinished one first. Each recording is reported as soon
+//! as its last window is decoded, so the caller can commit it while the others go on, and a failure (an
+//! unreadable file) fails only that recording.
+//!
+//! **Short recordings share windows too.** A 5 s clip alone still costs a whole 30 s encoder pass, so a folder of
+//! short files would cost several times what the same speech costs in one long file. Recordings with little
+//! speech (under [`BUNDLE_MEMBER_SECS`]) are therefore laid end to end on the time line of a *bundle* (a second of
+//! silence between them, each starting on a whole second) until the bundle holds a batch's worth of speech, and
+//! the bundle's speech is packed into windows as one recording's would be: a window may hold the end of one
+//! recording and the start of the next, as it holds two speech regions of one recording. Each word goes back to
+//! the recording its audio came from (a window piece never spans two recordings), and a segment whose words
+//! come from two recordings is split between them. This needs the language to be known (it is one per window)
+//! and word timestamps (they say where the split falls); with `pack_recordings` off, or without those, every recording is a bundle of its own, and
+//! its windows are decoded exactly as if it had been transcribed alone (windows stand alone: no previous text;
+//! with a multilingual model and no language given, a recording's language is detected from its windows in the
+//! first batch it takes part in, which may be fewer than the `batch_size` it would have alone). The members of a
+//! bundle are reported together when its last window is decoded.
 //!
 //! With `condition_on_previous_text`, a window's prompt is the text before it in its own recording, and every
 //! window of a batch gets only as much previous text as the one with the least has: mixing recordings would cut
 //! their context. Recordings are then decoded one after the other, as before.
 //!
-//! Only the recordings with windows in flight are open (at most about `batch_size` of them), so a folder of
-//! 10,000 files holds as many file handles and as much audio as one long file does.
+//! Only the recordings with windows in flight are open (a bundle or two, about `batch_size` windows' worth), so a
+//! folder of 10,000 files holds as many file handles and as much audio as a few hundred seconds of speech.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -26,10 +36,9 @@ use crate::audio::open_16k;
 use crate::mel::SAMPLE_RATE;
 use crate::pack::{PackOptions, Regions, Window};
 use crate::whisper::{
-    Activity, BatchWindow, MAX_PREVIOUS_TOKENS, MIN_RUN_SECS, MIN_SEEK_REST_SECS, quiet_point, read_window,
-    to_sample_regions,
+    Activity, BatchWindow, MAX_PREVIOUS_TOKENS, MIN_RUN_SECS, MIN_SEEK_REST_SECS, quiet_point, to_sample_regions,
 };
-use crate::{AsrError, Timings, Transcript, Whisper};
+use crate::{AsrError, Segment, Timings, Transcript, Whisper};
 
 /// One recording to transcribe among many: what [`Whisper::transcribe_many`] takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +64,16 @@ pub enum SourceEvent {
     Finished { id: usize, result: Result<Transcript, AsrError> },
 }
 
+/// Recordings with less speech than this (seconds) share a bundle with others: alone, most of their last window
+/// would be padding. Longer ones fill their windows themselves and are decoded alone.
+const BUNDLE_MEMBER_SECS: f64 = 60.0;
+/// At most this many recordings in one bundle: each holds its file open until the bundle is done.
+const BUNDLE_MAX_MEMBERS: usize = 64;
+/// A bundle takes recordings until it holds this many batches' worth of full windows of speech. Its last window
+/// is usually part empty, so bigger bundles waste less (200 clips of 3-15 s: 53 windows with one batch's worth,
+/// against 45 for the same speech in one file), but the members are reported only when the whole bundle is done.
+const BUNDLE_BATCHES: usize = 4;
+
 /// A run of a recording decoded window after window, each window prompted with the text before it (without
 /// `condition_on_previous_text`, each window is a stream of its own). A batch takes the next window of each
 /// stream, so long recordings keep their context and still fill the batch.
@@ -64,11 +83,27 @@ struct Stream {
     previous: Vec<usize>,
 }
 
-/// A recording whose windows are being decoded.
-struct Open {
+/// One recording of a bundle, placed on the bundle's time line.
+struct Member {
     id: usize,
     wav: PathBuf,
     audio: WavSpans,
+    /// Where the recording starts on the bundle's time line (samples, a whole second).
+    start: u64,
+    /// Samples of speech to transcribe in it.
+    speech: u64,
+}
+
+impl Member {
+    fn end(&self) -> u64 {
+        self.start + self.audio.len()
+    }
+}
+
+/// Recordings whose windows are being decoded together: one recording, or several short ones end to end (see the
+/// module documentation). Windows and transcript are on the bundle's time line.
+struct Open {
+    members: Vec<Member>,
     streams: Vec<Stream>,
     /// Streams before this one have nothing left.
     first_open: usize,
@@ -86,16 +121,112 @@ impl Open {
         self.open_streams() == 0
     }
 
-    fn done_secs(&self) -> f64 {
-        let left: u64 = self.streams.iter().map(|s| s.regions.remaining()).sum();
-        (self.total - left) as f64 / SAMPLE_RATE as f64
+    /// The audio errors and logs are named after: the first recording's.
+    fn wav(&self) -> &Path {
+        &self.members[0].wav
     }
 
-    fn finish(mut self) -> Transcript {
-        self.transcript.segments.sort_by(|a, b| a.start.total_cmp(&b.start));
-        tracing::debug!("transcribed {}: {}", self.wav.display(), self.transcript.timings.summary());
-        self.transcript
+    /// Seconds of each member's speech decoded so far (a bundle's progress shared by speech).
+    fn done_secs(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let left: u64 = self.streams.iter().map(|s| s.regions.remaining()).sum();
+        let done = if self.total == 0 { 1.0 } else { (self.total - left) as f64 / self.total as f64 };
+        self.members.iter().map(move |m| (m.id, done * m.speech as f64 / SAMPLE_RATE as f64))
     }
+
+    /// The member holding bundle sample `at` (the last one starting at or before it).
+    fn member_at(&self, at: u64) -> usize {
+        self.members.partition_point(|m| m.start <= at).saturating_sub(1)
+    }
+
+    /// Lays a window's pieces out in `buf` (silence between them), each read from its own recording.
+    fn read_window(&mut self, w: &Window, buf: &mut Vec<f32>) -> Result<(), AsrError> {
+        buf.clear();
+        buf.resize(w.content_len(), 0.0);
+        for p in &w.pieces {
+            let at = self.member_at(p.src_start);
+            let m = &mut self.members[at];
+            m.audio.read_into(p.src_start - m.start, &mut buf[p.offset..p.end_offset()])?;
+        }
+        Ok(())
+    }
+
+    /// Each member's transcript: the bundle's segments moved back to each recording's own time line, a segment
+    /// whose words come from two recordings split between them.
+    fn finish(mut self) -> Vec<(usize, Transcript)> {
+        self.transcript.segments.sort_by(|a, b| a.start.total_cmp(&b.start));
+        tracing::debug!("transcribed {}: {}", self.wav().display(), self.transcript.timings.summary());
+        if self.members.len() == 1 {
+            return vec![(self.members[0].id, self.transcript)];
+        }
+        let total = self.total.max(1) as f64;
+        let mut out: Vec<Transcript> = self
+            .members
+            .iter()
+            .map(|m| Transcript {
+                language: self.transcript.language.clone(),
+                language_probability: self.transcript.language_probability,
+                segments: Vec::new(),
+                timings: share_of(&self.transcript.timings, m.speech as f64 / total),
+            })
+            .collect();
+        let starts: Vec<u64> = self.members.iter().map(|m| m.start).collect();
+        let member_of = |secs: f64| {
+            let at = (secs * SAMPLE_RATE as f64).round() as u64;
+            starts.partition_point(|&s| s <= at).saturating_sub(1)
+        };
+        for segment in std::mem::take(&mut self.transcript.segments) {
+            for (m, piece) in split_by_member(segment, &member_of) {
+                out[m].segments.push(shifted(piece, starts[m] as f64 / SAMPLE_RATE as f64));
+            }
+        }
+        self.members.iter().map(|m| m.id).zip(out).collect()
+    }
+}
+
+/// Splits a bundle segment into runs of words from one member each (by where each word starts); a segment
+/// without words belongs to the member where it starts.
+fn split_by_member(segment: Segment, member_of: &dyn Fn(f64) -> usize) -> Vec<(usize, Segment)> {
+    let first = member_of(segment.words.first().map_or(segment.start, |w| w.start));
+    if segment.words.iter().all(|w| member_of(w.start) == first) {
+        return vec![(first, segment)];
+    }
+    // Whisper puts a space before each word in languages written with spaces, none in those without.
+    let separator = if segment.text.contains(' ') { " " } else { "" };
+    let mut out: Vec<(usize, Segment)> = Vec::new();
+    for word in &segment.words {
+        let m = member_of(word.start);
+        match out.last_mut() {
+            Some((last, piece)) if *last == m => {
+                piece.end = word.end;
+                piece.text.push_str(separator);
+                piece.text.push_str(&word.text);
+                piece.words.push(word.clone());
+            }
+            _ => out.push((
+                m,
+                Segment {
+                    start: word.start,
+                    end: word.end,
+                    text: word.text.clone(),
+                    words: vec![word.clone()],
+                    ..segment.clone()
+                },
+            )),
+        }
+    }
+    out
+}
+
+/// A segment moved `by` seconds earlier (a whole number of seconds, so millisecond times stay exact).
+fn shifted(mut segment: Segment, by: f64) -> Segment {
+    let back = |t: f64| ((t - by) * 1000.0).round() / 1000.0;
+    segment.start = back(segment.start);
+    segment.end = back(segment.end);
+    for w in &mut segment.words {
+        w.start = back(w.start);
+        w.end = back(w.end);
+    }
+    segment
 }
 
 /// One window picked for the next batch: which open recording and stream it comes from.
@@ -107,11 +238,11 @@ struct Picked {
 
 impl Whisper {
     /// Transcribes many recordings, packing the windows of several of them into each batch of
-    /// `batch_size`. Sources are taken from `sources` as batches need them (so it may be a lazy iterator over a
-    /// large folder); `events` hears when each one starts, how far it is and, once its last window is decoded,
-    /// its transcript (or its error: a recording that cannot be read fails alone). Returning
-    /// `ControlFlow::Break` from `events` stops the run after the current batch; recordings in flight then get
-    /// no `Finished` event.
+    /// `batch_size` (and short recordings into shared windows, see the module documentation). Sources are taken
+    /// from `sources` as batches need them (so it may be a lazy iterator over a large folder); `events` hears when
+    /// each one starts, how far it is and, once its last window is decoded, its transcript (or its error: a
+    /// recording that cannot be read fails alone). Returning `ControlFlow::Break` from `events` stops the run
+    /// after the current batch; recordings in flight then get no `Finished` event.
     pub fn transcribe_many(
         &self,
         sources: impl IntoIterator<Item = Source>,
@@ -119,25 +250,21 @@ impl Whisper {
     ) {
         let opts = PackOptions::from_secs(self.config.max_window_secs as f64);
         let window_len = self.mel.window_len();
-        let mut pending = sources.into_iter();
+        let mut pending = sources.into_iter().peekable();
         let mut open: Vec<Open> = Vec::new();
         let mut features: Vec<f32> = Vec::new();
         let mut contents: Vec<Vec<f32>> = Vec::new();
         loop {
             // Take in recordings until their windows fill a batch.
-            while self.admits_more(&open) {
-                let Some(source) = pending.next() else { break };
-                let id = source.id;
-                if events(SourceEvent::Started { id }).is_break() {
-                    return;
-                }
-                let flow = match self.open_source(source, opts) {
-                    Ok(o) if o.is_done() => events(SourceEvent::Finished { id, result: Ok(o.finish()) }),
-                    Ok(o) => {
+            while self.admits_more(&open) && pending.peek().is_some() {
+                let ControlFlow::Continue(bundle) = self.next_bundle(&mut pending, opts, events) else { return };
+                let flow = match bundle {
+                    None => ControlFlow::Continue(()),
+                    Some(o) if o.is_done() => finished(o, events),
+                    Some(o) => {
                         open.push(o);
                         ControlFlow::Continue(())
                     }
-                    Err(e) => events(SourceEvent::Finished { id, result: Err(e) }),
                 };
                 if flow.is_break() {
                     return;
@@ -159,10 +286,13 @@ impl Whisper {
                     if picked.len() == self.config.batch_size {
                         break;
                     }
-                    let audio = &mut o.audio;
-                    if let Some(window) =
-                        stream.regions.next_window(opts, &mut |lo, hi| quiet_point(audio, &mut split_error, lo, hi))
-                    {
+                    let members = &mut o.members;
+                    let mut split_at = |lo: u64, hi: u64| {
+                        let at = members.partition_point(|m| m.start <= lo).saturating_sub(1);
+                        let m = &mut members[at];
+                        m.start + quiet_point(&mut m.audio, &mut split_error, lo - m.start, hi - m.start)
+                    };
+                    if let Some(window) = stream.regions.next_window(opts, &mut split_at) {
                         picked.push(Picked { slot, stream: i, window });
                     }
                 }
@@ -179,7 +309,7 @@ impl Whisper {
             contents.resize_with(picked.len(), Vec::new);
             for (p, content) in picked.iter().zip(contents.iter_mut()) {
                 if failed[p.slot].is_none()
-                    && let Err(e) = read_window(&mut open[p.slot].audio, &p.window, content)
+                    && let Err(e) = open[p.slot].read_window(&p.window, content)
                 {
                     failed[p.slot] = Some(e);
                 }
@@ -207,7 +337,7 @@ impl Whisper {
                         let p = previous(k);
                         BatchWindow {
                             window: &picked[k].window,
-                            wav: &o.wav,
+                            wav: o.wav(),
                             previous: &p[p.len() - shared..],
                             activity,
                             language: Some(o.transcript.language.as_str()).filter(|l| !l.is_empty()),
@@ -218,6 +348,31 @@ impl Whisper {
                 let label = batch[0].wav.to_path_buf();
                 let result = self.transcribe_batch(&label, &batch, &mut features);
                 drop(batch);
+                if let Ok(r) = &result {
+                    // Recordings whose speech the batch held (a window of a bundle may hold several).
+                    let mut recordings: Vec<usize> = keep
+                        .iter()
+                        .flat_map(|&k| {
+                            let o = &open[picked[k].slot];
+                            picked[k].window.pieces.iter().map(|p| o.members[o.member_at(p.src_start)].id)
+                        })
+                        .collect();
+                    recordings.sort_unstable();
+                    recordings.dedup();
+                    let t = &r.timings;
+                    tracing::debug!(
+                        "batch of {} windows of {} recording(s) ({}{}): encode {:.2} s, generate {:.2} s, fallback \
+                         {:.2} s, align {:.2} s",
+                        keep.len(),
+                        recordings.len(),
+                        label.display(),
+                        if recordings.len() > 1 { ", …" } else { "" },
+                        t.encode,
+                        t.generate,
+                        t.fallback,
+                        t.align
+                    );
+                }
                 match result {
                     Ok(result) => {
                         for (slot, language, probability) in result.detected {
@@ -247,9 +402,10 @@ impl Whisper {
                             let o = &mut open[slot];
                             o.transcript.timings.batches += 1;
                             o.transcript.timings.other_windows += keep.len() - own;
-                            let flow = events(SourceEvent::Progress { id: o.id, done_secs: o.done_secs() });
-                            if flow.is_break() {
-                                return;
+                            for (id, done_secs) in o.done_secs() {
+                                if events(SourceEvent::Progress { id, done_secs }).is_break() {
+                                    return;
+                                }
                             }
                         }
                     }
@@ -258,7 +414,7 @@ impl Whisper {
                         for &k in &keep {
                             let slot = picked[k].slot;
                             if failed[slot].is_none() {
-                                failed[slot] = Some(for_recording(&e, &open[slot].wav));
+                                failed[slot] = Some(for_recording(&e, open[slot].wav()));
                             }
                         }
                     }
@@ -267,10 +423,9 @@ impl Whisper {
 
             // Report the recordings that are complete or failed, and close them.
             for (o, error) in std::mem::take(&mut open).into_iter().zip(failed) {
-                let id = o.id;
                 let flow = match error {
-                    Some(e) => events(SourceEvent::Finished { id, result: Err(e) }),
-                    None if o.is_done() => events(SourceEvent::Finished { id, result: Ok(o.finish()) }),
+                    Some(e) => fail(o, e, events),
+                    None if o.is_done() => finished(o, events),
                     None => {
                         open.push(o);
                         ControlFlow::Continue(())
@@ -293,26 +448,83 @@ impl Whisper {
         }
     }
 
-    /// Opens a recording's audio and cuts its speech into streams of windows.
-    fn open_source(&self, source: Source, opts: PackOptions) -> Result<Open, AsrError> {
-        let Source { id, wav, regions } = source;
-        let mut audio = open_16k(&wav)?;
-        let samples = to_sample_regions(&wav, &regions, audio.len())?;
-        // Cutting long regions reads the audio around the cut; a read error there fails the recording.
-        let mut split_error = None;
-        let all = Regions::new(samples);
-        let total = all.remaining();
-        let mut split_at = |lo, hi| quiet_point(&mut audio, &mut split_error, lo, hi);
-        let runs = if self.config.condition_on_previous_text {
-            let runs = (self.config.batch_size as u64).min(total / (MIN_RUN_SECS * SAMPLE_RATE as u64)).max(1);
-            all.split(runs as usize, (opts.split_search / 2) as u64, &mut split_at)
-        } else {
-            // Without context every window stands alone: cut them all now, decode them `batch_size` at a time.
-            all.windows(opts, &mut split_at)
-        };
-        if let Some(e) = split_error {
-            return Err(e.into());
+    /// Whether recordings may share windows: one language for every window, and word times to split them by.
+    fn bundles(&self) -> bool {
+        self.config.pack_recordings
+            && self.language.is_some()
+            && self.config.word_timestamps
+            && !self.config.condition_on_previous_text
+    }
+
+    /// Opens the next recording, with the short ones after it when it is short (see the module documentation),
+    /// and cuts their speech into streams of windows; `None` when none could be opened (each such recording is
+    /// reported failed at once), `Break` when `events` said stop.
+    fn next_bundle(
+        &self,
+        pending: &mut std::iter::Peekable<impl Iterator<Item = Source>>,
+        opts: PackOptions,
+        events: &mut dyn FnMut(SourceEvent) -> ControlFlow<()>,
+    ) -> ControlFlow<(), Option<Open>> {
+        let short = |s: &Source| s.regions.iter().map(|(a, b)| b - a).sum::<f64>() < BUNDLE_MEMBER_SECS;
+        let target = (BUNDLE_BATCHES * self.config.batch_size) as f64 * self.config.max_window_secs as f64;
+        let target = (target * SAMPLE_RATE as f64) as u64;
+        let mut members: Vec<Member> = Vec::new();
+        let mut regions: Vec<(u64, u64)> = Vec::new();
+        let mut speech = 0u64;
+        loop {
+            let joins = match pending.peek() {
+                None => false,
+                Some(_) if members.is_empty() => true,
+                Some(next) => self.bundles() && short(next) && members.len() < BUNDLE_MAX_MEMBERS && speech < target,
+            };
+            if !joins {
+                break;
+            }
+            let source = pending.next().expect("peeked");
+            let alone = !(self.bundles() && short(&source));
+            let Source { id, wav, regions: secs } = source;
+            events(SourceEvent::Started { id })?;
+            // At least a second of silence after the previous member, starting on a whole second.
+            let second = SAMPLE_RATE as u64;
+            let start = members.last().map_or(0, |m| (m.end() + second).div_ceil(second) * second);
+            let opened = open_16k(&wav).and_then(|audio| {
+                let samples = to_sample_regions(&wav, &secs, audio.len())?;
+                Ok((audio, samples))
+            });
+            match opened {
+                Ok((audio, samples)) => {
+                    let own: u64 = samples.iter().map(|(a, b)| b - a).sum();
+                    regions.extend(samples.into_iter().map(|(a, b)| (start + a, start + b)));
+                    speech += own;
+                    members.push(Member { id, wav, audio, start, speech: own });
+                }
+                Err(e) => events(SourceEvent::Finished { id, result: Err(e) })?,
+            }
+            if alone && !members.is_empty() {
+                break;
+            }
         }
+        if members.is_empty() {
+            return ControlFlow::Continue(None);
+        }
+        // Cutting long regions reads the audio around the cut; a read error there fails the bundle.
+        let mut split_error = None;
+        let all = Regions::new(regions);
+        let total = all.remaining();
+        let runs = {
+            let mut split_at = |lo: u64, hi: u64| {
+                let at = members.partition_point(|m| m.start <= lo).saturating_sub(1);
+                let m = &mut members[at];
+                m.start + quiet_point(&mut m.audio, &mut split_error, lo - m.start, hi - m.start)
+            };
+            if self.config.condition_on_previous_text {
+                let runs = (self.config.batch_size as u64).min(total / (MIN_RUN_SECS * SAMPLE_RATE as u64)).max(1);
+                all.split(runs as usize, (opts.split_search / 2) as u64, &mut split_at)
+            } else {
+                // Without context every window stands alone: cut them all now, decode them `batch_size` at a time.
+                all.windows(opts, &mut split_at)
+            }
+        };
         let streams = runs.into_iter().map(|regions| Stream { regions, previous: Vec::new() }).collect();
         let transcript = Transcript {
             language: self.language.clone().unwrap_or_default(),
@@ -320,8 +532,34 @@ impl Whisper {
             segments: Vec::new(),
             timings: Timings::default(),
         };
-        Ok(Open { id, wav, audio, streams, first_open: 0, total, transcript })
+        let bundle = Open { members, streams, first_open: 0, total, transcript };
+        match split_error {
+            Some(e) => {
+                fail(bundle, e.into(), events)?;
+                ControlFlow::Continue(None)
+            }
+            None => ControlFlow::Continue(Some(bundle)),
+        }
     }
+}
+
+/// Reports every member of a bundle that failed as failed, each under its own name.
+fn fail(o: Open, e: AsrError, events: &mut dyn FnMut(SourceEvent) -> ControlFlow<()>) -> ControlFlow<()> {
+    if let [m] = o.members.as_slice() {
+        return events(SourceEvent::Finished { id: m.id, result: Err(e) });
+    }
+    for m in &o.members {
+        events(SourceEvent::Finished { id: m.id, result: Err(for_recording(&e, &m.wav)) })?;
+    }
+    ControlFlow::Continue(())
+}
+
+/// Reports every member of a bundle whose windows are all decoded.
+fn finished(o: Open, events: &mut dyn FnMut(SourceEvent) -> ControlFlow<()>) -> ControlFlow<()> {
+    for (id, transcript) in o.finish() {
+        events(SourceEvent::Finished { id, result: Ok(transcript) })?;
+    }
+    ControlFlow::Continue(())
 }
 
 /// Moves a stream past what a window's decode covered, and keeps or clears its previous text.
@@ -360,10 +598,82 @@ fn add_share(t: &mut Timings, batch: &Timings, mel_secs: f64, share: f64) {
     t.align += batch.align * share;
 }
 
+/// A bundle member's timings: `share` of the bundle's seconds; the counts are the bundle's (its windows held
+/// this member's speech and the others'), the windows of the other members counted as other recordings'.
+fn share_of(bundle: &Timings, share: f64) -> Timings {
+    Timings {
+        mel: bundle.mel * share,
+        encode: bundle.encode * share,
+        generate: bundle.generate * share,
+        fallback: bundle.fallback * share,
+        align: bundle.align * share,
+        other_windows: bundle.other_windows + bundle.windows,
+        ..*bundle
+    }
+}
+
 /// A batch's error as one recording's: named after its own audio.
 fn for_recording(e: &AsrError, wav: &Path) -> AsrError {
     match e {
         AsrError::Inference { reason, .. } => AsrError::Inference { path: wav.to_path_buf(), reason: reason.clone() },
         other => AsrError::Inference { path: wav.to_path_buf(), reason: other.to_string() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Word;
+
+    fn word(text: &str, start: f64, end: f64) -> Word {
+        Word { start, end, text: text.into(), probability: 0.9 }
+    }
+
+    fn segment(text: &str, words: Vec<Word>) -> Segment {
+        Segment {
+            start: words[0].start,
+            end: words[words.len() - 1].end,
+            text: text.into(),
+            avg_logprob: -0.2,
+            no_speech_prob: 0.01,
+            compression_ratio: 1.3,
+            temperature: 0.0,
+            words,
+        }
+    }
+
+    /// Members start at 0 s, 5 s and 12 s of the bundle.
+    fn member_of(secs: f64) -> usize {
+        [0.0, 5.0, 12.0].partition_point(|&s| s <= secs + 1e-9) - 1
+    }
+
+    #[test]
+    fn a_segment_over_two_recordings_is_split_between_them_with_their_scores() {
+        let words =
+            vec![word("Good", 3.0, 3.3), word("night.", 3.3, 3.8), word("Hello", 6.0, 6.4), word("there.", 6.4, 6.9)];
+        let parts = split_by_member(segment("Good night. Hello there.", words), &member_of);
+        assert_eq!(parts.len(), 2);
+        let (m0, a) = &parts[0];
+        let (m1, b) = &parts[1];
+        assert_eq!((*m0, a.text.as_str(), a.start, a.end, a.words.len()), (0, "Good night.", 3.0, 3.8, 2));
+        assert_eq!((*m1, b.text.as_str(), b.start, b.end, b.words.len()), (1, "Hello there.", 6.0, 6.9, 2));
+        assert_eq!((b.avg_logprob, b.no_speech_prob, b.compression_ratio), (-0.2, 0.01, 1.3));
+
+        // Moved back to the second recording's own time line, millisecond times stay exact.
+        let b = shifted(b.clone(), 5.0);
+        assert_eq!((b.start, b.end, b.words[0].start, b.words[1].end), (1.0, 1.9, 1.0, 1.9));
+    }
+
+    #[test]
+    fn a_segment_within_one_recording_is_kept_whole_and_unspaced_languages_stay_unspaced() {
+        let words = vec![word("Hello", 12.5, 12.9), word("again.", 12.9, 13.4)];
+        let parts = split_by_member(segment("Hello again.", words), &member_of);
+        assert_eq!(parts.len(), 1);
+        assert_eq!((parts[0].0, parts[0].1.text.as_str()), (2, "Hello again."));
+
+        let words = vec![word("你好", 4.0, 4.5), word("。", 4.5, 4.6), word("再见", 5.2, 5.7)];
+        let parts = split_by_member(segment("你好。再见", words), &member_of);
+        let texts: Vec<(usize, &str)> = parts.iter().map(|(m, s)| (*m, s.text.as_str())).collect();
+        assert_eq!(texts, [(0, "你好。"), (1, "再见")]);
     }
 }

@@ -129,6 +129,10 @@ pub struct WhisperConfig {
     pub condition_on_previous_text: bool,
     /// Longest window (seconds, at most 30).
     pub max_window_secs: f32,
+    /// Let [`Whisper::transcribe_many`](crate::Whisper::transcribe_many) lay recordings with little speech end
+    /// to end so that they share windows (when the language is known and word timestamps are on). Off: each
+    /// recording's windows hold only its own speech, and its text is what it gets when transcribed alone.
+    pub pack_recordings: bool,
 }
 
 impl Default for WhisperConfig {
@@ -148,6 +152,7 @@ impl Default for WhisperConfig {
             batch_size: 8,
             condition_on_previous_text: false,
             max_window_secs: 30.0,
+            pack_recordings: true,
         }
     }
 }

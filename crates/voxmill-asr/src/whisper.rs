@@ -496,17 +496,6 @@ impl Whisper {
             vec![Vec::new(); n]
         };
         timings.align = started.elapsed().as_secs_f64();
-        let recordings = batch.iter().map(|w| w.source).collect::<std::collections::BTreeSet<_>>().len();
-        tracing::debug!(
-            "batch of {n} windows of {recordings} recording(s) ({}{}): encode {:.2} s, generate {:.2} s, fallback \
-             {:.2} s, align {:.2} s",
-            label.display(),
-            if recordings > 1 { ", …" } else { "" },
-            timings.encode,
-            timings.generate,
-            timings.fallback,
-            timings.align
-        );
         let mut outcomes = Vec::with_capacity(n);
         for (i, bw) in batch.iter().enumerate() {
             let (w, d) = (bw.window, &decoded[i]);

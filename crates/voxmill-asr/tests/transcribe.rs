@@ -342,14 +342,15 @@ fn words_of(t: &Transcript) -> Vec<(String, f64, f64)> {
 }
 
 #[test]
-fn windows_of_several_recordings_share_batches_and_keep_each_recordings_text() {
+fn windows_of_several_recordings_share_batches_and_short_ones_share_windows() {
     if !prerequisites() {
         return;
     }
-    // Five one-sentence recordings (one window each), a long one (several windows) among them, a file that does
-    // not exist and a recording without speech regions.
+    // Five one-sentence recordings (one window each alone), a long one (several windows) among them, a file that
+    // does not exist and a recording without speech regions.
     let short: Vec<Speech> = (0..5).map(|i| synthesise(&SCRIPT[i..=i])).collect();
     let long = speech();
+    assert!(long.duration > 60.0, "the long recording is too short to be decoded alone: {} s", long.duration);
     let missing = PathBuf::from("/nonexistent/voxmill-batch-test.wav");
     let mut sources = vec![Source { id: 0, wav: short[0].wav.clone(), regions: vec![(0.0, short[0].duration)] }];
     sources.push(Source { id: 1, wav: long.wav.clone(), regions: vec![(0.0, long.duration)] });
@@ -394,7 +395,9 @@ fn windows_of_several_recordings_share_batches_and_keep_each_recordings_text() {
     assert!(err.contains("voxmill-batch-test.wav"), "{err}");
     assert!(finished[&7].as_ref().unwrap().segments.is_empty());
 
-    let mut shared = 0;
+    // Recording 0 is followed by a long one, so it is decoded on its own, as is the long one: both exactly as
+    // alone, in shared batches. Recordings 3-6 (after the missing file) share one window: each gets its own
+    // sentence back, with its words at the times they have alone.
     for (i, source) in sources.iter().enumerate() {
         let Some(reference) = &alone[i] else { continue };
         let together = finished[&i].as_ref().unwrap();
@@ -404,20 +407,27 @@ fn windows_of_several_recordings_share_batches_and_keep_each_recordings_text() {
             together.text(),
             together.timings.summary()
         );
-        assert_eq!(together.text(), reference.text(), "recording {i} decoded with others differs from alone");
-        assert_eq!(words_of(together), words_of(reference), "recording {i}: word times differ");
         assert_eq!(together.language, "en");
-        assert_eq!(together.timings.windows, reference.timings.windows);
-        shared += usize::from(together.timings.other_windows > 0);
         let speech: f64 = source.regions.iter().map(|(a, b)| b - a).sum();
         if speech > 0.0 {
             let p = &progress[&i];
             assert!(p.windows(2).all(|w| w[0] <= w[1]) && (p.last().unwrap() - speech).abs() < 0.01, "{i}: {p:?}");
+            assert!(together.timings.other_windows > 0, "{i} shared no batch with another recording");
+        }
+        if i <= 1 {
+            assert_eq!(together.text(), reference.text(), "recording {i} decoded with others differs from alone");
+            assert_eq!(words_of(together), words_of(reference), "recording {i}: word times differ");
+            assert_eq!(together.timings.windows, reference.timings.windows);
+        } else if speech > 0.0 {
+            assert_eq!(together.timings.windows, 1, "recordings 3-6 should have shared one window");
+            let (ours, theirs) = (words_of(together), words_of(reference));
+            assert!(ours.iter().all(|w| w.1 >= 0.0 && w.2 <= source.regions[0].1 + 0.01), "{i}: {ours:?}");
+            let edge = |w: &[(String, f64, f64)]| (w[0].1, w[w.len() - 1].2);
+            let ((a0, b0), (a1, b1)) = (edge(&ours), edge(&theirs));
+            assert!((a0 - a1).abs() < 0.3 && (b0 - b1).abs() < 0.3, "{i}: words {a0}-{b0} s, alone {a1}-{b1} s");
         }
     }
-    // 5 + long_windows windows fit in two batches of 8: every recording with speech shared a batch.
-    assert_eq!(shared, 6, "windows of different recordings should have been decoded in the same batches");
-    // The short ones are a fair transcription of their sentence.
+    // The short ones are a fair transcription of their sentence, and nothing of one reached another.
     for (k, s) in short.iter().enumerate() {
         let id = if k == 0 { 0 } else { 2 + k };
         let wer = word_error_rate(SCRIPT[k], &finished[&id].as_ref().unwrap().text());

@@ -155,6 +155,7 @@ pub fn whisper_config(asr: &AsrSettings) -> Result<WhisperConfig, StageError> {
         threads: asr.threads,
         batch_size: asr.batch_size.max(1),
         condition_on_previous_text: asr.condition_on_previous_text,
+        pack_recordings: asr.pack_recordings,
         temperatures: asr.temperatures.clone(),
         timestamps: asr.timestamps,
         ..WhisperConfig::default()

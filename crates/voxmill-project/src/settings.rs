@@ -182,6 +182,8 @@ pub struct AsrSettings {
     pub batch_size: usize,
     /// Prompt each window with the text transcribed before it.
     pub condition_on_previous_text: bool,
+    /// Let short recordings share Whisper windows (a folder of short clips then costs what one long file does).
+    pub pack_recordings: bool,
     /// Temperatures tried in order until a window's decode passes Whisper's quality thresholds.
     pub temperatures: Vec<f32>,
     /// Let Whisper emit its own segment timestamps (words are timed by alignment either way).
@@ -346,6 +348,7 @@ impl Default for AsrSettings {
             beam_size: 5,
             batch_size: 8,
             condition_on_previous_text: false,
+            pack_recordings: true,
             temperatures: vec![0.0],
             timestamps: false,
             threads: 0,
@@ -492,6 +495,12 @@ batch_size = 8
 # is then decoded as at most batch_size runs (one per 2 minutes of speech) instead of all windows at once. Off by
 # default, as in faster-whisper's batched pipeline and WhisperX.
 condition_on_previous_text = false
+# Recordings with under a minute of speech share Whisper windows: laid end to end, a second of silence apart, as
+# the speech regions of one recording are, so a folder of 5-second clips costs about what one long file does
+# instead of a whole 30 s window each. Each word goes back to the recording it was heard in;
+# the words of a clip can then differ slightly from those it gets alone, since Whisper hears its neighbours as
+# context. Needs a known language (asr.language, or an English-only model). false: each recording on its own.
+pack_recordings = true
 # Temperatures tried in order until a window's decode passes Whisper's thresholds (gzip compression ratio 2.4,
 # average log-probability -1.0). [0.0] decodes once, as faster-whisper's batched pipeline does; faster-whisper's
 # sequential default [0.0, 0.2, 0.4, 0.6, 0.8, 1.0] re-decodes a failing window up to 5 more times, sampling 5

@@ -1,7 +1,9 @@
-//! Transcription packs the windows of several short recordings into each Whisper batch. Checked on the real
-//! binary with short synthetic recordings of known text: every recording of a folder gets the transcript it gets
-//! when it is transcribed alone, the run really shared batches, a re-run does nothing, and a run killed between
-//! batches resumes to exactly the uninterrupted result (nothing lost, nothing twice).
+//! Transcription packs short recordings into shared Whisper windows, and the windows of several recordings into
+//! each batch. Checked on the real binary with short synthetic recordings of known text: in a folder, short
+//! recordings share windows and each gets its own sentence back with its words where they are when it is
+//! transcribed alone; with `asr.pack_recordings = false` each gets exactly the transcript it gets alone while
+//! batches are still shared; a re-run does nothing, and a run killed between batches resumes to exactly the
+//! uninterrupted result (nothing lost, nothing twice).
 
 mod common;
 
@@ -135,8 +137,21 @@ fn transcribed(project: &Path) -> usize {
     .map_or(0, |n| n as usize)
 }
 
+/// (windows, recordings) of each batch the ASR debug log reports.
+fn batches(log: &str) -> Vec<(usize, usize)> {
+    log.lines()
+        .filter_map(|l| {
+            let rest = &l[l.find("batch of ")? + "batch of ".len()..];
+            let mut it = rest.split_whitespace();
+            let windows = it.next()?.parse().ok()?;
+            let recordings = it.nth(2)?.parse().ok()?;
+            Some((windows, recordings))
+        })
+        .collect()
+}
+
 #[test]
-fn a_folder_of_short_recordings_shares_batches_and_each_gets_the_transcript_it_gets_alone() {
+fn a_folder_of_short_recordings_shares_windows_and_each_gets_its_own_words() {
     let dir = tempfile::tempdir().unwrap();
     let clips = make_clips(&dir.path().join("clips"), 6);
 
@@ -147,29 +162,37 @@ fn a_folder_of_short_recordings_shares_batches_and_each_gets_the_transcript_it_g
         init(&project, &[]);
         add(&project, &[clip]);
         let log = transcribe(&project, true);
-        assert!(!log.contains("recording(s)") || log.contains("of 1 recording(s)"), "{log}");
+        assert_eq!(batches(&log), [(1, 1)], "{log}");
         alone.extend(transcripts(&project));
     }
     assert_eq!(alone.len(), clips.len(), "every clip has words when alone: {alone:?}");
 
-    // The folder in one project: the windows of different recordings share batches.
+    // The folder in one project: the six sentences (about 4 s each) share one window.
     let project = dir.path().join("folder");
     init(&project, &[]);
     add(&project, &[&dir.path().join("clips")]);
     let log = transcribe(&project, true);
-    let shared = log.lines().filter(|l| l.contains("batch of") && !l.contains("of 1 recording(s)")).count();
-    assert!(shared >= 1, "no batch held windows of several recordings:\n{log}");
+    assert_eq!(batches(&log), [(1, clips.len())], "the clips should have shared one window:\n{log}");
     let together = transcripts(&project);
-
     let mut reference = Vec::new();
     let mut hypothesis = Vec::new();
     for (i, clip) in clips.iter().enumerate() {
         let name = clip.file_stem().unwrap().to_string_lossy().into_owned();
         let (a, t) = (&alone[&name], &together[&name]);
-        println!("{name}: alone {:?}\n         together {:?}", text(a), text(t));
-        assert_eq!(text(t), text(a), "{name}: transcribed with the others, the text differs from alone");
-        assert_eq!(t, a, "{name}: word times differ from alone");
-        reference.push(CLIPS[i % CLIPS.len()].1);
+        println!("{name}: alone    {:?}\n         together {:?}", text(a), text(t));
+        let sentence = CLIPS[i % CLIPS.len()].1;
+        let wer = voxmill_asr::wer::word_error_rate(sentence, &text(t));
+        assert!(wer.wer <= 0.25, "{name}: {:?} for {sentence:?}", text(t));
+        // Its words, on its own time line, where they are when it is transcribed alone.
+        let (first, last) = (&t[0], &t[t.len() - 1]);
+        assert!((first.1 - a[0].1).abs() < 0.3, "{name}: first word at {} s, alone {} s", first.1, a[0].1);
+        assert!(
+            (last.2 - a[a.len() - 1].2).abs() < 0.3,
+            "{name}: last word ends {} s, alone {} s",
+            last.2,
+            a[a.len() - 1].2
+        );
+        reference.push(sentence);
         hypothesis.push(text(t));
     }
     let wer = voxmill_asr::wer::word_error_rate(&reference.join(" "), &hypothesis.join(" "));
@@ -185,6 +208,14 @@ fn a_folder_of_short_recordings_shares_batches_and_each_gets_the_transcript_it_g
     // standardize, enhance (up to date even when enhancement is off), vad, transcribe.
     assert_eq!(summary["stages_up_to_date"], 4 * clips.len(), "{summary}");
     assert_eq!(transcribe_rows(&project), before, "a no-op run changed the catalog");
+
+    // Without packing, every recording has windows of its own, in shared batches, and exactly its text alone.
+    let project = dir.path().join("separate");
+    init(&project, &[("pack_recordings = true", "pack_recordings = false")]);
+    add(&project, &[&dir.path().join("clips")]);
+    let log = transcribe(&project, true);
+    assert_eq!(batches(&log), [(clips.len(), clips.len())], "{log}");
+    assert_eq!(transcripts(&project), alone, "transcribed with the others, a recording's words differ from alone");
 }
 
 #[test]
@@ -192,8 +223,9 @@ fn a_run_killed_between_batches_resumes_to_the_uninterrupted_result() {
     let dir = tempfile::tempdir().unwrap();
     let clips = dir.path().join("clips");
     let count = make_clips(&clips, 10).len();
-    // Batches of 2 windows: five batches, each committing two recordings, and room to kill between them.
-    let small_batches = [("batch_size = 8", "batch_size = 2")];
+    // Batches of 2 windows: five batches, each committing two recordings, and room to kill between them (packed
+    // into shared windows, the ten would be committed together).
+    let small_batches = [("batch_size = 8", "batch_size = 2"), ("pack_recordings = true", "pack_recordings = false")];
 
     let reference = dir.path().join("reference");
     init(&reference, &small_batches);

@@ -23,7 +23,9 @@ impl Stage for Transcribe {
         // 2: windows start where the previous decode stopped, prompted with the text before them.
         // 3: without context, every window stands alone and windows are decoded batch_size at a time; without
         //    timestamp tokens, speech after a window's last word is decoded again.
-        // (Sharing batches with other recordings does not change a recording's text: still 3.)
+        // (Sharing batches with other recordings does not change a recording's text. Short recordings sharing
+        // windows (asr.pack_recordings) may change a few words of each, which does not make earlier transcripts
+        // wrong: still 3.)
         3
     }
 
@@ -35,8 +37,11 @@ impl Stage for Transcribe {
         // Device and threads change speed, not the words; the batch size decides how a recording is split into
         // runs that each start without context.
         let asr = &settings.asr;
+        // Turning packing off asks for each recording's own text: transcribe again then (the key of a project
+        // with packing on is what it was before the setting existed).
+        let separate = if asr.pack_recordings { "" } else { "|separate" };
         format!(
-            "{}|{}|{}|{}|{}|{}|{:?}|{}",
+            "{}|{}|{}|{}|{}|{}|{:?}|{}{separate}",
             asr.model,
             asr.language,
             asr.compute_type,
