@@ -1,19 +1,30 @@
 //! Dataset exports for voxmill: clips plus transcripts written in the layouts TTS and ASR trainers read.
 //!
 //! * [`ljspeech`]: `metadata.csv` (`id|text|normalized text`) and `wavs/<id>.wav`, swapped into place atomically.
+//! * [`dataset`]: the other clip datasets ([`piper`], [`kaldi`], [`nemo`]), with stable [`splits`].
+//! * [`transcripts`]: each recording's speaker-labelled transcript (JSON, CSV, text, SRT, WebVTT).
 //! * [`verdicts`]: each clip's quality verdict, written beside a dataset that includes rejected clips.
 //! * [`normalize`]: English text normalisation for TTS (numbers, currency, abbreviations, …), used for the
 //!   LJSpeech "normalized text" column.
 
 use std::path::PathBuf;
 
+pub mod clip_audio;
+pub mod dataset;
+pub mod kaldi;
 pub mod ljspeech;
+pub mod nemo;
 pub mod normalize;
+pub mod piper;
+pub mod splits;
+pub mod staged;
 pub mod transcripts;
 pub mod verdicts;
 
+pub use dataset::{DatasetOptions, Format, export_dataset};
 pub use ljspeech::{ExportOptions, ExportReport};
 pub use normalize::normalize_english;
+pub use splits::{Split, SplitOptions};
 pub use verdicts::{ClipVerdict, VERDICTS_FILE};
 
 /// One clip to export. The caller has already cut the clip and written it at the export's target rate.
@@ -39,6 +50,8 @@ pub struct ExportClip {
 pub enum ExportError {
     #[error("nothing to export: no clips were given; cut clips before exporting")]
     NoClips,
+    #[error("voxmill.toml: {0}")]
+    Settings(String),
     #[error("clip id {id:?} is not a safe file name ({reason}); use letters, digits, '-', '_' and '.' (not first)")]
     InvalidId { id: String, reason: &'static str },
     #[error("clip id {id:?} appears more than once; clip ids must be unique")]
@@ -48,10 +61,10 @@ pub enum ExportError {
     #[error("{path}: not a usable export directory ({reason}); name a directory such as exports/ljspeech")]
     BadOutDir { path: PathBuf, reason: &'static str },
     #[error(
-        "{path}: exists and holds {entry:?}, which is not part of an LJSpeech export (metadata.csv, wavs/); \
-         export to a new or empty directory, or remove that one"
+        "{path}: exists and holds {entry:?}, which is not part of a {format} export; export to a new or empty \
+         directory, or remove that one"
     )]
-    NotAnExport { path: PathBuf, entry: String },
+    NotAnExport { path: PathBuf, entry: String, format: &'static str },
     #[error("{path}: cannot read the clip as a WAV file ({message}); re-cut the clip")]
     ReadWav { path: PathBuf, message: String },
     #[error("{path}: clip is {found}, the export needs {expected}; write clips in that format before exporting{hint}")]

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use voxmill_export::{ClipVerdict, ExportClip, ExportOptions, ExportReport};
+use voxmill_export::{ClipVerdict, DatasetOptions, ExportClip, ExportOptions, ExportReport, Format, SplitOptions};
 use voxmill_project::{Project, Verdict};
 
 use crate::PipelineError;
@@ -126,11 +126,39 @@ pub fn export_project_with(
             unmeasured: unmeasured_left_out,
         });
     }
-    let options = ExportOptions { require_rate: Some(project.settings.segment.sample_rate) };
+    let require_rate = Some(project.settings.segment.sample_rate);
     let out = project.layout.export_dir(format);
     let verdicts = include_rejected.then_some(verdicts.as_slice());
-    let report = voxmill_export::ljspeech::export_with_verdicts(&clips, verdicts, &out, &options, progress)?;
+    let report = match Format::from_name(format) {
+        None => {
+            let options = ExportOptions { require_rate };
+            voxmill_export::ljspeech::export_with_verdicts(&clips, verdicts, &out, &options, progress)?
+        }
+        Some(dataset) => {
+            let e = &project.settings.export;
+            let options = DatasetOptions {
+                require_rate,
+                splits: SplitOptions {
+                    validation: e.validation,
+                    test: e.test,
+                    seed: e.split_seed,
+                    by_speaker: e.split_by_speaker,
+                },
+                voice_name: project_name(project),
+            };
+            voxmill_export::export_dataset(dataset, &clips, verdicts, &out, &options, progress)?
+        }
+    };
     Ok(ProjectExport { report, rejected_left_out, unmeasured_left_out })
+}
+
+/// The project's name: its folder's (a Piper voice is named after it).
+fn project_name(project: &Project) -> String {
+    let root = project.layout.root();
+    std::fs::canonicalize(root)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "voice".to_string())
 }
 
 /// The language the transcribe stage settled on for a recording (the setting when it is fixed).

@@ -298,7 +298,16 @@ pub enum ClipSampleFormat {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExportSettings {
+    /// Formats `voxmill run` writes at its end.
     pub formats: Vec<String>,
+    /// Share of clips in the validation split of formats with splits (kaldi, nemo).
+    pub validation: f64,
+    /// Share of clips in the test split.
+    pub test: f64,
+    /// Another seed gives other splits.
+    pub split_seed: u64,
+    /// Split by speaker: all clips of a speaker in one split.
+    pub split_by_speaker: bool,
 }
 
 /// How a run uses the machine.
@@ -400,7 +409,13 @@ impl Default for SegmentSettings {
 
 impl Default for ExportSettings {
     fn default() -> Self {
-        ExportSettings { formats: vec!["ljspeech".into()] }
+        ExportSettings {
+            formats: vec!["ljspeech".into()],
+            validation: 0.05,
+            test: 0.05,
+            split_seed: 0,
+            split_by_speaker: false,
+        }
     }
 }
 
@@ -410,7 +425,7 @@ const DEFAULT_EXTENSIONS: &[&str] = &[
 ];
 
 /// Dataset formats voxmill can write.
-pub const EXPORT_FORMATS: &[&str] = &["ljspeech"];
+pub const EXPORT_FORMATS: &[&str] = &["ljspeech", "piper", "kaldi", "nemo"];
 /// Per-recording exports (speaker turns, transcripts), which `export.formats` may also name.
 pub const RECORDING_EXPORT_FORMATS: &[&str] = &["rttm", "transcripts"];
 
@@ -642,9 +657,17 @@ validation_model = ""
 #                                   # *strict: speakers.recheck_threshold, the embedding model's scale)
 
 [export]
-# Formats written to exports/<format>/ at the end of `voxmill run`: "ljspeech" (the dataset), and per recording
-# "rttm" (speaker turns) and "transcripts" (speaker-labelled JSON, CSV, text, SRT, WebVTT).
+# Formats written to exports/<format>/ at the end of `voxmill run`: the dataset as "ljspeech", "piper" (piper1-gpl's
+# training input), "kaldi" (data directories) or "nemo" (JSON-lines manifests), and per recording "rttm" (speaker
+# turns) and "transcripts" (speaker-labelled JSON, CSV, text, SRT, WebVTT).
 formats = ["ljspeech"]
+# Shares of clips in the validation and test splits of formats that have splits (kaldi, nemo); the rest is train.
+# A clip's split follows from a hash of split_seed and its id, so adding clips never moves one already exported.
+validation = 0.05
+test = 0.05
+split_seed = 0
+# Split speakers rather than clips: every clip of a speaker in one split (to test on voices never trained on).
+split_by_speaker = false
 
 [run]
 # Recordings processed at once; 0 means one per CPU core. `voxmill run --jobs N` overrides it.
@@ -828,6 +851,13 @@ impl Settings {
                     RECORDING_EXPORT_FORMATS.join(", ")
                 ));
             }
+        }
+        let (v, t) = (self.export.validation, self.export.test);
+        if !(0.0..1.0).contains(&v) || !(0.0..1.0).contains(&t) || v + t >= 1.0 {
+            return Err(format!(
+                "export.validation = {v} and export.test = {t}: each must be at least 0 and together under 1 (shares \
+                 of the clips, e.g. 0.05)"
+            ));
         }
         Ok(())
     }

@@ -65,12 +65,13 @@ pub enum Command {
     /// Write the project's clips as a dataset (also done at the end of `voxmill run` for export.formats).
     Export {
         project: PathBuf,
-        /// Dataset format (ljspeech); rttm for each recording's speaker turns; transcripts for each recording's
-        /// speaker-labelled transcript (JSON, CSV, text, SRT, WebVTT).
+        /// Dataset format: ljspeech, piper (piper1-gpl's training input; prints the training command), kaldi (a data
+        /// directory per split) or nemo (a JSON-lines manifest per split); rttm for each recording's speaker turns;
+        /// transcripts for each recording's speaker-labelled transcript (JSON, CSV, text, SRT, WebVTT).
         #[arg(long, short, default_value = "ljspeech")]
         format: String,
-        /// Export every clip, rejected ones too, with each clip's verdict and reasons (LJSpeech: in verdicts.csv
-        /// beside metadata.csv, whose three columns stay as they are).
+        /// Export every clip, rejected ones too, with each clip's verdict and reasons in verdicts.csv beside the
+        /// dataset (whose own files stay as trainers read them).
         #[arg(long)]
         include_rejected: bool,
     },

@@ -56,12 +56,17 @@ pub fn export(project_dir: &Path, format: &str, include_rejected: bool, mode: Mo
     let report = &export.report;
     match mode {
         Mode::Quiet => {}
-        Mode::Json => println!(
-            "{}",
-            serde_json::json!({"summary": "export", "format": format, "clips": report.clips,
-                "clip_secs": report.total_secs, "path": report.out_dir, "include_rejected": include_rejected,
-                "rejected_left_out": export.rejected_left_out, "unmeasured_left_out": export.unmeasured_left_out})
-        ),
+        Mode::Json => {
+            let splits: serde_json::Map<String, serde_json::Value> =
+                report.splits.iter().map(|(s, n)| (s.name().to_string(), (*n).into())).collect();
+            println!(
+                "{}",
+                serde_json::json!({"summary": "export", "format": format, "clips": report.clips,
+                    "clip_secs": report.total_secs, "path": report.out_dir, "include_rejected": include_rejected,
+                    "rejected_left_out": export.rejected_left_out, "unmeasured_left_out": export.unmeasured_left_out,
+                    "splits": splits, "train_command": train_command(&report.out_dir, format)})
+            )
+        }
         Mode::Human => {
             println!(
                 "Exported {} clip(s), {} ({}), as {format} to {}",
@@ -70,6 +75,13 @@ pub fn export(project_dir: &Path, format: &str, include_rejected: bool, mode: Mo
                 hms(report.total_secs),
                 report.out_dir.display()
             );
+            if !report.splits.is_empty() {
+                let parts: Vec<String> = report.splits.iter().map(|(s, n)| format!("{} {n}", s.name())).collect();
+                println!("Splits: {} (export.validation, export.test in voxmill.toml)", parts.join(", "));
+            }
+            if let Some(command) = train_command(&report.out_dir, format) {
+                println!("Train a Piper voice on it (piper1-gpl with its training extras installed):\n  {command}");
+            }
             if include_rejected {
                 println!("Rejected clips included; each clip's verdict and reasons are in verdicts.csv");
             }
@@ -90,4 +102,14 @@ pub fn export(project_dir: &Path, format: &str, include_rejected: bool, mode: Mo
         }
     }
     Ok(Outcome::Success)
+}
+
+/// The training command a Piper export's `dataset.json` records.
+fn train_command(out_dir: &Path, format: &str) -> Option<String> {
+    if format != "piper" {
+        return None;
+    }
+    let text = std::fs::read_to_string(out_dir.join(voxmill_export::piper::DATASET_FILE)).ok()?;
+    let dataset: serde_json::Value = serde_json::from_str(&text).ok()?;
+    dataset["train_command"].as_str().map(str::to_string)
 }
