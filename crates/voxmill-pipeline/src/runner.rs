@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use voxmill_project::atomic::sweep_partials;
-use voxmill_project::{Catalog, Layout, Project, Recording, Settings, StageState};
+use voxmill_project::{Catalog, Layout, Project, Recording, Settings, StageRun, StageState};
 
 use crate::fingerprint::fingerprints;
 use crate::{
@@ -237,7 +237,7 @@ fn run_stages(
                 .unwrap_or_else(|panic| Err(internal_error(stage_name, &*panic)))
         };
         let elapsed = started.elapsed().as_secs_f64();
-        commit(run, catalog, stage_name, recording, fingerprint, result, elapsed, not_done)?;
+        commit(run, catalog, stage.as_ref(), recording, fingerprint, result, elapsed, not_done)?;
     }
     Ok(())
 }
@@ -283,7 +283,7 @@ fn run_batch_phase(
         let recording = &recordings[i];
         let elapsed = started[k].get_or_insert_with(Instant::now).elapsed().as_secs_f64();
         let mut not_done = not_done[i].lock().unwrap();
-        match commit(run, &mut writer, stage_name, recording, &fps[i][stage_name], result, elapsed, &mut not_done) {
+        match commit(run, &mut writer, stage, recording, &fps[i][stage_name], result, elapsed, &mut not_done) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
                 fatal = Some(e);
@@ -360,6 +360,7 @@ fn readiness(
     };
     let previous = catalog.stage_run(recording.id, stage_name)?;
     let up_to_date = !run.forced.contains(stage_name)
+        && built_on_latest(catalog, stage, recording, previous.as_ref())?
         && previous.is_some_and(|p| p.state == StageState::Done && p.fingerprint == fingerprint)
         && stage.outputs(&ctx).is_ok_and(|o| o.iter().all(|p| p.exists()));
     if up_to_date {
@@ -370,29 +371,54 @@ fn readiness(
     Ok(Readiness::Ready)
 }
 
+/// Whether a stage's stored run was built on its dependencies' latest results. Fingerprints follow settings and
+/// input, not results: a dependency committed after the stage's result (redone by `--force X --until X`, or by a
+/// run killed before the stages after it) means that result was built on an older one (identify's labels from the
+/// diarization before), and the stage must run again.
+fn built_on_latest(
+    catalog: &Catalog,
+    stage: &dyn Stage,
+    recording: &Recording,
+    previous: Option<&StageRun>,
+) -> Result<bool, PipelineError> {
+    let Some(p) = previous else { return Ok(true) };
+    for dep in stage.depends_on() {
+        if catalog.stage_run(recording.id, dep)?.is_some_and(|d| d.finished_at > p.finished_at) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Commits one stage's result for one recording in one transaction (or records its failure), and reports it.
 #[allow(clippy::too_many_arguments)]
 fn commit(
     run: &RunContext<'_>,
     catalog: &mut Catalog,
-    stage_name: &'static str,
+    stage: &dyn Stage,
     recording: &Recording,
     fingerprint: &str,
     result: Result<StageOutput, StageError>,
     elapsed: f64,
     not_done: &mut HashSet<&'static str>,
 ) -> Result<(), PipelineError> {
-    let name = recording.name.as_str();
+    let (name, stage_name) = (recording.name.as_str(), stage.name());
     match result {
         Ok(output) => {
-            catalog.record_done(
-                recording.id,
-                stage_name,
-                fingerprint,
-                &output.summary.to_string(),
-                elapsed,
-                &output.rows,
-            )?;
+            let outputs = output.summary.to_string();
+            // A stage run again only because its output file was missing, giving the same result, leaves what was
+            // built on it valid: it keeps its time, so the stages after it stay up to date (see `readiness`).
+            let previous = catalog.stage_run(recording.id, stage_name)?;
+            let regenerated = !run.forced.contains(stage_name)
+                && built_on_latest(catalog, stage, recording, previous.as_ref())?
+                && previous.as_ref().is_some_and(|p| {
+                    p.state == StageState::Done && p.fingerprint == fingerprint && p.outputs == outputs
+                });
+            let unchanged_since = previous.filter(|_| regenerated).map(|p| p.finished_at);
+            catalog.record_done(recording.id, stage_name, fingerprint, &outputs, elapsed, &output.rows)?;
+            if let Some(finished_at) = unchanged_since {
+                catalog.set_finished_at(recording.id, stage_name, finished_at)?;
+            }
             if let Some(cleanup) = output.after_commit {
                 cleanup();
             }
@@ -518,6 +544,25 @@ mod tests {
         let opts = RunOptions { jobs: names.len(), ..Default::default() };
         let summary = run(&project, &pipeline(&log), &opts, &Resources::new(true), &Silent).unwrap();
         (summary, log)
+    }
+
+    #[test]
+    fn a_stage_redone_alone_makes_the_stages_built_on_it_run_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = project_with(dir.path(), &["a", "b"]);
+        let log = Log::default();
+        let all = pipeline(&log);
+        let opts = RunOptions { jobs: 1, ..Default::default() };
+        assert_eq!(run(&project, &all, &opts, &Resources::new(true), &Silent).unwrap().stages_run, 6);
+        // `--force early --until early`: only the first stage runs again...
+        let forced = RunOptions { jobs: 1, force: vec!["early".into()] };
+        assert_eq!(run(&project, &all[..1], &forced, &Resources::new(true), &Silent).unwrap().stages_run, 2);
+        // ...and the next plain run redoes what was built on its old result, not trusting unchanged fingerprints.
+        log.lock().unwrap().clear();
+        let summary = run(&project, &all, &opts, &Resources::new(true), &Silent).unwrap();
+        assert_eq!((summary.stages_run, summary.stages_skipped), (4, 2));
+        assert_eq!(seen(&log, "late"), ["a", "b"]);
+        assert_eq!(run(&project, &all, &opts, &Resources::new(true), &Silent).unwrap().stages_run, 0);
     }
 
     #[test]

@@ -224,6 +224,9 @@ pub struct StageRun {
     pub outputs: String,
     pub error: Option<String>,
     pub elapsed_secs: f64,
+    /// When it was committed (seconds since the Unix epoch): a stage whose dependency was committed after it was
+    /// built on an older result.
+    pub finished_at: f64,
 }
 
 /// A stretch of speech found by the vad stage (seconds).
@@ -468,7 +471,7 @@ impl Catalog {
     pub fn stage_run(&self, recording_id: i64, stage: &str) -> Result<Option<StageRun>, ProjectError> {
         self.conn
             .query_row(
-                "SELECT recording_id, stage, state, fingerprint, outputs, error, elapsed_secs
+                "SELECT recording_id, stage, state, fingerprint, outputs, error, elapsed_secs, finished_at
                  FROM stage_runs WHERE recording_id = ?1 AND stage = ?2",
                 params![recording_id, stage],
                 |row| {
@@ -481,6 +484,7 @@ impl Catalog {
                         outputs: row.get(4)?,
                         error: row.get(5)?,
                         elapsed_secs: row.get(6)?,
+                        finished_at: row.get(7)?,
                     })
                 },
             )
@@ -505,6 +509,18 @@ impl Catalog {
         write_rows(&tx, recording_id, rows).map_err(wrap)?;
         upsert_run(&tx, recording_id, stage, "done", fingerprint, outputs_json, None, elapsed_secs).map_err(wrap)?;
         tx.commit().map_err(wrap)
+    }
+
+    /// Sets when a stage's stored run counts as committed (a result regenerated unchanged keeps its first time,
+    /// so that the stages built on it stay up to date).
+    pub fn set_finished_at(&self, recording_id: i64, stage: &str, finished_at: f64) -> Result<(), ProjectError> {
+        self.conn
+            .execute(
+                "UPDATE stage_runs SET finished_at = ?3 WHERE recording_id = ?1 AND stage = ?2",
+                params![recording_id, stage, finished_at],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
     }
 
     /// Records a stage's failure and its reason.
