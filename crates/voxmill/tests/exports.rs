@@ -1,8 +1,7 @@
 //! The dataset formats beyond LJSpeech (piper, kaldi, nemo), written from a real project and read back with light
 //! readers: Python's standard library (`csv` as Piper's trainer reads its metadata, `json`, `wave`) checks every
 //! file against the catalog, every clip file's header against the durations written, and the splits; adding a
-//! recording and exporting again keeps every earlier clip in its split. (`make test-exports` loads them with the
-//! real consumers.)
+//! recording and exporting again keeps every earlier clip in its split.
 
 mod common;
 
