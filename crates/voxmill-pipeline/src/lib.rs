@@ -9,6 +9,7 @@ pub mod events;
 pub mod export;
 pub mod fingerprint;
 pub mod ingest;
+mod memory;
 pub mod quality;
 mod resources;
 pub mod runner;

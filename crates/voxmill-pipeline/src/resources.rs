@@ -63,6 +63,13 @@ impl Resources {
         Ok(found.path)
     }
 
+    /// Unloads the Whisper models (and what CTranslate2 holds for them) once transcription is done: the stages
+    /// after it would otherwise run with the model's memory still taken; validation loads one again if it needs
+    /// it (a fraction of a second).
+    pub fn release_whisper(&self) {
+        self.whisper.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// The Whisper model the settings ask for, loaded once per run (the two most recently used stay loaded, so
     /// a validation model different from the transcription's is not reloaded for every recording).
     pub fn whisper(

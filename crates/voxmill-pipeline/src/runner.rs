@@ -90,6 +90,7 @@ pub fn run(
             && let Some(batch) = stage.as_batch()
         {
             run_batch_phase(&run, stage.as_ref(), batch, &recordings, &fps, &not_done)?;
+            crate::memory::return_free_memory();
             continue;
         }
         let workers = if kind == Phase::Parallel { jobs } else { 1 };
@@ -238,6 +239,7 @@ fn run_stages(
         };
         let elapsed = started.elapsed().as_secs_f64();
         commit(run, catalog, stage.as_ref(), recording, fingerprint, result, elapsed, not_done)?;
+        crate::memory::return_free_memory();
     }
     Ok(())
 }

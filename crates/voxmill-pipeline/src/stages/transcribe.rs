@@ -155,6 +155,8 @@ impl BatchStage for Transcribe {
                 report(BatchEvent::Finished(p.index, output))
             }
         });
+        drop(whisper);
+        ctx.resources.release_whisper();
     }
 }
 
