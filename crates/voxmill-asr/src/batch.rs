@@ -138,6 +138,31 @@ impl Open {
         self.members.partition_point(|m| m.start <= at).saturating_sub(1)
     }
 
+    /// In a window shared by several recordings, the speech of those that got no word at all, as regions to
+    /// decode again, alone. Whisper may skip a recording's speech there: the same sentence read again by the next
+    /// recording (takes of one script, the same speech degraded in different ways) reads to it as a repetition.
+    fn unheard(&self, w: &Window, segments: &[Segment]) -> Option<Regions> {
+        let member_of = |p: &crate::pack::Piece| self.member_at(p.src_start);
+        let first = w.pieces.first().map(member_of)?;
+        if w.pieces.iter().all(|p| member_of(p) == first) {
+            return None;
+        }
+        let sr = SAMPLE_RATE as f64;
+        let heard = |p: &crate::pack::Piece| {
+            let (a, b) = (p.src_start as f64 / sr, (p.src_start + p.len as u64) as f64 / sr);
+            segments.iter().flat_map(|s| &s.words).any(|x| x.end > a && x.start < b)
+        };
+        let mut left: Vec<(u64, u64)> = Vec::new();
+        for m in w.pieces.iter().map(member_of).collect::<std::collections::BTreeSet<_>>() {
+            let pieces: Vec<&crate::pack::Piece> = w.pieces.iter().filter(|p| member_of(p) == m).collect();
+            let speech = pieces.iter().map(|p| p.len).sum::<usize>() as f64 / sr;
+            if speech >= MIN_SEEK_REST_SECS && !pieces.iter().any(|p| heard(p)) {
+                left.extend(pieces.iter().map(|p| (p.src_start, p.src_start + p.len as u64)));
+            }
+        }
+        (!left.is_empty()).then(|| Regions::new(left))
+    }
+
     /// Lays a window's pieces out in `buf` (silence between them), each read from its own recording.
     fn read_window(&mut self, w: &Window, buf: &mut Vec<f32>) -> Result<(), AsrError> {
         buf.clear();
@@ -386,6 +411,11 @@ impl Whisper {
                             add_share(&mut o.transcript.timings, &result.timings, mel_secs, 1.0 / n);
                             o.transcript.timings.windows += 1;
                             o.transcript.timings.fallback_windows += outcome.fallbacks;
+                            if let Some(alone) = o.unheard(window, &outcome.segments) {
+                                // Counted as more speech to do, so that progress never goes back.
+                                o.total += alone.remaining();
+                                o.streams.push(Stream { regions: alone, previous: Vec::new() });
+                            }
                             o.transcript.segments.extend(outcome.segments);
                             apply_outcome(
                                 &mut o.streams[stream],

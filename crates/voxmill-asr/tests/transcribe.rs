@@ -373,7 +373,9 @@ fn windows_of_several_recordings_share_batches_and_short_ones_share_windows() {
     let mut finished: HashMap<usize, Result<Transcript, AsrError>> = HashMap::new();
     let mut started = Vec::new();
     let mut progress: HashMap<usize, Vec<f64>> = HashMap::new();
-    model().transcribe_many(sources.clone(), &mut |event| {
+    let packing =
+        Whisper::load(&model_dir(), &WhisperConfig { pack_recordings: true, ..WhisperConfig::default() }).unwrap();
+    packing.transcribe_many(sources.clone(), &mut |event| {
         match event {
             SourceEvent::Started { id } => started.push(id),
             SourceEvent::Progress { id, done_secs } => {

@@ -3,12 +3,10 @@
 //! ([`crate::staged`]), with `verdicts.csv` when rejected clips are included. Formats that have splits take them
 //! from [`SplitOptions`] (stable: a clip never moves because another was added).
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::clip_audio::place_clips;
-use crate::ljspeech::{WAVS_DIR, clean_field, is_english, validate_id};
-use crate::normalize::normalize_english;
+use crate::ljspeech::{WAVS_DIR, checked_texts};
 use crate::splits::{Split, SplitOptions};
 use crate::staged::StagedDir;
 use crate::verdicts::{ClipVerdict, VERDICTS_FILE, verdicts_csv};
@@ -73,7 +71,7 @@ pub(crate) struct Row<'a> {
     pub clip: &'a ExportClip,
     /// The transcript on one line (`|`, tabs and line breaks become spaces).
     pub text: String,
-    /// [`normalize_english`] of the text for English clips, the text itself otherwise.
+    /// [`crate::normalize_english`] of the text for English clips, the text itself otherwise.
     pub normalized: String,
     /// Seconds, from the WAV header.
     pub duration: f64,
@@ -91,24 +89,8 @@ pub fn export_dataset(
     options: &DatasetOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ExportReport, ExportError> {
-    if clips.is_empty() {
-        return Err(ExportError::NoClips);
-    }
+    let texts = checked_texts(clips)?;
     options.splits.check().map_err(ExportError::Settings)?;
-    let mut seen = HashSet::with_capacity(clips.len());
-    let mut texts = Vec::with_capacity(clips.len());
-    for clip in clips {
-        validate_id(&clip.id)?;
-        if !seen.insert(clip.id.as_str()) {
-            return Err(ExportError::DuplicateId { id: clip.id.clone() });
-        }
-        let text = clean_field(&clip.text);
-        let normalized = if is_english(&clip.language) { clean_field(&normalize_english(&text)) } else { text.clone() };
-        if text.is_empty() || normalized.is_empty() {
-            return Err(ExportError::EmptyText { id: clip.id.clone() });
-        }
-        texts.push((text, normalized));
-    }
 
     let staged = StagedDir::create(out_dir, format.name(), &|name, is_dir| format.owns(name, is_dir))?;
     let wavs = staged.create_dir(WAVS_DIR)?;

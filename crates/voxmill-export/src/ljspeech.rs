@@ -84,18 +84,11 @@ pub fn export_with_verdicts(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ExportReport, ExportError> {
     // Everything that can be checked without touching the disk, first.
-    if clips.is_empty() {
-        return Err(ExportError::NoClips);
-    }
-    let mut seen = HashSet::with_capacity(clips.len());
-    let mut lines = Vec::with_capacity(clips.len());
-    for clip in clips {
-        validate_id(&clip.id)?;
-        if !seen.insert(clip.id.as_str()) {
-            return Err(ExportError::DuplicateId { id: clip.id.clone() });
-        }
-        lines.push(metadata_line(clip)?);
-    }
+    let lines: Vec<String> = checked_texts(clips)?
+        .into_iter()
+        .zip(clips)
+        .map(|((text, normalized), clip)| format!("{}|{text}|{normalized}\n", clip.id))
+        .collect();
 
     let staged = StagedDir::create(out_dir, "LJSpeech", &|name, is_dir| {
         if is_dir { name == WAVS_DIR } else { name == METADATA_FILE || name == VERDICTS_FILE }
@@ -154,14 +147,28 @@ pub fn is_english(language: &str) -> bool {
     l.is_empty() || l == "en" || l == "eng" || l == "english" || l.starts_with("en-") || l.starts_with("en_")
 }
 
-/// The `metadata.csv` line for a clip, with its `\n`.
-fn metadata_line(clip: &ExportClip) -> Result<String, ExportError> {
-    let text = clean_field(&clip.text);
-    let normalized = if is_english(&clip.language) { clean_field(&normalize_english(&text)) } else { text.clone() };
-    if text.is_empty() || normalized.is_empty() {
-        return Err(ExportError::EmptyText { id: clip.id.clone() });
+/// Checks what every dataset format needs before anything is written (at least one clip, safe and unique ids, a
+/// transcript) and gives each clip's (text, normalized text) as one field each: the normalised text is
+/// [`normalize_english`] of the text for English clips, the text itself otherwise.
+pub(crate) fn checked_texts(clips: &[ExportClip]) -> Result<Vec<(String, String)>, ExportError> {
+    if clips.is_empty() {
+        return Err(ExportError::NoClips);
     }
-    Ok(format!("{}|{}|{}\n", clip.id, text, normalized))
+    let mut seen = HashSet::with_capacity(clips.len());
+    let mut out = Vec::with_capacity(clips.len());
+    for clip in clips {
+        validate_id(&clip.id)?;
+        if !seen.insert(clip.id.as_str()) {
+            return Err(ExportError::DuplicateId { id: clip.id.clone() });
+        }
+        let text = clean_field(&clip.text);
+        let normalized = if is_english(&clip.language) { clean_field(&normalize_english(&text)) } else { text.clone() };
+        if text.is_empty() || normalized.is_empty() {
+            return Err(ExportError::EmptyText { id: clip.id.clone() });
+        }
+        out.push((text, normalized));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -357,7 +357,7 @@ impl Default for AsrSettings {
             beam_size: 5,
             batch_size: 8,
             condition_on_previous_text: false,
-            pack_recordings: true,
+            pack_recordings: false,
             temperatures: vec![0.0],
             timestamps: false,
             threads: 0,
@@ -514,8 +514,9 @@ condition_on_previous_text = false
 # the speech regions of one recording are, so a folder of 5-second clips costs about what one long file does
 # instead of a whole 30 s window each. Each word goes back to the recording it was heard in;
 # the words of a clip can then differ slightly from those it gets alone, since Whisper hears its neighbours as
-# context. Needs a known language (asr.language, or an English-only model). false: each recording on its own.
-pack_recordings = true
+# context. Needs a known language (asr.language, or an English-only model). Off by default for now: the same
+# speech in neighbouring recordings (one sentence clean, clipped, noisy) lost a recording's clips in a test.
+pack_recordings = false
 # Temperatures tried in order until a window's decode passes Whisper's thresholds (gzip compression ratio 2.4,
 # average log-probability -1.0). [0.0] decodes once, as faster-whisper's batched pipeline does; faster-whisper's
 # sequential default [0.0, 0.2, 0.4, 0.6, 0.8, 1.0] re-decodes a failing window up to 5 more times, sampling 5

@@ -109,6 +109,13 @@ fn read_back(project: &Path) -> serde_json::Value {
     serde_json::from_str(&stdout(&out)).unwrap()
 }
 
+/// `voxmill add` then `voxmill run`.
+fn add_and_run(project: &Path, input: &Path) {
+    for out in [run(&[&"add", &"--quiet", &project, &input]), run(&[&"run", &"--offline", &"--quiet", &project])] {
+        assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    }
+}
+
 fn splits(v: &serde_json::Value) -> BTreeMap<String, String> {
     v.as_object().unwrap().iter().map(|(k, s)| (k.clone(), s.as_str().unwrap().to_string())).collect()
 }
@@ -126,15 +133,7 @@ fn piper_kaldi_and_nemo_exports_read_back_and_keep_their_splits() {
     // Big validation and test shares, so that a handful of clips fills every split.
     set_setting(&project, "export", "validation", "0.3");
     set_setting(&project, "export", "test", "0.3");
-    for args in [vec!["add", "--quiet"], vec!["run", "--offline", "--quiet"]] {
-        let mut cmd = voxmill();
-        cmd.args(&args).arg(&project);
-        if args[0] == "add" {
-            cmd.arg(&first);
-        }
-        let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    }
+    add_and_run(&project, &first);
     let before = read_back(&project);
     let kaldi = splits(&before["kaldi"]);
     assert_eq!(kaldi, splits(&before["nemo"]), "kaldi and nemo split the clips differently");
@@ -150,15 +149,7 @@ fn piper_kaldi_and_nemo_exports_read_back_and_keep_their_splits() {
     let (second, _) = synthesise(&dir.path().join("b"), &SCRIPT[4..7], &["slt"]);
     let moved = dir.path().join("second.mp3");
     std::fs::rename(&second, &moved).unwrap();
-    for args in [vec!["add", "--quiet"], vec!["run", "--offline", "--quiet"]] {
-        let mut cmd = voxmill();
-        cmd.args(&args).arg(&project);
-        if args[0] == "add" {
-            cmd.arg(&moved);
-        }
-        let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    }
+    add_and_run(&project, &moved);
     let after = splits(&read_back(&project)["kaldi"]);
     assert!(after.len() > kaldi.len(), "the second recording added no clips: {after:?}");
     for (clip, split) in &kaldi {
