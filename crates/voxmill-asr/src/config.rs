@@ -131,8 +131,7 @@ pub struct WhisperConfig {
     pub max_window_secs: f32,
     /// Let [`Whisper::transcribe_many`](crate::Whisper::transcribe_many) lay recordings with little speech end
     /// to end so that they share windows (when the language is known and word timestamps are on). Off: each
-    /// recording's windows hold only its own speech, and its text is what it gets when transcribed alone. Off by
-    /// default: the same speech in neighbouring recordings lost one recording's words in a test.
+    /// recording's windows hold only its own speech, and its text is what it gets when transcribed alone.
     pub pack_recordings: bool,
 }
 
@@ -153,7 +152,7 @@ impl Default for WhisperConfig {
             batch_size: 8,
             condition_on_previous_text: false,
             max_window_secs: 30.0,
-            pack_recordings: false,
+            pack_recordings: true,
         }
     }
 }

@@ -112,7 +112,8 @@ pub struct Segment {
     pub avg_logprob: f32,
     /// Probability of the no-speech token at the start of the window.
     pub no_speech_prob: f32,
-    /// gzip compression ratio of the window's text (high = repetitive).
+    /// gzip compression ratio of the window's text (high = repetitive); in a window shared by several
+    /// recordings, of the text this segment's recording got in it.
     pub compression_ratio: f32,
     /// Sampling temperature of the decode that was kept (0 = beam search).
     pub temperature: f32,

@@ -130,7 +130,8 @@ impl Decoded {
     }
 }
 
-fn compression_ratio(text: &str) -> f32 {
+/// gzip compression ratio of `text`, as Whisper measures repetition (over 2.4: a decoding loop).
+pub(crate) fn compression_ratio(text: &str) -> f32 {
     let bytes = text.as_bytes();
     if bytes.is_empty() {
         return 0.0;

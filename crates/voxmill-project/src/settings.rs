@@ -300,7 +300,7 @@ pub enum ClipSampleFormat {
 pub struct ExportSettings {
     /// Formats `voxmill run` writes at its end.
     pub formats: Vec<String>,
-    /// Share of clips in the validation split of formats with splits (kaldi, nemo).
+    /// Share of clips in the validation split of formats with splits (all but piper and emilia).
     pub validation: f64,
     /// Share of clips in the test split.
     pub test: f64,
@@ -308,6 +308,8 @@ pub struct ExportSettings {
     pub split_seed: u64,
     /// Split by speaker: all clips of a speaker in one split.
     pub split_by_speaker: bool,
+    /// Largest shard of the formats that shard (hf, webdataset), in MB of audio.
+    pub shard_mb: u64,
 }
 
 /// How a run uses the machine.
@@ -357,7 +359,7 @@ impl Default for AsrSettings {
             beam_size: 5,
             batch_size: 8,
             condition_on_previous_text: false,
-            pack_recordings: false,
+            pack_recordings: true,
             temperatures: vec![0.0],
             timestamps: false,
             threads: 0,
@@ -415,6 +417,7 @@ impl Default for ExportSettings {
             test: 0.05,
             split_seed: 0,
             split_by_speaker: false,
+            shard_mb: 500,
         }
     }
 }
@@ -425,7 +428,8 @@ const DEFAULT_EXTENSIONS: &[&str] = &[
 ];
 
 /// Dataset formats voxmill can write.
-pub const EXPORT_FORMATS: &[&str] = &["ljspeech", "piper", "kaldi", "nemo"];
+pub const EXPORT_FORMATS: &[&str] =
+    &["ljspeech", "piper", "hf", "audiofolder", "lhotse", "nemo", "kaldi", "webdataset", "emilia"];
 /// Per-recording exports (speaker turns, transcripts), which `export.formats` may also name.
 pub const RECORDING_EXPORT_FORMATS: &[&str] = &["rttm", "transcripts"];
 
@@ -514,9 +518,9 @@ condition_on_previous_text = false
 # the speech regions of one recording are, so a folder of 5-second clips costs about what one long file does
 # instead of a whole 30 s window each. Each word goes back to the recording it was heard in;
 # the words of a clip can then differ slightly from those it gets alone, since Whisper hears its neighbours as
-# context. Needs a known language (asr.language, or an English-only model). Off by default for now: the same
-# speech in neighbouring recordings (one sentence clean, clipped, noisy) lost a recording's clips in a test.
-pack_recordings = false
+# context, and a stretch of speech that got no word in a shared window is decoded again alone. Needs a known
+# language (asr.language, or an English-only model). false: each recording's words are exactly those it gets alone.
+pack_recordings = true
 # Temperatures tried in order until a window's decode passes Whisper's thresholds (gzip compression ratio 2.4,
 # average log-probability -1.0). [0.0] decodes once, as faster-whisper's batched pipeline does; faster-whisper's
 # sequential default [0.0, 0.2, 0.4, 0.6, 0.8, 1.0] re-decodes a failing window up to 5 more times, sampling 5
@@ -659,16 +663,21 @@ validation_model = ""
 
 [export]
 # Formats written to exports/<format>/ at the end of `voxmill run`: the dataset as "ljspeech", "piper" (piper1-gpl's
-# training input), "kaldi" (data directories) or "nemo" (JSON-lines manifests), and per recording "rttm" (speaker
-# turns) and "transcripts" (speaker-labelled JSON, CSV, text, SRT, WebVTT).
+# training input), "hf" (Hugging Face Parquet shards and dataset card), "audiofolder" (Hugging Face folders),
+# "lhotse" (recordings, supervisions, cuts), "nemo" (JSON-lines manifests), "kaldi" (data directories),
+# "webdataset" (tar shards) or "emilia" (JSON lines), and per recording "rttm" (speaker turns) and "transcripts"
+# (speaker-labelled JSON, CSV, text, SRT, WebVTT).
 formats = ["ljspeech"]
-# Shares of clips in the validation and test splits of formats that have splits (kaldi, nemo); the rest is train.
+# Shares of clips in the validation and test splits of formats that have splits (all but piper and emilia); the
+# rest is train.
 # A clip's split follows from a hash of split_seed and its id, so adding clips never moves one already exported.
 validation = 0.05
 test = 0.05
 split_seed = 0
 # Split speakers rather than clips: every clip of a speaker in one split (to test on voices never trained on).
 split_by_speaker = false
+# Largest shard of the formats written in shards (hf, webdataset), in MB of audio (the Hub's own default: 500).
+shard_mb = 500
 
 [run]
 # Recordings processed at once; 0 means one per CPU core. `voxmill run --jobs N` overrides it.
@@ -859,6 +868,9 @@ impl Settings {
                 "export.validation = {v} and export.test = {t}: each must be at least 0 and together under 1 (shares \
                  of the clips, e.g. 0.05)"
             ));
+        }
+        if self.export.shard_mb == 0 {
+            return Err("export.shard_mb = 0: a shard must hold at least 1 MB of audio (default 500)".into());
         }
         Ok(())
     }

@@ -169,7 +169,7 @@ fn a_folder_of_short_recordings_shares_windows_and_each_gets_its_own_words() {
 
     // The folder in one project: the six sentences (about 4 s each) share one window.
     let project = dir.path().join("folder");
-    init(&project, &[("pack_recordings = false", "pack_recordings = true")]);
+    init(&project, &[]);
     add(&project, &[&dir.path().join("clips")]);
     let log = transcribe(&project, true);
     assert_eq!(batches(&log), [(1, clips.len())], "the clips should have shared one window:\n{log}");
@@ -211,7 +211,7 @@ fn a_folder_of_short_recordings_shares_windows_and_each_gets_its_own_words() {
 
     // Without packing, every recording has windows of its own, in shared batches, and exactly its text alone.
     let project = dir.path().join("separate");
-    init(&project, &[]);
+    init(&project, &[("pack_recordings = true", "pack_recordings = false")]);
     add(&project, &[&dir.path().join("clips")]);
     let log = transcribe(&project, true);
     assert_eq!(batches(&log), [(clips.len(), clips.len())], "{log}");
@@ -223,9 +223,9 @@ fn a_run_killed_between_batches_resumes_to_the_uninterrupted_result() {
     let dir = tempfile::tempdir().unwrap();
     let clips = dir.path().join("clips");
     let count = make_clips(&clips, 10).len();
-    // Batches of 2 windows: five batches, each committing two recordings, and room to kill between them (packing,
-    // off by default, would put the ten into shared windows committed together).
-    let small_batches = [("batch_size = 8", "batch_size = 2")];
+    // Batches of 2 windows: five batches, each committing two recordings, and room to kill between them (packing
+    // would put the ten into shared windows committed together).
+    let small_batches = [("batch_size = 8", "batch_size = 2"), ("pack_recordings = true", "pack_recordings = false")];
 
     let reference = dir.path().join("reference");
     init(&reference, &small_batches);
