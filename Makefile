@@ -24,7 +24,7 @@ else
 FEATURES ?=
 endif
 
-.PHONY: setup build demo test bench lint fmt check-cuda
+.PHONY: setup build demo test test-exports bench lint fmt check-cuda
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +38,11 @@ demo: build
 # VOXMILL_REQUIRE_MODELS: tests that need the model bundle fail instead of skipping (setup installed it).
 test: setup
 	VOXMILL_REQUIRE_MODELS=1 $(CARGO) test --workspace --locked $(FEATURES)
+
+# The exports loaded by their real consumers (datasets, lhotse + torch, webdataset, Piper's data module): several GB
+# of Python packages, installed once into $(VOXMILL_HOME)/export-consumers; not part of `make test`.
+test-exports: build
+	VOXMILL=target/release/voxmill bash scripts/test-exports.sh
 
 bench: build
 	$(CARGO) bench -p voxmill-audio --locked

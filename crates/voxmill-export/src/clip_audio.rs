@@ -16,10 +16,55 @@ pub fn place_clips(
     require_rate: Option<u32>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(u32, Vec<f64>), ExportError> {
-    let total = clips.len();
-    let mut durations = Vec::with_capacity(total);
+    place_clips_at(clips, &|clip| dir.join(format!("{}.wav", clip.id)), require_rate, progress)
+}
+
+/// Places every clip at `dest(clip)` (its directory must exist); otherwise as [`place_clips`].
+pub(crate) fn place_clips_at(
+    clips: &[ExportClip],
+    dest: &dyn Fn(&ExportClip) -> PathBuf,
+    require_rate: Option<u32>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(u32, Vec<f64>), ExportError> {
+    each_clip(clips, require_rate, &mut |i, clip, pcm16| {
+        let dst = dest(clip);
+        if pcm16 {
+            link_or_copy(&clip.wav, &dst)?
+        } else {
+            write_pcm16(&clip.wav, &dst)?
+        }
+        progress(i + 1, clips.len());
+        Ok(())
+    })
+}
+
+/// Checks every clip as [`place_clips`] does without placing them (for formats that embed the audio); returns
+/// the sample rate and the durations.
+pub(crate) fn check_clips(clips: &[ExportClip], require_rate: Option<u32>) -> Result<(u32, Vec<f64>), ExportError> {
+    each_clip(clips, require_rate, &mut |_, _, _| Ok(()))
+}
+
+/// A clip file as 16-bit PCM WAV bytes (read as is, or converted), for formats that embed the audio.
+pub(crate) fn wav_bytes(path: &Path) -> Result<Vec<u8>, ExportError> {
+    let (_, _, pcm16) = check_wav(path, None)?;
+    if pcm16 {
+        return fs::read(path).map_err(|e| ExportError::io(path, e));
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    pcm16_into(path, &mut out, path)?;
+    Ok(out.into_inner())
+}
+
+/// Checks each clip's header (mono, convertible, one rate for all, the required rate), calling `action(index,
+/// clip, already 16-bit)`; returns the rate and the durations.
+fn each_clip(
+    clips: &[ExportClip],
+    require_rate: Option<u32>,
+    action: &mut dyn FnMut(usize, &ExportClip, bool) -> Result<(), ExportError>,
+) -> Result<(u32, Vec<f64>), ExportError> {
+    let mut durations = Vec::with_capacity(clips.len());
     let mut first_rate: Option<(u32, &Path)> = None;
-    for (done, clip) in clips.iter().enumerate() {
+    for (i, clip) in clips.iter().enumerate() {
         let (rate, secs, pcm16) = check_wav(&clip.wav, require_rate)?;
         match first_rate {
             None => first_rate = Some((rate, &clip.wav)),
@@ -42,13 +87,7 @@ pub fn place_clips(
             );
         }
         durations.push(secs);
-        let dst: PathBuf = dir.join(format!("{}.wav", clip.id));
-        if pcm16 {
-            link_or_copy(&clip.wav, &dst)?
-        } else {
-            write_pcm16(&clip.wav, &dst)?
-        }
-        progress(done + 1, total);
+        action(i, clip, pcm16)?;
     }
     Ok((first_rate.map_or(0, |r| r.0), durations))
 }
@@ -99,13 +138,22 @@ fn check_wav(path: &Path, require_rate: Option<u32>) -> Result<(u32, f64, bool),
 /// Writes `src` (mono, 24/32-bit integer or float) to `dst` as 16-bit PCM at the same rate, rounded and clipped
 /// to full scale, then fsyncs it: LJSpeech (and what reads it) expects 16-bit files.
 fn write_pcm16(src: &Path, dst: &Path) -> Result<(), ExportError> {
+    let file = File::create(dst).map_err(|e| ExportError::io(dst, e))?;
+    let mut out = std::io::BufWriter::new(file);
+    pcm16_into(src, &mut out, dst)?;
+    let file = out.into_inner().map_err(|e| ExportError::io(dst, e.into_error()))?;
+    file.sync_all().map_err(|e| ExportError::io(dst, e))
+}
+
+/// Writes `src` as a 16-bit PCM WAV into `out` (`dst` names it in errors).
+fn pcm16_into<W: std::io::Write + std::io::Seek>(src: &Path, out: &mut W, dst: &Path) -> Result<(), ExportError> {
     let read_err = |e: hound::Error| match e {
         hound::Error::IoError(source) => ExportError::io(src, source),
         other => ExportError::ReadWav { path: src.to_path_buf(), message: other.to_string() },
     };
     let reader = hound::WavReader::open(src).map_err(read_err)?;
     let spec = reader.spec();
-    let out = hound::WavSpec {
+    let spec_out = hound::WavSpec {
         channels: 1,
         sample_rate: spec.sample_rate,
         bits_per_sample: 16,
@@ -115,7 +163,7 @@ fn write_pcm16(src: &Path, dst: &Path) -> Result<(), ExportError> {
         hound::Error::IoError(source) => ExportError::io(dst, source),
         other => ExportError::io(dst, std::io::Error::other(other.to_string())),
     };
-    let mut writer = hound::WavWriter::create(dst, out).map_err(write_err)?;
+    let mut writer = hound::WavWriter::new(out, spec_out).map_err(write_err)?;
     let quantise = |x: f32| (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
     match spec.sample_format {
         hound::SampleFormat::Float => {
@@ -130,8 +178,7 @@ fn write_pcm16(src: &Path, dst: &Path) -> Result<(), ExportError> {
             }
         }
     }
-    writer.finalize().map_err(write_err)?;
-    File::open(dst).and_then(|f| f.sync_all()).map_err(|e| ExportError::io(dst, e))
+    writer.finalize().map_err(write_err)
 }
 
 /// Hard-links `src` (symlinks resolved) to `dst`, or copies it when a link is impossible; then fsyncs `dst`.

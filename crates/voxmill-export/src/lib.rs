@@ -1,7 +1,8 @@
 //! Dataset exports for voxmill: clips plus transcripts written in the layouts TTS and ASR trainers read.
 //!
 //! * [`ljspeech`]: `metadata.csv` (`id|text|normalized text`) and `wavs/<id>.wav`, swapped into place atomically.
-//! * [`dataset`]: the other clip datasets ([`piper`], [`kaldi`], [`nemo`]), with stable [`splits`].
+//! * [`dataset`]: the other clip datasets ([`piper`], [`hf`] Parquet, [`audiofolder`], [`lhotse`], [`nemo`],
+//!   [`kaldi`], [`webdataset`], [`emilia`]), with stable [`splits`].
 //! * [`transcripts`]: each recording's speaker-labelled transcript (JSON, CSV, text, SRT, WebVTT).
 //! * [`verdicts`]: each clip's quality verdict, written beside a dataset that includes rejected clips.
 //! * [`normalize`]: English text normalisation for TTS (numbers, currency, abbreviations, …), used for the
@@ -9,9 +10,13 @@
 
 use std::path::PathBuf;
 
+pub mod audiofolder;
 pub mod clip_audio;
 pub mod dataset;
+pub mod emilia;
+pub mod hf;
 pub mod kaldi;
+pub mod lhotse;
 pub mod ljspeech;
 pub mod nemo;
 pub mod normalize;
@@ -20,8 +25,9 @@ pub mod splits;
 pub mod staged;
 pub mod transcripts;
 pub mod verdicts;
+pub mod webdataset;
 
-pub use dataset::{DatasetOptions, Format, export_dataset};
+pub use dataset::{DEFAULT_SHARD_BYTES, DatasetOptions, Format, export_dataset};
 pub use ljspeech::{ExportOptions, ExportReport};
 pub use normalize::normalize_english;
 pub use splits::{Split, SplitOptions};
@@ -43,6 +49,26 @@ pub struct ExportClip {
     pub duration_secs: f64,
     /// BCP 47-ish language tag ("en", "en-US", "de"); English text gets normalised for the LJSpeech third column.
     pub language: String,
+    /// The recording the clip was cut from, and where in it the clip starts (seconds): provenance for formats
+    /// that keep it (Hugging Face, lhotse, WebDataset).
+    pub recording: String,
+    pub source_start: f64,
+    /// The clip's words timed from its start, for the formats that carry alignments (lhotse, Hugging Face,
+    /// WebDataset); may be empty.
+    pub words: Vec<ExportWord>,
+    /// Quality measures by name (`dnsmos_ovrl`, `snr`, …), those the qualify stage took.
+    pub measures: Vec<(String, f64)>,
+}
+
+/// A word of a clip, timed from the clip's start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportWord {
+    pub text: String,
+    /// Seconds from the clip's start.
+    pub start: f64,
+    pub end: f64,
+    /// Whisper's probability for the word (0-1).
+    pub probability: f64,
 }
 
 /// Why an export failed. Every message is one line naming the file (or clip) and what to do about it.

@@ -29,17 +29,19 @@ pub fn espeak_voice(language: &str) -> String {
 }
 
 /// The command that trains a voice on an export at `root` (an absolute path), with the cache and the voice config
-/// beside the export (the export directory holds only the dataset).
-pub fn training_command(root: &Path, voice_name: &str, sample_rate: u32, espeak: &str) -> String {
+/// beside the export (the export directory holds only the dataset); a voice of several speakers says how many
+/// (Piper links `--model.num_speakers` to its data module).
+pub fn training_command(root: &Path, voice_name: &str, sample_rate: u32, espeak: &str, speakers: usize) -> String {
     let work = root.parent().unwrap_or(root).join("piper-training");
     let quote = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
     format!(
         "python3 -m piper.train fit --data.voice_name {} --data.csv_path {} --data.audio_dir {} \
-         --model.sample_rate {sample_rate} --data.espeak_voice {espeak} --data.cache_dir {} --data.config_path {} \
+         --model.sample_rate {sample_rate}{} --data.espeak_voice {espeak} --data.cache_dir {} --data.config_path {} \
          --data.batch_size 32",
         quote(Path::new(voice_name)),
         quote(&root.join(METADATA_FILE)),
         quote(&root.join(WAVS_DIR)),
+        if speakers > 1 { format!(" --model.num_speakers {speakers}") } else { String::new() },
         quote(&work.join("cache")),
         quote(&work.join(format!("{voice_name}.onnx.json"))),
     )
@@ -82,7 +84,7 @@ pub(crate) fn write(
         "total_secs": (rows.iter().map(|r| r.duration).sum::<f64>() * 1000.0).round() / 1000.0,
         "csv_path": root.join(METADATA_FILE),
         "audio_dir": root.join(WAVS_DIR),
-        "train_command": training_command(&root, &options.voice_name, sample_rate, &espeak),
+        "train_command": training_command(&root, &options.voice_name, sample_rate, &espeak, speakers.len()),
     });
     let text = serde_json::to_string_pretty(&dataset).expect("JSON values serialise");
     staged.write(DATASET_FILE, format!("{text}\n").as_bytes())
@@ -110,11 +112,14 @@ mod tests {
 
     #[test]
     fn the_command_names_the_export_and_keeps_its_work_beside_it() {
-        let c = training_command(Path::new("/p/exports/piper"), "my voice", 22050, "en-us");
+        let c = training_command(Path::new("/p/exports/piper"), "my voice", 22050, "en-us", 1);
         assert!(c.starts_with("python3 -m piper.train fit --data.voice_name 'my voice' "), "{c}");
         assert!(c.contains("--data.csv_path '/p/exports/piper/metadata.csv' --data.audio_dir '/p/exports/piper/wavs'"));
         assert!(c.contains("--model.sample_rate 22050 --data.espeak_voice en-us"));
         assert!(c.contains("--data.cache_dir '/p/exports/piper-training/cache'"));
         assert!(c.contains("--data.config_path '/p/exports/piper-training/my voice.onnx.json'"));
+        assert!(!c.contains("num_speakers"));
+        let c = training_command(Path::new("/p/exports/piper"), "duo", 22050, "en-us", 2);
+        assert!(c.contains("--model.sample_rate 22050 --model.num_speakers 2 --data.espeak_voice en-us"), "{c}");
     }
 }

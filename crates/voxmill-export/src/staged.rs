@@ -71,6 +71,21 @@ impl StagedDir {
         write_synced(&self.temp.join(relative), bytes)
     }
 
+    /// Writes a file of the export (relative path) through `fill`, buffered, then fsyncs it: for files too big
+    /// to hold in memory (shards, manifests of many clips).
+    pub fn write_with(
+        &self,
+        relative: &str,
+        fill: &mut dyn FnMut(&mut dyn Write) -> Result<(), ExportError>,
+    ) -> Result<(), ExportError> {
+        let path = self.temp.join(relative);
+        let file = File::create(&path).map_err(|e| ExportError::io(&path, e))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        fill(&mut out)?;
+        let file = out.into_inner().map_err(|e| ExportError::io(&path, e.into_error()))?;
+        file.sync_all().map_err(|e| ExportError::io(&path, e))
+    }
+
     /// Fsyncs every directory of the export and swaps it into `out_dir`.
     pub fn commit(mut self) -> Result<(), ExportError> {
         sync_tree(&self.temp)?;

@@ -34,6 +34,10 @@ fn clip(dir: &Path, id: &str, text: &str, rate: u32, secs: f64) -> ExportClip {
         speaker: "spk0".into(),
         duration_secs: secs,
         language: "en".into(),
+        recording: "rec".into(),
+        source_start: 0.0,
+        words: Vec::new(),
+        measures: Vec::new(),
     }
 }
 

@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
-use voxmill_export::{ClipVerdict, DatasetOptions, ExportClip, ExportOptions, ExportReport, Format, SplitOptions};
+use voxmill_export::{
+    ClipVerdict, DatasetOptions, ExportClip, ExportOptions, ExportReport, ExportWord, Format, SplitOptions,
+};
 use voxmill_project::{Project, Verdict};
 
 use crate::PipelineError;
@@ -22,6 +24,12 @@ pub enum ExportFailure {
     NoAcceptedClips { project: String, rejected: usize, unmeasured: usize },
     #[error("unknown export format `{0}`; known: {1}")]
     UnknownFormat(String, String),
+    #[error(
+        "{project}: no speaker `{speaker}`; the project's speakers: {known} (`voxmill speakers {project}` lists them)"
+    )]
+    UnknownSpeaker { speaker: String, project: String, known: String },
+    #[error("{project}: speaker(s) {speakers} have no clips yet; run `voxmill run {project}` first")]
+    NoClipsOfSpeakers { speakers: String, project: String },
     #[error(transparent)]
     Export(#[from] voxmill_export::ExportError),
     #[error(transparent)]
@@ -44,23 +52,38 @@ pub struct ProjectExport {
     pub unmeasured_left_out: usize,
 }
 
+/// What to export, beyond the project's settings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExportRequest {
+    /// A dataset format of [`voxmill_project::settings::EXPORT_FORMATS`].
+    pub format: String,
+    /// Every clip, rejected ones too, with a `verdicts.csv` beside the dataset.
+    pub include_rejected: bool,
+    /// Where to write it; `None`: `<project>/exports/<format>`.
+    pub out: Option<std::path::PathBuf>,
+    /// Only these speakers' clips (project labels such as `SPK003`, or names given with `speakers rename`);
+    /// empty: every speaker.
+    pub speakers: Vec<String>,
+}
+
 /// Writes the project's accepted clips as `format`; `progress(done, total)` counts clips.
 pub fn export_project(
     project: &Project,
     format: &str,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ExportReport, ExportFailure> {
-    Ok(export_project_with(project, format, false, progress)?.report)
+    let request = ExportRequest { format: format.to_string(), ..ExportRequest::default() };
+    Ok(export_project_with(project, &request, progress)?.report)
 }
 
-/// Writes the project's accepted clips as `format`, or with `include_rejected` every clip, with each clip's
-/// verdict beside it; `progress(done, total)` counts clips.
+/// Writes the project's accepted clips as `request.format`, or with `include_rejected` every clip, with each
+/// clip's verdict beside it; `progress(done, total)` counts clips.
 pub fn export_project_with(
     project: &Project,
-    format: &str,
-    include_rejected: bool,
+    request: &ExportRequest,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ProjectExport, ExportFailure> {
+    let (format, include_rejected) = (request.format.as_str(), request.include_rejected);
     if !voxmill_project::settings::EXPORT_FORMATS.contains(&format) {
         return Err(ExportFailure::UnknownFormat(
             format.to_string(),
@@ -75,11 +98,36 @@ pub fn export_project_with(
         .into_iter()
         .map(|r| Ok((r.name.clone(), recording_language(project, r.id)?)))
         .collect::<Result<_, PipelineError>>()?;
-    let statuses = catalog.clip_statuses()?;
+    let mut statuses = catalog.clip_statuses()?;
     let root = project.layout.root().display().to_string();
     if statuses.is_empty() {
         return Err(ExportFailure::NoClips(root));
     }
+    if !request.speakers.is_empty() {
+        let known: Vec<(&String, &String)> = names.iter().collect();
+        for wanted in &request.speakers {
+            if !known.iter().any(|(label, name)| *label == wanted || *name == wanted) {
+                let mut listed: Vec<String> =
+                    known.iter().map(|(l, n)| if l == n { l.to_string() } else { format!("{l} ({n})") }).collect();
+                listed.sort();
+                return Err(ExportFailure::UnknownSpeaker {
+                    speaker: wanted.clone(),
+                    project: root,
+                    known: listed.join(", "),
+                });
+            }
+        }
+        statuses.retain(|s| {
+            let name = names.get(&s.clip.speaker);
+            request.speakers.iter().any(|w| *w == s.clip.speaker || Some(w) == name)
+        });
+        if statuses.is_empty() {
+            return Err(ExportFailure::NoClipsOfSpeakers { speakers: request.speakers.join(", "), project: root });
+        }
+    }
+    let recording_ids: HashMap<String, i64> = catalog.recordings()?.into_iter().map(|r| (r.name, r.id)).collect();
+    // The words of the recording whose clips are being gathered (clips come recording by recording).
+    let mut words: Option<(String, Vec<voxmill_project::WordRow>)> = None;
     let (mut clips, mut verdicts) = (Vec::new(), Vec::new());
     let (mut rejected_left_out, mut unmeasured_left_out) = (0, 0);
     for status in statuses {
@@ -104,7 +152,15 @@ pub fn export_project_with(
                 d.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
             ));
         }
+        if words.as_ref().is_none_or(|(name, _)| *name != status.recording) {
+            let id = recording_ids.get(&status.recording).copied().unwrap_or_default();
+            words = Some((status.recording.clone(), catalog.words(id)?));
+        }
         let c = status.clip;
+        let clip_words = words.as_ref().map_or_else(Vec::new, |(_, all)| words_of(all, c.start, c.end));
+        let measures = status.quality.as_ref().map_or_else(Vec::new, |q| {
+            q.measures.numeric().into_iter().filter_map(|(name, v)| Some((name.to_string(), v?))).collect()
+        });
         verdicts.push(ClipVerdict {
             id: c.name.clone(),
             verdict: verdict.map_or("unmeasured", Verdict::name).to_string(),
@@ -117,6 +173,10 @@ pub fn export_project_with(
             text: c.text,
             speaker: names.get(&c.speaker).cloned().unwrap_or(c.speaker),
             language: languages.get(&status.recording).cloned().unwrap_or_else(|| "en".into()),
+            source_start: c.start,
+            recording: status.recording,
+            words: clip_words,
+            measures,
         });
     }
     if clips.is_empty() {
@@ -127,7 +187,7 @@ pub fn export_project_with(
         });
     }
     let require_rate = Some(project.settings.segment.sample_rate);
-    let out = project.layout.export_dir(format);
+    let out = request.out.clone().unwrap_or_else(|| project.layout.export_dir(format));
     let verdicts = include_rejected.then_some(verdicts.as_slice());
     let report = match Format::from_name(format) {
         None => {
@@ -145,11 +205,27 @@ pub fn export_project_with(
                     by_speaker: e.split_by_speaker,
                 },
                 voice_name: project_name(project),
+                shard_bytes: e.shard_mb.saturating_mul(1 << 20),
             };
             voxmill_export::export_dataset(dataset, &clips, verdicts, &out, &options, progress)?
         }
     };
     Ok(ProjectExport { report, rejected_left_out, unmeasured_left_out })
+}
+
+/// The words of a recording whose middle lies in the clip `[start, end]`, timed from the clip's start.
+fn words_of(words: &[voxmill_project::WordRow], start: f64, end: f64) -> Vec<ExportWord> {
+    let ms = |t: f64| (t.max(0.0) * 1000.0).round() / 1000.0;
+    words
+        .iter()
+        .filter(|w| (start..=end).contains(&(0.5 * (w.start + w.end))))
+        .map(|w| ExportWord {
+            text: w.text.trim().to_string(),
+            start: ms(w.start - start),
+            end: ms(w.end.min(end) - start),
+            probability: w.probability,
+        })
+        .collect()
 }
 
 /// The project's name: its folder's (a Piper voice is named after it).

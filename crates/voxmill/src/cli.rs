@@ -65,11 +65,20 @@ pub enum Command {
     /// Write the project's clips as a dataset (also done at the end of `voxmill run` for export.formats).
     Export {
         project: PathBuf,
-        /// Dataset format: ljspeech, piper (piper1-gpl's training input; prints the training command), kaldi (a data
-        /// directory per split) or nemo (a JSON-lines manifest per split); rttm for each recording's speaker turns;
-        /// transcripts for each recording's speaker-labelled transcript (JSON, CSV, text, SRT, WebVTT).
+        /// Dataset format: ljspeech, piper (piper1-gpl's training input; prints the training command), hf (Hugging
+        /// Face Parquet shards and dataset card), audiofolder (Hugging Face folders per split), lhotse (recordings,
+        /// supervisions and cuts per split), nemo (a JSON-lines manifest per split), kaldi (a data directory per
+        /// split), webdataset (tar shards per split) or emilia (JSON lines); rttm for each recording's speaker
+        /// turns; transcripts for each recording's speaker-labelled transcript (JSON, CSV, text, SRT, WebVTT).
         #[arg(long, short, default_value = "ljspeech")]
         format: String,
+        /// Where to write the dataset (default: <project>/exports/<format>). An existing folder is replaced only
+        /// when it holds nothing but an earlier export of the same format.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only this speaker's clips (a label such as SPK003 or a name given with `speakers rename`); repeatable.
+        #[arg(long = "speaker", value_name = "SPEAKER")]
+        speakers: Vec<String>,
         /// Export every clip, rejected ones too, with each clip's verdict and reasons in verdicts.csv beside the
         /// dataset (whose own files stay as trainers read them).
         #[arg(long)]

@@ -94,10 +94,7 @@ fn run_with(dir: &Path, input: &Path, method: &str) -> Vec<serde_json::Value> {
 /// Whether the DeepFilterNet3 model is installed; without it the test is skipped with a notice, unless
 /// VOXMILL_REQUIRE_MODELS is set.
 fn deepfilternet_present() -> bool {
-    let home = std::env::var_os("VOXMILL_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share/voxmill"));
+    let home = voxmill_home();
     let dir = home.join("models/denoise-deepfilternet3");
     if dir.join(".complete").is_file() {
         return true;

@@ -1,7 +1,9 @@
-//! The dataset formats beyond LJSpeech (piper, kaldi, nemo), written from a real project and read back with light
-//! readers: Python's standard library (`csv` as Piper's trainer reads its metadata, `json`, `wave`) checks every
-//! file against the catalog, every clip file's header against the durations written, and the splits; adding a
-//! recording and exporting again keeps every earlier clip in its split.
+//! The dataset formats beyond LJSpeech (piper, hf, audiofolder, lhotse, nemo, kaldi, webdataset, emilia), written
+//! from a real project and read back with light readers: Python's standard library (`csv` as Piper's trainer reads
+//! its metadata, `json`, `gzip`, `tarfile`, `wave`) and `pyarrow` for the Parquet shards check every file against
+//! the catalog, every clip's audio against the durations written, and the splits; adding a recording and exporting
+//! again keeps every earlier clip in its split. `make test-exports` loads the same exports with the real consumers
+//! (`datasets`, `lhotse`, Piper).
 
 mod common;
 
@@ -73,10 +75,91 @@ for split in ("train", "validation", "test"):
         if not m["text"] or not isinstance(m["speaker"], int): fail(str(m))
         nemo[m["id"]] = split
 
-# Every clip of the catalog, in each format once.
+# Hugging Face Parquet: the shards the card's configs name, features in the schema metadata, embedded WAVs.
+import glob, gzip, io, re, tarfile
+import pyarrow.parquet as pq
+hf = {}
+card = open(os.path.join(exports, "hf", "README.md"), encoding="utf-8").read()
+front = card.split("---\n")[1]
+if "_type" in front or "dataset_info:" not in front or "config_name: default" not in front: fail(front)
+for path in sorted(glob.glob(os.path.join(exports, "hf", "data", "*.parquet"))):
+    m = re.fullmatch(r"(train|validation|test)-(\d{5})-of-(\d{5})\.parquet", os.path.basename(path))
+    if not m: fail(f"unexpected shard name {path}")
+    if f"path: data/{m.group(1)}-*" not in front: fail(f"the card has no config for {m.group(1)}")
+    table = pq.read_table(path)
+    features = json.loads(table.schema.metadata[b"huggingface"])["info"]["features"]
+    if features["audio"]["_type"] != "Audio" or list(features) != table.schema.names: fail(str(features))
+    for row in table.to_pylist():
+        with wave.open(io.BytesIO(row["audio"]["bytes"])) as w:
+            secs = w.getnframes() / w.getframerate()
+            if w.getframerate() != features["audio"]["sampling_rate"]: fail(f"{row['id']}: {w.getframerate()} Hz")
+        if abs(secs - row["duration"]) > 0.002: fail(f"{row['id']}: duration {row['duration']}, audio {secs}")
+        if not row["text"] or not row["speaker_id"] or row["audio"]["path"] != row["id"] + ".wav": fail(str(row)[:300])
+        hf[row["id"]] = m.group(1)
+    if f"num_examples: {sum(1 for v in hf.values() if v == m.group(1))}" not in front: fail(f"card counts for {m.group(1)}")
+
+# audiofolder: a folder per split, metadata.csv naming every file in it.
+audiofolder = {}
+for split in ("train", "validation", "test"):
+    d = os.path.join(exports, "audiofolder", split)
+    if not os.path.isdir(d): continue
+    rows = list(csv.DictReader(open(os.path.join(d, "metadata.csv"), encoding="utf-8", newline="")))
+    wavs = sorted(f for f in os.listdir(d) if f.endswith(".wav"))
+    if sorted(r["file_name"] for r in rows) != wavs: fail(f"audiofolder/{split}: metadata.csv and files differ")
+    for r in rows:
+        secs, _ = duration(os.path.join(d, r["file_name"]))
+        if abs(secs - float(r["duration"])) > 0.002 or not r["text"]: fail(str(r))
+        audiofolder[r["id"]] = split
+
+# lhotse: recordings, supervisions and cuts of each split agree; word alignments lie inside their clip.
+lhotse = {}
+for split in ("train", "validation", "test"):
+    names = [os.path.join(exports, "lhotse", f"{k}_{split}.jsonl.gz") for k in ("recordings", "supervisions", "cuts")]
+    if not os.path.exists(names[0]): continue
+    recs, sups, cuts = ([json.loads(l) for l in gzip.open(n, "rt", encoding="utf-8")] for n in names)
+    if [r["id"] for r in recs] != [s["recording_id"] for s in sups] or [c["id"] for c in cuts] != [r["id"] for r in recs]:
+        fail(f"lhotse {split}: manifests disagree")
+    for rec, sup, cut in zip(recs, sups, cuts):
+        secs, rate = duration(rec["sources"][0]["source"])
+        if abs(secs - rec["duration"]) > 0.002 or rec["num_samples"] != round(secs * rate): fail(str(rec))
+        if cut["type"] != "MonoCut" or cut["recording"] != rec or cut["supervisions"] != [sup]: fail(str(cut)[:300])
+        for symbol, start, dur, score in sup.get("alignment", {}).get("word", []):
+            if start < 0 or start + dur > rec["duration"] + 0.01 or not 0 <= score <= 1: fail(f"{rec['id']}: {symbol}")
+        if not sup.get("alignment"): fail(f"{rec['id']}: no word alignment")
+        lhotse[rec["id"]] = split
+
+# WebDataset: per-split tar shards, each clip's .wav, .txt and .json side by side.
+webdataset = {}
+for path in sorted(glob.glob(os.path.join(exports, "webdataset", "*.tar"))):
+    split = os.path.basename(path).split("-")[0]
+    with tarfile.open(path) as tar:
+        members = tar.getnames()
+        for i in range(0, len(members), 3):
+            key = members[i].rsplit(".", 1)[0]
+            if members[i:i + 3] != [key + ".wav", key + ".txt", key + ".json"]: fail(f"{path}: {members[i:i + 3]}")
+            meta = json.loads(tar.extractfile(members[i + 2]).read())
+            with wave.open(io.BytesIO(tar.extractfile(members[i]).read())) as w:
+                secs = w.getnframes() / w.getframerate()
+            if abs(secs - meta["duration"]) > 0.002: fail(f"{key}: {meta['duration']} vs {secs}")
+            if tar.extractfile(members[i + 1]).read().decode() != meta["text"]: fail(f"{key}: text differs")
+            webdataset[meta["id"]] = split
+
+# Emilia: one JSON object per line, the wav relative to the export.
+emilia = set()
+for line in open(os.path.join(exports, "emilia", "emilia.jsonl"), encoding="utf-8"):
+    m = json.loads(line)
+    secs, _ = duration(os.path.join(exports, "emilia", m["wav"]))
+    if abs(secs - m["duration"]) > 0.002 or not m["text"] or not m["speaker"]: fail(str(m))
+    emilia.add(m["id"])
+
+# Every clip of the catalog, in each format once, and the same split in every format.
 accepted = set(json.loads(sys.argv[2]))
-for name, got in (("piper", set(piper_clips)), ("kaldi", set(kaldi)), ("nemo", set(nemo))):
+for name, got in (("piper", set(piper_clips)), ("kaldi", set(kaldi)), ("nemo", set(nemo)), ("hf", set(hf)),
+                  ("audiofolder", set(audiofolder)), ("lhotse", set(lhotse)), ("webdataset", set(webdataset)),
+                  ("emilia", emilia)):
     if got != accepted: fail(f"{name} holds {sorted(got)}, the clips are {sorted(accepted)}")
+for name, got in (("nemo", nemo), ("hf", hf), ("audiofolder", audiofolder), ("lhotse", lhotse), ("webdataset", webdataset)):
+    if got != kaldi: fail(f"{name} splits the clips unlike kaldi: {got} vs {kaldi}")
 print(json.dumps({"kaldi": kaldi, "nemo": nemo, "piper": piper_clips}))
 "#;
 
@@ -87,9 +170,23 @@ fn export(project: &Path, format: &str) -> serde_json::Value {
     serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap()
 }
 
-/// Runs the reader over the project's three exports.
-fn read_back(project: &Path) -> serde_json::Value {
-    for format in ["piper", "kaldi", "nemo"] {
+/// Every dataset format but LJSpeech.
+const FORMATS: [&str; 8] = ["piper", "hf", "audiofolder", "lhotse", "nemo", "kaldi", "webdataset", "emilia"];
+
+/// The Python with `pyarrow` that scripts/setup.sh installs (`None` when setup has not run).
+fn reader_python() -> Option<std::path::PathBuf> {
+    let python = voxmill_home().join("export-readers/bin/python");
+    if python.exists() {
+        return Some(python);
+    }
+    assert!(std::env::var_os("VOXMILL_REQUIRE_MODELS").is_none(), "{} missing: run scripts/setup.sh", python.display());
+    eprintln!("skipping: {} missing (scripts/setup.sh installs it)", python.display());
+    None
+}
+
+/// Runs the reader over the project's exports.
+fn read_back(project: &Path, python: &Path) -> serde_json::Value {
+    for format in FORMATS {
         export(project, format);
     }
     // Every clip, as `voxmill review --json` lists them, and each with its verdict beside every export.
@@ -99,12 +196,12 @@ fn read_back(project: &Path) -> serde_json::Value {
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_string())
         .collect();
-    for format in ["piper", "kaldi", "nemo"] {
+    for format in FORMATS {
         let verdicts = std::fs::read_to_string(project.join("exports").join(format).join("verdicts.csv")).unwrap();
         assert_eq!(verdicts.lines().count(), clips.len() + 1, "{format}: {verdicts}");
     }
     let accepted = serde_json::to_string(&clips).unwrap();
-    let out = Command::new("python3").arg("-c").arg(READER).arg(project).arg(accepted).output().unwrap();
+    let out = Command::new(python).arg("-c").arg(READER).arg(project).arg(accepted).output().unwrap();
     assert!(out.status.success(), "the exports do not read back: {}", stderr(&out));
     serde_json::from_str(&stdout(&out)).unwrap()
 }
@@ -121,7 +218,8 @@ fn splits(v: &serde_json::Value) -> BTreeMap<String, String> {
 }
 
 #[test]
-fn piper_kaldi_and_nemo_exports_read_back_and_keep_their_splits() {
+fn every_dataset_format_reads_back_and_keeps_its_splits() {
+    let Some(python) = reader_python() else { return };
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("voice data");
     for sub in ["a", "b"] {
@@ -134,7 +232,7 @@ fn piper_kaldi_and_nemo_exports_read_back_and_keep_their_splits() {
     set_setting(&project, "export", "validation", "0.3");
     set_setting(&project, "export", "test", "0.3");
     add_and_run(&project, &first);
-    let before = read_back(&project);
+    let before = read_back(&project, &python);
     let kaldi = splits(&before["kaldi"]);
     assert_eq!(kaldi, splits(&before["nemo"]), "kaldi and nemo split the clips differently");
     assert!(kaldi.len() >= 6, "too few clips to check splits: {kaldi:?}");
@@ -150,11 +248,47 @@ fn piper_kaldi_and_nemo_exports_read_back_and_keep_their_splits() {
     let moved = dir.path().join("second.mp3");
     std::fs::rename(&second, &moved).unwrap();
     add_and_run(&project, &moved);
-    let after = splits(&read_back(&project)["kaldi"]);
+    let after = splits(&read_back(&project, &python)["kaldi"]);
     assert!(after.len() > kaldi.len(), "the second recording added no clips: {after:?}");
     for (clip, split) in &kaldi {
         assert_eq!(after.get(clip), Some(split), "{clip} moved from {split} when a recording was added");
     }
+
+    // --speaker and --out: one speaker's clips, written where asked.
+    let out = run(&[&"review", &"--json", &project]);
+    let reviewed: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let speaker = reviewed[0]["speaker"].as_str().unwrap().to_string();
+    let mut theirs: Vec<String> = reviewed
+        .iter()
+        .filter(|c| c["speaker"] == speaker.as_str())
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    theirs.sort();
+    let one = dir.path().join("one voice");
+    let out = run(&[
+        &"export",
+        &project,
+        &"--format",
+        &"nemo",
+        &"--out",
+        &one,
+        &"--speaker",
+        &speaker,
+        &"--include-rejected",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut ids: Vec<String> = std::fs::read_dir(&one)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with("_manifest.json"))
+        .flat_map(|p| std::fs::read_to_string(p).unwrap().lines().map(str::to_string).collect::<Vec<_>>())
+        .map(|l| serde_json::from_str::<serde_json::Value>(&l).unwrap()["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, theirs);
+    let out = run(&[&"export", &project, &"--format", &"nemo", &"--speaker", &"SPK999"]);
+    assert!(!out.status.success() && stderr(&out).contains("no speaker `SPK999`"), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&speaker), "the error should list the speakers: {}", stderr(&out));
 
     // A folder that is not an export of the format is never replaced.
     let stray = project.join("exports/kaldi/notes.txt");

@@ -24,10 +24,7 @@ const STEP: f64 = 0.01;
 /// `$VOXMILL_HOME/real/ami`, or `None` (test skipped) when setup has not installed it and the model bundle is not
 /// required.
 fn ami_dir() -> Option<PathBuf> {
-    let home = std::env::var_os("VOXMILL_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share/voxmill"));
+    let home = voxmill_home();
     let dir = home.join("real/ami");
     if home.join("real/.complete").is_file() {
         return Some(dir);

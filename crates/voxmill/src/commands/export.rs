@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use voxmill_pipeline::export::export_project_with;
+use voxmill_pipeline::export::{ExportRequest, export_project_with};
 use voxmill_pipeline::speakers::export_rttm;
 use voxmill_pipeline::transcripts::export_transcripts;
 use voxmill_project::Project;
@@ -12,8 +12,15 @@ use crate::mode::Mode;
 
 /// `voxmill export`: writes the project's accepted clips (or, with `include_rejected`, all of them with their
 /// verdicts) as one dataset format.
-pub fn export(project_dir: &Path, format: &str, include_rejected: bool, mode: Mode) -> Result<Outcome> {
+pub fn export(project_dir: &Path, request: &ExportRequest, mode: Mode) -> Result<Outcome> {
     let project = Project::open(project_dir)?;
+    let (format, include_rejected) = (request.format.as_str(), request.include_rejected);
+    if (request.out.is_some() || !request.speakers.is_empty()) && matches!(format, "rttm" | "transcripts") {
+        anyhow::bail!(
+            "--out and --speaker apply to clip datasets; `{format}` covers every recording and is written to {}",
+            project.layout.export_dir(format).display()
+        );
+    }
     if format == "rttm" {
         let files = export_rttm(&project)?;
         let dir = project.layout.export_dir("rttm");
@@ -52,7 +59,26 @@ pub fn export(project_dir: &Path, format: &str, include_rejected: bool, mode: Mo
         }
         return Ok(Outcome::Success);
     }
-    let export = export_project_with(&project, format, include_rejected, &mut |_, _| {})?;
+    let bar = (mode == Mode::Human).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} clips, {eta} left")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(format!("exporting {format}"));
+        bar
+    });
+    let export = export_project_with(&project, request, &mut |done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let export = export?;
     let report = &export.report;
     match mode {
         Mode::Quiet => {}

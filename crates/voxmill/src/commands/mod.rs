@@ -39,8 +39,9 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Bench(crate::cli::BenchCommand::Asr(args)) => bench::bench_asr(&args, mode),
         Command::Bench(crate::cli::BenchCommand::Diarize(args)) => bench_diarize::bench_diarize(&args, mode),
         Command::Bench(crate::cli::BenchCommand::Quality(args)) => bench_quality::bench_quality(&args, mode),
-        Command::Export { project, format, include_rejected } => {
-            export::export(&project, &format, include_rejected, mode)
+        Command::Export { project, format, out, speakers, include_rejected } => {
+            let request = voxmill_pipeline::export::ExportRequest { format, include_rejected, out, speakers };
+            export::export(&project, &request, mode)
         }
         Command::Review(args) => review::review(&args, mode),
         Command::Accept(args) => review::decide(&args, voxmill_project::Verdict::Accepted, mode),

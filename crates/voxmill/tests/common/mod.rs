@@ -32,6 +32,14 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Where scripts/setup.sh installs models, real audio and Python environments: `$VOXMILL_HOME`, by default
+/// `~/.local/share/voxmill`.
+pub fn voxmill_home() -> std::path::PathBuf {
+    std::env::var_os("VOXMILL_HOME").filter(|v| !v.is_empty()).map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share/voxmill")
+    })
+}
+
 /// Sets `section.key = value` (a TOML value) in a project's `voxmill.toml`, also when the template leaves the key
 /// unset (commented out).
 pub fn set_setting(project: &Path, section: &str, key: &str, value: &str) {
