@@ -43,6 +43,9 @@ pub struct ExportClip {
     pub duration_secs: f64,
     /// BCP 47-ish language tag ("en", "en-US", "de"); English text gets normalised for the LJSpeech third column.
     pub language: String,
+    /// The clip's phonemes as Piper makes them (espeak-ng IPA, punctuation kept, one sentence per line; see
+    /// `voxmill-phonemize`), for formats that carry phonemes; `None` when the clip has not been phonemized.
+    pub phonemes: Option<String>,
 }
 
 /// Why an export failed. Every message is one line naming the file (or clip) and what to do about it.

@@ -34,6 +34,7 @@ fn clip(dir: &Path, id: &str, text: &str, rate: u32, secs: f64) -> ExportClip {
         speaker: "spk0".into(),
         duration_secs: secs,
         language: "en".into(),
+        phonemes: None,
     }
 }
 

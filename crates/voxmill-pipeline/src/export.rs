@@ -117,6 +117,8 @@ pub fn export_project_with(
             text: c.text,
             speaker: names.get(&c.speaker).cloned().unwrap_or(c.speaker),
             language: languages.get(&status.recording).cloned().unwrap_or_else(|| "en".into()),
+            // Filled from the catalog once the phonemize stage stores each clip's phonemes.
+            phonemes: None,
         });
     }
     if clips.is_empty() {
