@@ -410,4 +410,22 @@ install_real_audio
 install_dnsmos_reference
 install_export_readers
 VOXMILL_HOME="$VOXMILL_HOME" PYTHON="$PYTHON" bash "$(dirname "${BASH_SOURCE[0]}")/install_piper.sh"
+
+# Piper's espeak-ng data, for the phonemize stage: the phonemes Piper trains on come from the data its wheel bundles,
+# which differs from Debian's (Debian 12's 1.51 data says "for" is fˈoːɹ, Piper's fˈɔːɹ). Copied from the piper-tts
+# wheel installed just above (pinned there), into a .partial folder renamed when whole.
+ESPEAK_DATA="$VOXMILL_HOME/espeak-ng-data"
+piper_data="$(ls -d "$VOXMILL_HOME"/piper/lib/python3*/site-packages/piper/espeak-ng-data 2>/dev/null | head -1)"
+piper_stamp="$(cat "$VOXMILL_HOME/piper/.complete" 2>/dev/null || true)"
+if [ -f "$ESPEAK_DATA/.complete" ] && [ "$(cat "$ESPEAK_DATA/.complete")" = "$piper_stamp" ]; then
+  say "Piper's espeak-ng data present at $ESPEAK_DATA"
+elif [ -n "$piper_data" ] && [ -f "$piper_data/phontab" ]; then
+  rm -rf "$ESPEAK_DATA.partial" "$ESPEAK_DATA"
+  cp -r "$piper_data" "$ESPEAK_DATA.partial"
+  echo "$piper_stamp" > "$ESPEAK_DATA.partial/.complete"
+  mv "$ESPEAK_DATA.partial" "$ESPEAK_DATA"
+  say "Piper's espeak-ng data installed at $ESPEAK_DATA"
+else
+  die "the piper install has no espeak-ng-data folder; rerun scripts/install_piper.sh"
+fi
 say "done: VOXMILL_HOME=$VOXMILL_HOME"

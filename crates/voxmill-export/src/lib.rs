@@ -58,6 +58,9 @@ pub struct ExportClip {
     pub words: Vec<ExportWord>,
     /// Quality measures by name (`dnsmos_ovrl`, `snr`, …), those the qualify stage took.
     pub measures: Vec<(String, f64)>,
+    /// The clip's phonemes as Piper makes them (espeak-ng IPA, punctuation kept, one sentence per line; see
+    /// `voxmill-phonemize`), for formats that carry phonemes; `None` when the clip has not been phonemized.
+    pub phonemes: Option<String>,
 }
 
 /// A word of a clip, timed from the clip's start.

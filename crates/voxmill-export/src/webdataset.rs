@@ -154,6 +154,7 @@ mod tests {
             source_start: 0.0,
             words: Vec::new(),
             measures: Vec::new(),
+            phonemes: None,
         }
     }
 

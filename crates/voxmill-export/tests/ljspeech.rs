@@ -38,6 +38,7 @@ fn clip(dir: &Path, id: &str, text: &str, rate: u32, secs: f64) -> ExportClip {
         source_start: 0.0,
         words: Vec::new(),
         measures: Vec::new(),
+        phonemes: None,
     }
 }
 

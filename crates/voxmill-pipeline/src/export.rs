@@ -177,6 +177,8 @@ pub fn export_project_with(
             recording: status.recording,
             words: clip_words,
             measures,
+            // Filled from the catalog once the phonemize stage stores each clip's phonemes.
+            phonemes: None,
         });
     }
     if clips.is_empty() {
