@@ -4,12 +4,15 @@
 //! * [`dataset`]: the other clip datasets ([`piper`], [`hf`] Parquet, [`audiofolder`], [`lhotse`], [`nemo`],
 //!   [`kaldi`], [`webdataset`], [`emilia`]), with stable [`splits`].
 //! * [`transcripts`]: each recording's speaker-labelled transcript (JSON, CSV, text, SRT, WebVTT).
+//! * [`manifest`] and [`archive`]: every export's `SHA256SUMS`, archives of an export (`tar.zst`, `tar.gz`, `zip`)
+//!   and checking a folder or an archive against its manifest.
 //! * [`verdicts`]: each clip's quality verdict, written beside a dataset that includes rejected clips.
 //! * [`normalize`]: English text normalisation for TTS (numbers, currency, abbreviations, …), used for the
 //!   LJSpeech "normalized text" column.
 
 use std::path::PathBuf;
 
+pub mod archive;
 pub mod audiofolder;
 pub mod clip_audio;
 pub mod dataset;
@@ -18,6 +21,7 @@ pub mod hf;
 pub mod kaldi;
 pub mod lhotse;
 pub mod ljspeech;
+pub mod manifest;
 pub mod nemo;
 pub mod normalize;
 pub mod piper;
@@ -98,6 +102,8 @@ pub enum ExportError {
     ReadWav { path: PathBuf, message: String },
     #[error("{path}: clip is {found}, the export needs {expected}; write clips in that format before exporting{hint}")]
     WrongFormat { path: PathBuf, found: String, expected: String, hint: &'static str },
+    #[error("{path}: not a usable manifest ({reason})")]
+    BadManifest { path: PathBuf, reason: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

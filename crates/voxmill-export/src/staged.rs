@@ -1,5 +1,5 @@
 //! Writing an export directory atomically: it is built in a hidden sibling `.<name>.partial-PID` beside `out_dir`,
-//! every file and directory in it is fsynced, then it is swapped in: an existing export is renamed to
+//! its `SHA256SUMS` written, every file and directory in it fsynced, then it is swapped in: an existing export is renamed to
 //! `.<name>.old-PID`, the new one renamed to `out_dir`, the parent directory fsynced and the old one removed. A
 //! process killed at any point leaves the old export or the new one in place, plus hidden leftovers that the next
 //! export removes; if it died between the two renames (no `out_dir`, an `.old-PID` beside it), the next export
@@ -86,8 +86,9 @@ impl StagedDir {
         file.sync_all().map_err(|e| ExportError::io(&path, e))
     }
 
-    /// Fsyncs every directory of the export and swaps it into `out_dir`.
+    /// Writes the export's `SHA256SUMS` ([`crate::manifest`]), fsyncs every directory and swaps it into `out_dir`.
     pub fn commit(mut self) -> Result<(), ExportError> {
+        crate::manifest::write_manifest(&self.temp)?;
         sync_tree(&self.temp)?;
         let old = self.parent.join(format!(".{}{OLD_MARK}{}", self.name, std::process::id()));
         let had_old = self.out_dir.exists();
@@ -218,7 +219,8 @@ fn check_replaceable(
         let name = entry.file_name().to_string_lossy().into_owned();
         let file_type = entry.file_type().map_err(|e| ExportError::io(entry.path(), e))?;
         let is_dir = file_type.is_dir();
-        if !(file_type.is_file() || is_dir) || !owns(&name, is_dir) {
+        let manifest = !is_dir && name == crate::manifest::MANIFEST_FILE;
+        if !(file_type.is_file() || is_dir) || !(manifest || owns(&name, is_dir)) {
             return Err(ExportError::NotAnExport { path: out_dir.to_path_buf(), entry: name, format });
         }
     }

@@ -91,7 +91,7 @@ fn writes_metadata_and_linked_wavs() {
          ep12-0002|It was 50% off that day!|It was fifty percent off that day!\n\
          ep12-0003|Hello, world.|Hello, world.\n"
     );
-    assert_eq!(entries(&f.out), ["metadata.csv", "wavs"]);
+    assert_eq!(entries(&f.out), ["SHA256SUMS", "metadata.csv", "wavs"]);
     assert_eq!(entries(&f.out.join("wavs")), ["ep12-0001.wav", "ep12-0002.wav", "ep12-0003.wav"]);
     for c in &clips {
         let exported = f.out.join("wavs").join(format!("{}.wav", c.id));

@@ -50,6 +50,8 @@ pub struct ProjectExport {
     pub rejected_left_out: usize,
     /// Clips left out because the qualify stage has not measured them yet (0 with `include_rejected`).
     pub unmeasured_left_out: usize,
+    /// The archive written, when one was asked for.
+    pub archive: Option<voxmill_export::archive::ArchiveReport>,
 }
 
 /// What to export, beyond the project's settings.
@@ -64,6 +66,8 @@ pub struct ExportRequest {
     /// Only these speakers' clips (project labels such as `SPK003`, or names given with `speakers rename`);
     /// empty: every speaker.
     pub speakers: Vec<String>,
+    /// Also pack the export into one archive beside it.
+    pub archive: Option<voxmill_export::archive::ArchiveFormat>,
 }
 
 /// Writes the project's accepted clips as `format`; `progress(done, total)` counts clips.
@@ -212,7 +216,11 @@ pub fn export_project_with(
             voxmill_export::export_dataset(dataset, &clips, verdicts, &out, &options, progress)?
         }
     };
-    Ok(ProjectExport { report, rejected_left_out, unmeasured_left_out })
+    let archive = match request.archive {
+        Some(kind) => Some(voxmill_export::archive::write_archive(&out, kind)?),
+        None => None,
+    };
+    Ok(ProjectExport { report, rejected_left_out, unmeasured_left_out, archive })
 }
 
 /// The words of a recording whose middle lies in the clip `[start, end]`, timed from the clip's start.

@@ -83,6 +83,15 @@ pub enum Command {
         /// dataset (whose own files stay as trainers read them).
         #[arg(long)]
         include_rejected: bool,
+        /// Also pack the export into one archive beside it (<folder>.tar.zst, .tar.gz or .zip), its SHA256SUMS
+        /// first; `voxmill verify` checks it.
+        #[arg(long, value_name = "tar.zst|tar.gz|zip")]
+        archive: Option<String>,
+    },
+    /// Check an export folder or archive against its SHA256SUMS: every file there, unchanged, nothing extra.
+    Verify {
+        /// An export folder (exports/<format>) or an archive made by `voxmill export --archive`.
+        path: PathBuf,
     },
     /// List the clips with their quality measures, verdict and every failing reason (--json: one object per clip).
     Review(ReviewArgs),

@@ -290,6 +290,38 @@ fn every_dataset_format_reads_back_and_keeps_its_splits() {
     assert!(!out.status.success() && stderr(&out).contains("no speaker `SPK999`"), "{}", stderr(&out));
     assert!(stderr(&out).contains(&speaker), "the error should list the speakers: {}", stderr(&out));
 
+    // Archives: each kind verifies whole; a flipped byte, a missing file and an extra one are each reported.
+    for kind in ["tar.zst", "tar.gz", "zip"] {
+        let out = run(&[&"export", &project, &"--format", &"lhotse", &"--include-rejected", &"--archive", &kind]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let archive = project.join(format!("exports/lhotse.{kind}"));
+        let out = run(&[&"verify", &archive]);
+        assert!(out.status.success() && stdout(&out).starts_with("OK: "), "{kind}: {}", stdout(&out));
+        let mut bytes = std::fs::read(&archive).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x40;
+        let damaged = dir.path().join(format!("damaged.{kind}"));
+        std::fs::write(&damaged, bytes).unwrap();
+        let out = run(&[&"verify", &damaged]);
+        assert!(!out.status.success() && stdout(&out).contains("FAILED"), "{kind}: {}", stdout(&out));
+    }
+    let lhotse = project.join("exports/lhotse");
+    let out = run(&[&"verify", &lhotse]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let gone = std::fs::read_dir(lhotse.join("wavs")).unwrap().next().unwrap().unwrap().path();
+    std::fs::remove_file(&gone).unwrap();
+    std::fs::write(lhotse.join("stray.txt"), "x").unwrap();
+    let out = run(&[&"verify", &"--json", &lhotse]);
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
+    let problems = report["problems"].to_string();
+    let name = gone.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        problems.contains(&format!("wavs/{name}: missing")) && problems.contains("stray.txt: not in SHA256SUMS"),
+        "{report}"
+    );
+    std::fs::remove_file(lhotse.join("stray.txt")).unwrap();
+
     // A folder that is not an export of the format is never replaced.
     let stray = project.join("exports/kaldi/notes.txt");
     std::fs::write(&stray, "mine").unwrap();

@@ -90,7 +90,8 @@ pub fn export(project_dir: &Path, request: &ExportRequest, mode: Mode) -> Result
                 serde_json::json!({"summary": "export", "format": format, "clips": report.clips,
                     "clip_secs": report.total_secs, "path": report.out_dir, "include_rejected": include_rejected,
                     "rejected_left_out": export.rejected_left_out, "unmeasured_left_out": export.unmeasured_left_out,
-                    "splits": splits, "train_command": train_command(&report.out_dir, format)})
+                    "splits": splits, "train_command": train_command(&report.out_dir, format),
+                    "archive": export.archive.as_ref().map(|a| serde_json::json!({"path": a.path, "files": a.files, "bytes": a.bytes}))})
             )
         }
         Mode::Human => {
@@ -107,6 +108,15 @@ pub fn export(project_dir: &Path, request: &ExportRequest, mode: Mode) -> Result
             }
             if let Some(command) = train_command(&report.out_dir, format) {
                 println!("Train a Piper voice on it (piper1-gpl with its training extras installed):\n  {command}");
+            }
+            if let Some(a) = &export.archive {
+                println!(
+                    "Archived {} file(s) to {} ({:.1} MB); `voxmill verify {}` checks it",
+                    a.files,
+                    a.path.display(),
+                    a.bytes as f64 / 1e6,
+                    a.path.display()
+                );
             }
             if include_rejected {
                 println!("Rejected clips included; each clip's verdict and reasons are in verdicts.csv");
@@ -128,6 +138,44 @@ pub fn export(project_dir: &Path, request: &ExportRequest, mode: Mode) -> Result
         }
     }
     Ok(Outcome::Success)
+}
+
+/// `voxmill verify`: checks an export folder or archive against its SHA256SUMS; a difference is a failure.
+pub fn verify(path: &Path, mode: Mode) -> Result<Outcome> {
+    let report = voxmill_export::archive::verify(path)?;
+    match mode {
+        Mode::Quiet => {
+            for p in &report.problems {
+                eprintln!("{}: {p}", path.display());
+            }
+        }
+        Mode::Json => println!(
+            "{}",
+            serde_json::json!({"summary": "verify", "path": path, "ok": report.ok(), "listed": report.listed,
+                "verified": report.verified, "bytes": report.bytes, "problems": report.problems})
+        ),
+        Mode::Human => {
+            for p in &report.problems {
+                println!("  {p}");
+            }
+            if report.ok() {
+                println!(
+                    "OK: {} file(s), {:.1} MB, match {}'s SHA256SUMS",
+                    report.verified,
+                    report.bytes as f64 / 1e6,
+                    path.display()
+                );
+            } else {
+                println!(
+                    "FAILED: {} problem(s); {} of {} listed file(s) match",
+                    report.problems.len(),
+                    report.verified,
+                    report.listed
+                );
+            }
+        }
+    }
+    Ok(if report.ok() { Outcome::Success } else { Outcome::SomeFailed })
 }
 
 /// The training command a Piper export's `dataset.json` records.

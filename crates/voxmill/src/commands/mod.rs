@@ -39,10 +39,17 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Bench(crate::cli::BenchCommand::Asr(args)) => bench::bench_asr(&args, mode),
         Command::Bench(crate::cli::BenchCommand::Diarize(args)) => bench_diarize::bench_diarize(&args, mode),
         Command::Bench(crate::cli::BenchCommand::Quality(args)) => bench_quality::bench_quality(&args, mode),
-        Command::Export { project, format, out, speakers, include_rejected } => {
-            let request = voxmill_pipeline::export::ExportRequest { format, include_rejected, out, speakers };
+        Command::Export { project, format, out, speakers, include_rejected, archive } => {
+            let archive = match archive.as_deref() {
+                None => None,
+                Some(name) => Some(voxmill_export::archive::ArchiveFormat::from_name(name).ok_or_else(|| {
+                    anyhow::anyhow!("--archive {name}: unknown archive kind; use tar.zst, tar.gz or zip")
+                })?),
+            };
+            let request = voxmill_pipeline::export::ExportRequest { format, include_rejected, out, speakers, archive };
             export::export(&project, &request, mode)
         }
+        Command::Verify { path } => export::verify(&path, mode),
         Command::Review(args) => review::review(&args, mode),
         Command::Accept(args) => review::decide(&args, voxmill_project::Verdict::Accepted, mode),
         Command::Reject(args) => review::decide(&args, voxmill_project::Verdict::Rejected, mode),
