@@ -160,6 +160,10 @@ fn append_tar(out: &mut dyn Write, root: &str, members: &[(String, PathBuf)], pa
     tar.finish().map_err(|e| ExportError::io(path, e))
 }
 
+/// A file found in a folder or an archive: its path relative to the export, and its SHA-256 and length, or why it
+/// could not be read.
+type Found = (String, Result<(String, u64), String>);
+
 /// What [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VerifyReport {
@@ -190,7 +194,7 @@ pub fn verify(path: &Path) -> Result<VerifyReport, ExportError> {
         path: path.to_path_buf(),
         reason: "neither an export folder nor a .tar.zst, .tar.gz or .zip archive".to_string(),
     })?;
-    let mut seen: Vec<(String, Result<(String, u64), String>)> = Vec::new();
+    let mut seen: Vec<Found> = Vec::new();
     let mut manifest_text: Option<String> = None;
     let mut visit = |name: &str, reader: &mut dyn Read| {
         // Members are `<export>/<relative path>`.
@@ -293,7 +297,7 @@ fn verify_dir(dir: &Path) -> Result<VerifyReport, ExportError> {
 }
 
 /// Fills `report` from the files found (relative path, hash and length or the read error) against `manifest`.
-fn compare(manifest: &Manifest, seen: Vec<(String, Result<(String, u64), String>)>, report: &mut VerifyReport) {
+fn compare(manifest: &Manifest, seen: Vec<Found>, report: &mut VerifyReport) {
     report.listed = manifest.len();
     let mut found = std::collections::BTreeSet::new();
     for (relative, hashed) in seen {
