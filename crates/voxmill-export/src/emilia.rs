@@ -1,7 +1,8 @@
 //! Emilia-style export: `emilia.jsonl`, one JSON object per clip with the fields of the Emilia dataset's
 //! metadata (`id`, `wav` relative to the export, `text`, `duration`, `speaker`, `language`, `dnsmos`: the DNSMOS
 //! P.835 overall score when measured), plus `normalized_text`, the source recording and where the clip starts in
-//! it; the clips are in `wavs/`. No splits: Emilia is one list.
+//! it, and `phonemes` (Piper's, one sentence a line; null for a clip not phonemized); the clips are in `wavs/`. No
+//! splits: Emilia is one list.
 
 use serde_json::json;
 
@@ -28,6 +29,7 @@ pub(crate) fn write(staged: &StagedDir, rows: &[Row<'_>]) -> Result<(), ExportEr
                 "dnsmos": dnsmos,
                 "source_recording": r.clip.recording,
                 "source_start": (r.clip.source_start * 1000.0).round() / 1000.0,
+                "phonemes": r.clip.phonemes,
             });
             serde_json::to_writer(&mut *out, &line).map_err(|e| ExportError::io(&path, e.into()))?;
             out.write_all(b"\n").map_err(|e| ExportError::io(&path, e))?;

@@ -2,7 +2,8 @@
 //! [`DatasetOptions::shard_bytes`] of audio, as the Hub's own uploads are sharded) and a `README.md` dataset card.
 //! Each row is a clip: `audio` as the struct `{bytes, path}` the `datasets` library's `Audio` feature stores (the
 //! WAV file's bytes embedded), `id`, `text`, `normalized_text`, `speaker_id`, `language`, `duration`, the source
-//! recording and where the clip starts in it, and one nullable column per quality measure. The features are
+//! recording and where the clip starts in it, `phonemes` (Piper's phonemes, one sentence a line; null for a clip
+//! not phonemized), and one nullable column per quality measure. The features are
 //! declared twice, as `datasets` looks for them: in each file's schema metadata (key `huggingface`) and in the
 //! card's YAML (`dataset_info`), which also lists the splits and the `configs` that map them to the shards.
 //! `datasets.load_dataset("parquet", …)` or `load_dataset(<folder>)` read it; `pyarrow` reads each shard.
@@ -42,6 +43,8 @@ pub const ROW_GROUP_BYTES: u64 = 64 << 20;
 const TEXT_COLUMNS: [&str; 6] = ["id", "text", "normalized_text", "speaker_id", "language", "source_recording"];
 /// The number columns after those.
 const NUMBER_COLUMNS: [&str; 2] = ["duration", "source_start"];
+/// The nullable string column after those (before the measures): Piper's phonemes.
+const PHONEMES_COLUMN: &str = "phonemes";
 
 /// The quality measures any clip has, in the order the first clip lists them.
 fn measure_names(rows: &[Row<'_>]) -> Vec<String> {
@@ -68,6 +71,7 @@ fn schema(measures: &[String]) -> String {
     for c in NUMBER_COLUMNS {
         s.push_str(&format!("  required double {c};\n"));
     }
+    s.push_str(&format!("  optional binary {PHONEMES_COLUMN} (STRING);\n"));
     for m in measures {
         s.push_str(&format!("  optional double {m};\n"));
     }
@@ -81,8 +85,12 @@ fn features(measures: &[String], rate: u32) -> Vec<(String, serde_json::Value)> 
     for c in TEXT_COLUMNS {
         f.push((c.to_string(), json!({"dtype": "string", "_type": "Value"})));
     }
-    for c in NUMBER_COLUMNS.iter().map(|c| c.to_string()).chain(measures.iter().cloned()) {
-        f.push((c, json!({"dtype": "float64", "_type": "Value"})));
+    for c in NUMBER_COLUMNS {
+        f.push((c.to_string(), json!({"dtype": "float64", "_type": "Value"})));
+    }
+    f.push((PHONEMES_COLUMN.to_string(), json!({"dtype": "string", "_type": "Value"})));
+    for c in measures {
+        f.push((c.clone(), json!({"dtype": "float64", "_type": "Value"})));
     }
     f
 }
@@ -164,8 +172,15 @@ pub(crate) fn write(
                             let values: Vec<f64> = group.iter().map(|r| r.clip.source_start).collect();
                             col.typed::<DoubleType>().write_batch(&values, None, None)
                         }
+                        10 => {
+                            let found: Vec<Option<&String>> = group.iter().map(|r| r.clip.phonemes.as_ref()).collect();
+                            let values: Vec<ByteArray> =
+                                found.iter().flatten().map(|p| ByteArray::from(p.as_bytes().to_vec())).collect();
+                            let defs: Vec<i16> = found.iter().map(|p| i16::from(p.is_some())).collect();
+                            col.typed::<ByteArrayType>().write_batch(&values, Some(&defs), None)
+                        }
                         _ => {
-                            let name = &measures[column - 10];
+                            let name = &measures[column - 11];
                             let found: Vec<Option<f64>> = group
                                 .iter()
                                 .map(|r| r.clip.measures.iter().find(|(n, _)| n == name).map(|(_, v)| *v))
@@ -323,6 +338,7 @@ mod tests {
         let features: Vec<String> = features(&measures, 22050).into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, features);
         assert_eq!(features[0], "audio");
+        assert_eq!(features[9], "phonemes");
         assert_eq!(features.last().unwrap(), "dnsmos_ovrl");
     }
 }

@@ -49,6 +49,9 @@ fn supervision(r: &Row<'_>) -> Value {
     custom.insert("normalized_text".into(), json!(r.normalized));
     custom.insert("source_recording".into(), json!(r.clip.recording));
     custom.insert("source_start".into(), json!(secs(r.clip.source_start)));
+    if let Some(phonemes) = &r.clip.phonemes {
+        custom.insert("phonemes".into(), json!(phonemes));
+    }
     for (name, value) in &r.clip.measures {
         custom.insert(name.clone(), json!(value));
     }

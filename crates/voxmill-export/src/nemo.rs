@@ -2,7 +2,8 @@
 //! `validation_manifest.json`, `test_manifest.json`), the format NeMo's ASR and TTS datasets read: each line has
 //! `audio_filepath` (absolute, into `wavs/`), `duration` (seconds), `text` (as spoken), `normalized_text`,
 //! `speaker` (an integer: the index of the speaker's name in sorted order, as NeMo's multi-speaker TTS expects),
-//! `speaker_name`, `lang` and the clip's `id`.
+//! `speaker_name`, `lang`, the clip's `id` and its `phonemes` (Piper's, one sentence a line; null for a clip not
+//! phonemized).
 
 use std::collections::BTreeSet;
 
@@ -32,6 +33,7 @@ pub(crate) fn write(staged: &StagedDir, rows: &[Row<'_>]) -> Result<(), ExportEr
                 "speaker_name": r.clip.speaker,
                 "lang": r.clip.language,
                 "id": r.clip.id,
+                "phonemes": r.clip.phonemes,
             });
             lines.push_str(&line.to_string());
             lines.push('\n');

@@ -2,8 +2,9 @@
 //! `test-…`), each up to [`DatasetOptions::shard_bytes`] of audio. A clip is three consecutive members sharing a
 //! key (the clip id, its dots made `_`: WebDataset splits a member's name at the first dot): `<key>.wav` (16-bit
 //! PCM), `<key>.txt` (the transcript) and `<key>.json` (id, texts, speaker, language, duration, sample rate, words
-//! with times, quality measures, source recording). Members have fixed owner and time, so the same clips give
-//! byte-identical shards. Shards are written one at a time, the audio read clip by clip: memory stays bounded.
+//! with times, phonemes (null when not phonemized), quality measures, source recording). Members have fixed owner
+//! and time, so the same clips give byte-identical shards. Shards are written one at a time, the audio read clip by
+//! clip: memory stays bounded.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -84,6 +85,7 @@ fn metadata(r: &Row<'_>) -> serde_json::Value {
         "source_recording": r.clip.recording,
         "source_start": (r.clip.source_start * 1000.0).round() / 1000.0,
         "words": words_json(&r.clip.words),
+        "phonemes": r.clip.phonemes,
         "measures": measures,
     })
 }

@@ -181,8 +181,7 @@ pub fn export_project_with(
             recording: status.recording,
             words: clip_words,
             measures,
-            // Filled from the catalog once the phonemize stage stores each clip's phonemes.
-            phonemes: None,
+            phonemes: status.phonemes.map(|p| p.phonemes),
         });
     }
     if clips.is_empty() {
@@ -249,12 +248,21 @@ fn project_name(project: &Project) -> String {
 
 /// The language the transcribe stage settled on for a recording (the setting when it is fixed).
 pub(crate) fn recording_language(project: &Project, recording_id: i64) -> Result<String, PipelineError> {
-    let fixed = project.settings.asr.language.trim();
+    Ok(language_of(&project.settings, &project.catalog, recording_id)?)
+}
+
+/// The language of a recording's clips in exports (and so the phonemize stage's voice): `asr.language` when set,
+/// else the one the transcribe stage settled on, else English.
+pub(crate) fn language_of(
+    settings: &voxmill_project::Settings,
+    catalog: &voxmill_project::Catalog,
+    recording_id: i64,
+) -> Result<String, voxmill_project::ProjectError> {
+    let fixed = settings.asr.language.trim();
     if !fixed.is_empty() {
         return Ok(fixed.to_string());
     }
-    let detected = project
-        .catalog
+    let detected = catalog
         .stage_run(recording_id, "transcribe")?
         .and_then(|run| serde_json::from_str::<serde_json::Value>(&run.outputs).ok())
         .and_then(|v| v["language"].as_str().map(str::to_string));

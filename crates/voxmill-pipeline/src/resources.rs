@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use voxmill_asr::{ComputeType, Device, Whisper, WhisperConfig};
 use voxmill_models::{Dnsmos, Resolver, SileroVad};
-use voxmill_project::settings::AsrSettings;
+use voxmill_phonemize::Phonemizer;
+use voxmill_project::settings::{AsrSettings, PhonemizeSettings};
 
 use crate::StageError;
 
@@ -26,6 +27,8 @@ pub struct Resources {
     /// Silero VAD sessions not in use, with their model file. A session keeps no state between files, so each
     /// worker takes one, runs it over a recording and puts it back: at most one session per worker is created.
     idle_vad: Mutex<Vec<(PathBuf, SileroVad)>>,
+    /// espeak-ng with its data, opened by the first recording that needs it (or why it could not be).
+    phonemizer: OnceLock<Result<Phonemizer, String>>,
 }
 
 impl Default for Resources {
@@ -42,6 +45,7 @@ impl Resources {
             whisper: Mutex::default(),
             dnsmos: Mutex::default(),
             idle_vad: Mutex::default(),
+            phonemizer: OnceLock::new(),
         }
     }
 
@@ -118,6 +122,13 @@ impl Resources {
 }
 
 impl Resources {
+    /// espeak-ng opened with Piper's data (or `phonemize.espeak_data`), once per run: every recording shares it
+    /// (espeak-ng keeps one data folder per process), and a missing data folder is the same error for each.
+    pub fn phonemizer(&self, settings: &PhonemizeSettings) -> Result<Phonemizer, StageError> {
+        let opened = self.phonemizer.get_or_init(|| crate::stages::open_phonemizer(settings).map_err(|e| e.0));
+        opened.clone().map_err(StageError)
+    }
+
     /// Runs `work` with a DNSMOS model from `setting` (id or folder), loaded once per run and thread: idle models
     /// are kept for the next recording.
     pub fn with_dnsmos<T>(

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::ProjectError;
+use crate::phonemes::{ClipPhonemesRow, write_clip_phonemes};
 use crate::quality::{ClipQualityRow, ClipValidationRow, write_clip_quality, write_clip_validation};
 use crate::word_yield::{WordYield, write_word_yield};
 
@@ -163,6 +164,7 @@ CREATE TABLE word_yield (
 "#,
     crate::quality::MIGRATION,
     crate::quality::MIGRATION_ENHANCEMENT,
+    crate::phonemes::MIGRATION,
 ];
 
 /// An open catalog connection. One per thread; SQLite serialises the writers.
@@ -340,6 +342,8 @@ pub enum StageRows {
     Quality(Vec<ClipQualityRow>),
     /// The second transcription of each clip (the validate stage).
     Validation(Vec<ClipValidationRow>),
+    /// The phonemes of a recording's clips (the phonemize stage).
+    Phonemes(Vec<ClipPhonemesRow>),
 }
 
 impl Catalog {
@@ -769,6 +773,7 @@ fn write_rows(tx: &Connection, rec: i64, rows: &StageRows) -> rusqlite::Result<(
         }
         StageRows::Quality(rows) => write_clip_quality(tx, rec, rows)?,
         StageRows::Validation(rows) => write_clip_validation(tx, rec, rows)?,
+        StageRows::Phonemes(rows) => write_clip_phonemes(tx, rec, rows)?,
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod error;
 pub mod hashing;
 pub mod layout;
 mod lock;
+pub mod phonemes;
 mod project;
 pub mod quality;
 mod quality_settings;
@@ -23,6 +24,7 @@ pub use catalog::{
 pub use error::ProjectError;
 pub use layout::Layout;
 pub use lock::ProjectLock;
+pub use phonemes::ClipPhonemesRow;
 pub use project::Project;
 pub use quality::{ClipMeasures, ClipQualityRow, ClipValidationRow, Verdict};
 pub use reviews::{ClipStatus, ManualDecision};

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, params};
 
 use crate::catalog::now;
+use crate::phonemes::ClipPhonemesRow;
 use crate::quality::{ClipQualityRow, Verdict};
 use crate::{Catalog, ClipRow, ProjectError};
 
@@ -36,6 +37,9 @@ pub struct ClipStatus {
     pub quality: Option<ClipQualityRow>,
     /// A manual decision stored under the clip's name (applied only if it was made on this span).
     pub decision: Option<ManualDecision>,
+    /// Piper's phonemes of the clip's text (the phonemize stage); `None` until it has run on the clip's recording
+    /// (or when it is off, or espeak-ng has no voice for the recording's language).
+    pub phonemes: Option<ClipPhonemesRow>,
 }
 
 impl ClipStatus {
@@ -98,10 +102,11 @@ impl Catalog {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    /// Every clip of the project with its quality row and manual decision, recording by recording, in time order.
+    /// Every clip of the project with its quality row, manual decision and phonemes, recording by recording, in time order.
     pub fn clip_statuses(&self) -> Result<Vec<ClipStatus>, ProjectError> {
         let mut quality = self.all_clip_quality()?;
         let mut decisions = self.decisions()?;
+        let mut phonemes = self.all_clip_phonemes()?;
         let mut out = Vec::new();
         for rec in self.recordings()? {
             for clip in self.clips(rec.id)? {
@@ -109,6 +114,7 @@ impl Catalog {
                     recording: rec.name.clone(),
                     quality: quality.remove(&clip.name),
                     decision: decisions.remove(&clip.name),
+                    phonemes: phonemes.remove(&clip.name).and_then(|p| p.of(&clip)),
                     clip,
                 });
             }

@@ -22,6 +22,7 @@ pub struct Settings {
     pub speakers: SpeakersSettings,
     pub segment: SegmentSettings,
     pub quality: QualitySettings,
+    pub phonemize: PhonemizeSettings,
     pub export: ExportSettings,
     pub run: RunSettings,
 }
@@ -292,6 +293,58 @@ pub enum ClipSampleFormat {
     Pcm24,
     /// 32-bit IEEE float.
     Float32,
+}
+
+/// The phonemize stage: each clip's phonemes as Piper makes them (espeak-ng), stored for the exports that carry
+/// phonemes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhonemizeSettings {
+    /// Phonemize the clips (cheap: milliseconds a clip).
+    pub enabled: bool,
+    /// The espeak-ng voice (`en-us`, `de`, `fr`, …); empty: Piper's voice for each recording's language.
+    pub voice: String,
+    /// An espeak-ng data folder (absolute); empty: `$VOXMILL_ESPEAK_DATA`, else Piper's data installed by
+    /// `scripts/setup.sh` under `$VOXMILL_HOME/espeak-ng-data`, else the system's.
+    pub espeak_data: String,
+}
+
+impl Default for PhonemizeSettings {
+    fn default() -> Self {
+        PhonemizeSettings { enabled: true, voice: String::new(), espeak_data: String::new() }
+    }
+}
+
+impl PhonemizeSettings {
+    /// The voice set in `phonemize.voice`, if one is.
+    pub fn fixed_voice(&self) -> Option<&str> {
+        Some(self.voice.trim()).filter(|v| !v.is_empty())
+    }
+
+    /// The data folder set in `phonemize.espeak_data`, if one is.
+    pub fn espeak_data_dir(&self) -> Option<&Path> {
+        Some(self.espeak_data.trim()).filter(|d| !d.is_empty()).map(Path::new)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if let Some(voice) = self.fixed_voice()
+            && !voice.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+'))
+        {
+            return Err(format!(
+                "phonemize.voice = {voice:?} is not an espeak-ng voice name; set it to one such as \"en-us\", \"de\" or                  \"fr\" (`espeak-ng --voices` lists them), or to \"\" for Piper's voice for each recording's language"
+            ));
+        }
+        if let Some(dir) = self.espeak_data_dir()
+            && !dir.is_absolute()
+        {
+            return Err(format!(
+                "phonemize.espeak_data = {:?} is not an absolute path; name an espeak-ng-data folder by its absolute \
+                 path, or set \"\" to use Piper's data that `bash scripts/setup.sh` installs",
+                self.espeak_data
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Dataset exports written at the end of `voxmill run`.
@@ -661,6 +714,21 @@ validation_model = ""
 # min_purity = 0.0                 # on* / 0 / 0       clip voice vs its project speaker (cosine; 0 = off;
 #                                   # *strict: speakers.recheck_threshold, the embedding model's scale)
 
+[phonemize]
+# Phonemize every clip's text as Piper does (espeak-ng's IPA, punctuation kept, one sentence a line) and keep the
+# phonemes for the exports that carry them (hf, lhotse, nemo, webdataset, emilia) and `voxmill review --json`.
+# English text is phonemized in its normalised form (numbers, abbreviations spelled out), as the piper export
+# writes it; other languages as transcribed. Cheap: milliseconds a clip.
+enabled = true
+# espeak-ng voice: "" takes Piper's voice for each recording's language (en -> en-us, fr -> fr, de -> de,
+# zh -> cmn, …); a language espeak-ng has no voice for leaves that recording's clips without phonemes, with a
+# warning. Set a voice ("en-us", "en-gb-x-rp", "de", …; `espeak-ng --voices` lists them) to use it for every clip.
+voice = ""
+# The espeak-ng data folder (absolute path). "" reads $VOXMILL_ESPEAK_DATA, else Piper's own data, which
+# `bash scripts/setup.sh` installs to $VOXMILL_HOME/espeak-ng-data (the system's data is the last resort: its
+# dictionaries differ from Piper's, so its phonemes do too).
+espeak_data = ""
+
 [export]
 # Formats written to exports/<format>/ at the end of `voxmill run`: the dataset as "ljspeech", "piper" (piper1-gpl's
 # training input), "hf" (Hugging Face Parquet shards and dataset card), "audiofolder" (Hugging Face folders),
@@ -834,6 +902,7 @@ impl Settings {
             }
         }
         self.quality.validate()?;
+        self.phonemize.validate()?;
         let e = &self.enhance;
         if !(0.0..=0.95).contains(&e.overlap) {
             return Err(format!("enhance.overlap = {} is outside 0..=0.95", e.overlap));
@@ -932,6 +1001,28 @@ mod tests {
             std::fs::write(&p, format!("[enhance]\n{bad}\n")).unwrap();
             let err = Settings::load(&p).unwrap_err().to_string();
             assert!(err.contains(key) && err.contains("voxmill.toml"), "{err}");
+        }
+    }
+
+    #[test]
+    fn phonemize_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("voxmill.toml");
+        std::fs::write(&p, "[phonemize]\nvoice = \"en-gb-x-rp\"\nespeak_data = \"/opt/espeak-ng-data\"\n").unwrap();
+        let s = Settings::load(&p).unwrap();
+        assert!(s.phonemize.enabled);
+        assert_eq!(s.phonemize.fixed_voice(), Some("en-gb-x-rp"));
+        assert_eq!(s.phonemize.espeak_data_dir(), Some(Path::new("/opt/espeak-ng-data")));
+        assert_eq!(Settings::default().phonemize.fixed_voice(), None);
+        for (bad, wanted) in [
+            ("voice = \"en us\"", "phonemize.voice = \"en us\" is not an espeak-ng voice name"),
+            ("espeak_data = \"data\"", "phonemize.espeak_data = \"data\" is not an absolute path"),
+            ("enabled = \"yes\"", "expected a boolean (line 2)"),
+            ("voices = \"de\"", "voices"),
+        ] {
+            std::fs::write(&p, format!("[phonemize]\n{bad}\n")).unwrap();
+            let err = Settings::load(&p).unwrap_err().to_string();
+            assert!(err.contains(wanted) && err.contains("voxmill.toml"), "{err}");
         }
     }
 

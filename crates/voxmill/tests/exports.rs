@@ -2,8 +2,8 @@
 //! from a real project and read back with light readers: Python's standard library (`csv` as Piper's trainer reads
 //! its metadata, `json`, `gzip`, `tarfile`, `wave`) and `pyarrow` for the Parquet shards check every file against
 //! the catalog, every clip's audio against the durations written, and the splits; adding a recording and exporting
-//! again keeps every earlier clip in its split. `make test-exports` loads the same exports with the real consumers
-//! (`datasets`, `lhotse`, Piper).
+//! again keeps every earlier clip in its split; the formats that carry phonemes have them for every clip. `make
+//! test-exports` loads the same exports with the real consumers (`datasets`, `lhotse`, Piper).
 
 mod common;
 
@@ -72,7 +72,7 @@ for split in ("train", "validation", "test"):
         m = json.loads(line)
         secs, _ = duration(m["audio_filepath"])
         if abs(secs - m["duration"]) > 0.002: fail(f"{m['id']}: duration {m['duration']}, file {secs}")
-        if not m["text"] or not isinstance(m["speaker"], int): fail(str(m))
+        if not m["text"] or not isinstance(m["speaker"], int) or not m["phonemes"]: fail(str(m))
         nemo[m["id"]] = split
 
 # Hugging Face Parquet: the shards the card's configs name, features in the schema metadata, embedded WAVs.
@@ -95,6 +95,7 @@ for path in sorted(glob.glob(os.path.join(exports, "hf", "data", "*.parquet"))):
             if w.getframerate() != features["audio"]["sampling_rate"]: fail(f"{row['id']}: {w.getframerate()} Hz")
         if abs(secs - row["duration"]) > 0.002: fail(f"{row['id']}: duration {row['duration']}, audio {secs}")
         if not row["text"] or not row["speaker_id"] or row["audio"]["path"] != row["id"] + ".wav": fail(str(row)[:300])
+        if not row["phonemes"]: fail(f"{row['id']}: no phonemes")
         hf[row["id"]] = m.group(1)
     if f"num_examples: {sum(1 for v in hf.values() if v == m.group(1))}" not in front: fail(f"card counts for {m.group(1)}")
 
@@ -126,6 +127,7 @@ for split in ("train", "validation", "test"):
         for symbol, start, dur, score in sup.get("alignment", {}).get("word", []):
             if start < 0 or start + dur > rec["duration"] + 0.01 or not 0 <= score <= 1: fail(f"{rec['id']}: {symbol}")
         if not sup.get("alignment"): fail(f"{rec['id']}: no word alignment")
+        if not sup["custom"].get("phonemes"): fail(f"{rec['id']}: no phonemes")
         lhotse[rec["id"]] = split
 
 # WebDataset: per-split tar shards, each clip's .wav, .txt and .json side by side.
@@ -142,6 +144,7 @@ for path in sorted(glob.glob(os.path.join(exports, "webdataset", "*.tar"))):
                 secs = w.getnframes() / w.getframerate()
             if abs(secs - meta["duration"]) > 0.002: fail(f"{key}: {meta['duration']} vs {secs}")
             if tar.extractfile(members[i + 1]).read().decode() != meta["text"]: fail(f"{key}: text differs")
+            if not meta["phonemes"]: fail(f"{key}: no phonemes")
             webdataset[meta["id"]] = split
 
 # Emilia: one JSON object per line, the wav relative to the export.
@@ -149,7 +152,7 @@ emilia = set()
 for line in open(os.path.join(exports, "emilia", "emilia.jsonl"), encoding="utf-8"):
     m = json.loads(line)
     secs, _ = duration(os.path.join(exports, "emilia", m["wav"]))
-    if abs(secs - m["duration"]) > 0.002 or not m["text"] or not m["speaker"]: fail(str(m))
+    if abs(secs - m["duration"]) > 0.002 or not m["text"] or not m["speaker"] or not m["phonemes"]: fail(str(m))
     emilia.add(m["id"])
 
 # Every clip of the catalog, in each format once, and the same split in every format.

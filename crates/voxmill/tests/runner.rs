@@ -13,8 +13,8 @@ fn count(events: &[serde_json::Value], kind: &str) -> usize {
     events.iter().filter(|e| e["event"] == kind).count()
 }
 
-/// standardize, enhance, vad, transcribe, diarize, identify, segment, validate, qualify.
-const STAGES: usize = 9;
+/// standardize, enhance, vad, transcribe, diarize, identify, segment, validate, qualify, phonemize.
+const STAGES: usize = 10;
 
 #[test]
 fn skip_stale_and_force() {
@@ -49,15 +49,15 @@ fn skip_stale_and_force() {
     assert_eq!(count(&third, "stage_finished"), STAGES - 2);
     assert_eq!(stage_state(&project, "talk", "segment"), "done");
 
-    // A setting only segment reads re-runs segment and the stage after it.
+    // A setting only segment reads re-runs segment and the stages after it.
     let text = std::fs::read_to_string(&settings).unwrap().replace("padding_ms = 50", "padding_ms = 80");
     std::fs::write(&settings, text).unwrap();
     let fourth = json_lines(&run(&[&"run", &project, &"--json"]));
     let finished: Vec<&str> =
         fourth.iter().filter(|e| e["event"] == "stage_finished").map(|e| e["stage"].as_str().unwrap()).collect();
-    assert_eq!(finished, ["segment", "validate", "qualify"]);
+    assert_eq!(finished, ["segment", "validate", "qualify", "phonemize"]);
 
-    // A setting only the last stage reads (a quality gate) re-runs only that stage.
+    // A setting only one stage reads (a quality gate) re-runs only that stage.
     let text = std::fs::read_to_string(&settings)
         .unwrap()
         .replace("preset = \"balanced\"", "preset = \"balanced\"\nmin_snr_db = 14.0");
@@ -76,14 +76,14 @@ fn skip_stale_and_force() {
     let forced = json_lines(&run(&[&"run", &project, &"--json", &"--force", &"transcribe"]));
     let finished: Vec<&str> =
         forced.iter().filter(|e| e["event"] == "stage_finished").map(|e| e["stage"].as_str().unwrap()).collect();
-    assert_eq!(finished, ["transcribe", "segment", "validate", "qualify"]);
+    assert_eq!(finished, ["transcribe", "segment", "validate", "qualify", "phonemize"]);
 
     // An unknown stage name is a usage error that lists the real ones.
     let bad = run(&[&"run", &project, &"--force", &"standardise"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
         stderr(&bad).contains(
-            "unknown stage `standardise`; stages are: standardize, enhance, vad, transcribe, diarize, identify, segment, validate, qualify"
+            "unknown stage `standardise`; stages are: standardize, enhance, vad, transcribe, diarize, identify, segment, validate, qualify, phonemize"
         ),
         "{}",
         stderr(&bad)

@@ -3,6 +3,7 @@
 mod diarize;
 mod enhance;
 mod identify;
+mod phonemize;
 mod qualify;
 mod segment;
 mod standardize;
@@ -13,6 +14,7 @@ mod validate;
 pub use diarize::Diarize;
 pub use enhance::Enhance;
 pub use identify::Identify;
+pub use phonemize::{Phonemize, Phonemized, open_phonemizer, phoneme_text, phonemize_clips};
 pub use qualify::Qualify;
 pub use segment::Segment;
 pub use standardize::Standardize;
@@ -34,6 +36,8 @@ pub fn all_stages() -> Vec<Box<dyn Stage>> {
         Box::new(Segment),
         Box::new(Validate),
         Box::new(Qualify),
+        // Reads only the clips' texts: last, so that it never holds up the quality measures.
+        Box::new(Phonemize),
     ]
 }
 
@@ -61,9 +65,10 @@ mod tests {
     fn until_takes_the_stage_and_what_it_needs() {
         let names = |v: Vec<Box<dyn Stage>>| v.iter().map(|s| s.name()).collect::<Vec<_>>();
         assert_eq!(names(stages_until("identify").unwrap()), ["standardize", "enhance", "vad", "diarize", "identify"]);
-        assert_eq!(names(stages_until("qualify").unwrap()).len(), all_stages().len());
-        assert_eq!(names(stages_until("segment").unwrap()).len(), all_stages().len() - 2);
-        assert_eq!(names(stages_until("validate").unwrap()).len(), all_stages().len() - 1);
+        assert_eq!(names(stages_until("phonemize").unwrap()).len(), all_stages().len() - 2, "no validate, qualify");
+        assert_eq!(names(stages_until("qualify").unwrap()).len(), all_stages().len() - 1);
+        assert_eq!(names(stages_until("segment").unwrap()).len(), all_stages().len() - 3);
+        assert_eq!(names(stages_until("validate").unwrap()).len(), all_stages().len() - 2);
         assert!(stages_until("nope").is_err());
     }
 }

@@ -44,7 +44,8 @@ pub fn review(args: &ReviewArgs, mode: Mode) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// One clip as `voxmill review --json` prints it: id, verdict, reasons, every measure, the decision behind it.
+/// One clip as `voxmill review --json` prints it: id, verdict, reasons, every measure, the decision behind it, and
+/// its phonemes with the espeak-ng voice that made them (null until the phonemize stage has run).
 fn clip_json(s: &ClipStatus, speaker_name: Option<&String>) -> serde_json::Value {
     let mut v = serde_json::json!({
         "id": s.clip.name,
@@ -58,6 +59,8 @@ fn clip_json(s: &ClipStatus, speaker_name: Option<&String>) -> serde_json::Value
         "automatic_verdict": s.automatic().map(Verdict::name),
         "manual": s.manual().map(|d| serde_json::json!({"verdict": d.verdict.name(), "note": d.note})),
         "reasons": s.reasons(),
+        "phonemes": s.phonemes.as_ref().map(|p| p.phonemes.as_str()),
+        "phonemes_voice": s.phonemes.as_ref().map(|p| p.voice.as_str()),
     });
     if let Some(q) = &s.quality {
         for (name, value) in q.measures.numeric() {
