@@ -94,7 +94,7 @@ measure() {
     local project="$out/$name-project"
     rm -rf "$project"
     "$bin" --quiet init "$project"
-    # Short recordings share Whisper windows (asr.pack_recordings, off by default); VOXMILL_BENCH_PACK=false
+    # Short recordings share Whisper windows (asr.pack_recordings, on by default); VOXMILL_BENCH_PACK=false
     # measures each recording in windows of its own.
     sed -i "s/^pack_recordings = .*/pack_recordings = ${VOXMILL_BENCH_PACK:-true}/" "$project/voxmill.toml"
     local t0 t1 t2
