@@ -209,7 +209,8 @@ fn ami_meeting_excerpts_speakers_and_clip_purity() {
 /// Resemblyzer GE2E windows without a segmentation model, at GE2E's calibration: no overlap is found (a quarter of
 /// the reference speech time here is a second voice, and no single-voice labelling can score better than 14.6 % DER
 /// with collar). Regression guards for that path (measured: DER 25.8 % with collar, 38.6 % without, project-wide
-/// 36.2 %, counts within one on 4/10, purity 77.8 %).
+/// 36.2 %, counts within one on 4/10, purity 77.8 %; 74.4 % since the excerpts share Whisper windows
+/// (`asr.pack_recordings` on by default), which moves a few words and so the clips: of 31 clips, one is 3 points).
 #[test]
 fn ami_meeting_excerpts_with_ge2e_windows() {
     let Some(ami) = ami_dir() else { return };
@@ -223,7 +224,7 @@ fn ami_meeting_excerpts_with_ge2e_windows() {
     assert!(f.project_wide - f.collar <= 11.0, "project-wide DER {:.1}% is far above the per-file DER", f.project_wide);
     assert!(f.counts_within_one >= 4, "speaker count within one on only {}/10", f.counts_within_one);
     assert!(f.clip_secs >= 30.0, "only {:.1} s of clips", f.clip_secs);
-    assert!(f.purity >= 75.0, "clip purity {:.1}%", f.purity);
+    assert!(f.purity >= 71.0, "clip purity {:.1}%", f.purity);
 }
 
 /// Whether the models of the segmentation configuration are installed (a failure when `VOXMILL_REQUIRE_MODELS` is
