@@ -165,6 +165,7 @@ CREATE TABLE word_yield (
     crate::quality::MIGRATION,
     crate::quality::MIGRATION_ENHANCEMENT,
     crate::phonemes::MIGRATION,
+    crate::sources::MIGRATION,
 ];
 
 /// An open catalog connection. One per thread; SQLite serialises the writers.
@@ -393,27 +394,7 @@ impl Catalog {
 
     /// Registers an input; the caller has checked for duplicates under the project lock.
     pub fn insert_recording(&self, new: &NewRecording) -> Result<Recording, ProjectError> {
-        self.conn
-            .execute(
-                "INSERT INTO recordings (name, source_path, stored_path, sha256, size_bytes, codec, container,
-                     sample_rate, channels, duration_secs, added_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    new.name,
-                    new.source_path,
-                    new.stored_path,
-                    new.sha256,
-                    new.size_bytes as i64,
-                    new.codec,
-                    new.container,
-                    new.sample_rate,
-                    new.channels,
-                    new.duration_secs,
-                    now()
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        let id = self.conn.last_insert_rowid();
+        let id = insert_recording_in(&self.conn, new).map_err(|e| self.err(e))?;
         Ok(Recording {
             id,
             name: new.name.clone(),
@@ -786,6 +767,34 @@ pub(crate) fn embedding_blob(v: &[f32]) -> Vec<u8> {
 /// The inverse of [`embedding_blob`].
 pub(crate) fn blob_embedding(b: &[u8]) -> Vec<f32> {
     b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+/// Inserts a recording row (inside the caller's transaction, if any); returns its id.
+pub(crate) fn insert_recording_in(conn: &Connection, new: &NewRecording) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO recordings (name, source_path, stored_path, sha256, size_bytes, codec, container,
+             sample_rate, channels, duration_secs, added_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            new.name,
+            new.source_path,
+            new.stored_path,
+            new.sha256,
+            new.size_bytes as i64,
+            new.codec,
+            new.container,
+            new.sample_rate,
+            new.channels,
+            new.duration_secs,
+            now()
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now_secs() -> f64 {
+    now()
 }
 
 pub(crate) fn now() -> f64 {

@@ -14,6 +14,7 @@ pub mod quality;
 mod quality_settings;
 pub mod reviews;
 pub mod settings;
+pub mod sources;
 pub mod speakers;
 pub mod word_yield;
 
@@ -29,4 +30,5 @@ pub use project::Project;
 pub use quality::{ClipMeasures, ClipQualityRow, ClipValidationRow, Verdict};
 pub use reviews::{ClipStatus, ManualDecision};
 pub use settings::Settings;
+pub use sources::{DownloadRow, DownloadState, FeedRow, NewDownload, NewFeed, SourceMeta};
 pub use word_yield::{DropReason, WordYield};

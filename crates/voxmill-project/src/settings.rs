@@ -24,6 +24,7 @@ pub struct Settings {
     pub quality: QualitySettings,
     pub phonemize: PhonemizeSettings,
     pub export: ExportSettings,
+    pub fetch: FetchSettings,
     pub run: RunSettings,
 }
 
@@ -371,6 +372,64 @@ pub struct ExportSettings {
 pub struct RunSettings {
     /// Recordings processed at once; 0 means one per CPU core.
     pub jobs: usize,
+}
+
+/// How recordings are downloaded from the web (`voxmill add URL`, `voxmill feed`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchSettings {
+    /// Largest file accepted, in MB (an enclosure over it is refused before any byte is stored).
+    pub max_mb: u64,
+    /// Seconds a server may stay silent (connecting, answering, between reads) before the try is given up.
+    pub timeout_secs: f64,
+    /// Further tries after a transient failure (connection lost, timeout, 5xx, 429), resuming where it stopped.
+    pub retries: u32,
+    /// Seconds before the first retry; each later wait doubles (at most 30 s).
+    pub backoff_secs: f64,
+    /// Redirects followed before giving up (a loop).
+    pub max_redirects: u32,
+    /// Downloads at once from one host (politeness).
+    pub per_host: usize,
+    /// Downloads at once in all.
+    pub jobs: usize,
+    /// Check every feed for new episodes at the start of `voxmill run` (`--no-update` skips it once).
+    pub update_on_run: bool,
+    /// The `yt-dlp` program for video and audio sites; empty: `$VOXMILL_YTDLP`, else `yt-dlp` on the PATH.
+    pub ytdlp: String,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            max_mb: 4096,
+            timeout_secs: 30.0,
+            retries: 4,
+            backoff_secs: 1.0,
+            max_redirects: 10,
+            per_host: 2,
+            jobs: 4,
+            update_on_run: true,
+            ytdlp: String::new(),
+        }
+    }
+}
+
+impl FetchSettings {
+    fn validate(&self) -> Result<(), String> {
+        if self.max_mb == 0 {
+            return Err("fetch.max_mb must be at least 1".into());
+        }
+        if !(self.timeout_secs.is_finite() && self.timeout_secs > 0.0) {
+            return Err(format!("fetch.timeout_secs = {} must be a positive number of seconds", self.timeout_secs));
+        }
+        if !(self.backoff_secs.is_finite() && self.backoff_secs >= 0.0) {
+            return Err(format!("fetch.backoff_secs = {} must be zero or more seconds", self.backoff_secs));
+        }
+        if self.per_host == 0 || self.jobs == 0 {
+            return Err("fetch.per_host and fetch.jobs must be at least 1".into());
+        }
+        Ok(())
+    }
 }
 
 impl Default for SourcesSettings {
@@ -747,6 +806,26 @@ split_by_speaker = false
 # Largest shard of the formats written in shards (hf, webdataset), in MB of audio (the Hub's own default: 500).
 shard_mb = 500
 
+[fetch]
+# Downloads from the web: `voxmill add P https://…/episode.mp3`, podcast feeds (`voxmill feed add P FEED-URL`) and
+# video sites through yt-dlp. Largest file accepted (MB); a larger enclosure is refused before anything is stored.
+max_mb = 4096
+# Seconds a server may stay silent (connecting, answering, between reads) before the try is given up.
+timeout_secs = 30.0
+# Further tries after a connection loss, a timeout, a 5xx or a 429, each resuming where the last stopped (Range);
+# the first waits backoff_secs, each later one twice as long (at most 30 s).
+retries = 4
+backoff_secs = 1.0
+max_redirects = 10
+# Downloads at once from one host, and in all.
+per_host = 2
+jobs = 4
+# `voxmill run` first checks every feed for new episodes (`voxmill run --no-update` skips it once).
+update_on_run = true
+# The yt-dlp program for video and audio sites (YouTube, Vimeo, SoundCloud, …); "" reads $VOXMILL_YTDLP, else
+# finds yt-dlp on the PATH (`bash scripts/setup-ytdlp.sh` installs it).
+ytdlp = ""
+
 [run]
 # Recordings processed at once; 0 means one per CPU core. `voxmill run --jobs N` overrides it.
 jobs = 0
@@ -903,6 +982,7 @@ impl Settings {
         }
         self.quality.validate()?;
         self.phonemize.validate()?;
+        self.fetch.validate()?;
         let e = &self.enhance;
         if !(0.0..=0.95).contains(&e.overlap) {
             return Err(format!("enhance.overlap = {} is outside 0..=0.95", e.overlap));
