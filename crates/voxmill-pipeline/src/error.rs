@@ -6,4 +6,7 @@ pub enum PipelineError {
     Project(#[from] voxmill_project::ProjectError),
     #[error("unknown stage `{0}`; stages are: {1}")]
     UnknownStage(String, String),
+    /// An input (a URL, a feed) the command cannot use; the message names it and says why.
+    #[error("{0}")]
+    Input(String),
 }

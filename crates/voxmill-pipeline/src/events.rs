@@ -65,6 +65,32 @@ pub enum Event<'a> {
         path: &'a Path,
         reason: &'a str,
     },
+    /// A download begins (or resumes).
+    DownloadStarted {
+        url: &'a str,
+    },
+    /// `done_bytes` of a download are on disk (`total_bytes` when the server said).
+    DownloadProgress {
+        url: &'a str,
+        done_bytes: u64,
+        total_bytes: Option<u64>,
+    },
+    /// A download ended (its outcome follows as an input event).
+    DownloadFinished {
+        url: &'a str,
+    },
+    /// A feed was checked: `new_episodes` were queued; `unchanged` when the server said so (304).
+    FeedChecked {
+        url: &'a str,
+        title: Option<&'a str>,
+        new_episodes: usize,
+        unchanged: bool,
+    },
+    /// A feed could not be checked.
+    FeedFailed {
+        url: &'a str,
+        error: &'a str,
+    },
 }
 
 /// Receives events; called from worker threads.

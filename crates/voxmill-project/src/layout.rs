@@ -32,6 +32,11 @@ impl Layout {
         self.root.join("sources")
     }
 
+    /// `downloads/`: downloads in flight (`<id>.part` and its state), removed once registered.
+    pub fn downloads_dir(&self) -> PathBuf {
+        self.root.join("downloads")
+    }
+
     /// Intermediates of one recording.
     pub fn work_dir(&self, recording_name: &str) -> PathBuf {
         self.root.join("work").join(recording_name)

@@ -237,8 +237,8 @@ impl Catalog {
     }
 
     /// Follows a feed and registers its episodes (pending or skipped) in one transaction.
-    pub fn insert_feed(&mut self, feed: &NewFeed, episodes: &[NewDownload]) -> Result<FeedRow, ProjectError> {
-        let tx = self.conn.transaction().map_err(|e| ProjectError::Catalog { path: self.path.clone(), source: e })?;
+    pub fn insert_feed(&self, feed: &NewFeed, episodes: &[NewDownload]) -> Result<FeedRow, ProjectError> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| ProjectError::Catalog { path: self.path.clone(), source: e })?;
         tx.execute(
             "INSERT INTO feeds (url, title, item_limit, since, title_match, added_at, checked_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
@@ -254,7 +254,7 @@ impl Catalog {
 
     /// Records a check of a feed: its new validators and title, and its new episodes, in one transaction.
     pub fn update_feed(
-        &mut self,
+        &self,
         feed_id: i64,
         etag: Option<&str>,
         last_modified: Option<&str>,
@@ -263,7 +263,7 @@ impl Catalog {
     ) -> Result<(), ProjectError> {
         let path = self.path.clone();
         let wrap = |e| ProjectError::Catalog { path: path.clone(), source: e };
-        let tx = self.conn.transaction().map_err(wrap)?;
+        let tx = self.conn.unchecked_transaction().map_err(wrap)?;
         tx.execute(
             "UPDATE feeds SET etag = ?2, last_modified = ?3, title = COALESCE(?4, title), checked_at = ?5 WHERE id = ?1",
             params![feed_id, etag, last_modified, title, now_secs()],
@@ -283,10 +283,10 @@ impl Catalog {
 
     /// Stops following a feed: its pending, failed and skipped episodes are forgotten; recordings already made from
     /// it stay, with their source metadata. Returns whether the feed was followed.
-    pub fn remove_feed(&mut self, url: &str) -> Result<bool, ProjectError> {
+    pub fn remove_feed(&self, url: &str) -> Result<bool, ProjectError> {
         let path = self.path.clone();
         let wrap = |e| ProjectError::Catalog { path: path.clone(), source: e };
-        let tx = self.conn.transaction().map_err(wrap)?;
+        let tx = self.conn.unchecked_transaction().map_err(wrap)?;
         let Some(id): Option<i64> =
             tx.query_row("SELECT id FROM feeds WHERE url = ?1", [url], |r| r.get(0)).optional().map_err(wrap)?
         else {
@@ -311,7 +311,7 @@ impl Catalog {
 
     /// Registers a download of a URL given by hand (not from a feed); returns the existing row when the URL is
     /// already pending, done or a duplicate, so that adding a URL twice fetches it once.
-    pub fn insert_download(&mut self, new: &NewDownload) -> Result<DownloadRow, ProjectError> {
+    pub fn insert_download(&self, new: &NewDownload) -> Result<DownloadRow, ProjectError> {
         if let Some(existing) = self
             .conn
             .query_row(
@@ -388,14 +388,14 @@ impl Catalog {
 
     /// Registers a finished download as a recording, with its source metadata, in one transaction.
     pub fn finish_download(
-        &mut self,
+        &self,
         download_id: i64,
         recording: &NewRecording,
         meta: &SourceMeta,
     ) -> Result<Recording, ProjectError> {
         let path = self.path.clone();
         let wrap = |e| ProjectError::Catalog { path: path.clone(), source: e };
-        let tx = self.conn.transaction().map_err(wrap)?;
+        let tx = self.conn.unchecked_transaction().map_err(wrap)?;
         let rec_id = crate::catalog::insert_recording_in(&tx, recording).map_err(wrap)?;
         tx.execute(
             "INSERT INTO recording_sources (recording_id, meta, licence) VALUES (?1, ?2, ?3)",
@@ -496,7 +496,7 @@ mod tests {
     #[test]
     fn feeds_remember_their_episodes_and_downloads_become_recordings_atomically() {
         let dir = tempfile::tempdir().unwrap();
-        let mut cat = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
+        let cat = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
         let feed = NewFeed { url: "https://example.com/feed.xml".into(), limit: Some(2), ..Default::default() };
         let row = cat
             .insert_feed(&feed, &[episode("1", DownloadState::Skipped), episode("2", DownloadState::Pending)])
@@ -535,7 +535,7 @@ mod tests {
     #[test]
     fn a_url_added_twice_is_one_download() {
         let dir = tempfile::tempdir().unwrap();
-        let mut cat = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
+        let cat = Catalog::open(&dir.path().join("voxmill.db")).unwrap();
         let new = NewDownload { feed_id: None, guid: None, ..episode("9", DownloadState::Pending) };
         let a = cat.insert_download(&new).unwrap();
         let b = cat.insert_download(&new).unwrap();

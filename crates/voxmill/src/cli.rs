@@ -53,12 +53,21 @@ pub enum Command {
         /// Folder to create the project in (created if missing).
         project: PathBuf,
     },
-    /// Register audio files or folders of them in a project (exact duplicates are skipped).
-    Add {
+    /// Register audio files, folders of them or URLs in a project (exact duplicates are skipped). URLs are
+    /// downloaded (resumed after an interruption, retried, size-limited; see [fetch] in voxmill.toml); video and
+    /// audio sites (YouTube, Vimeo, SoundCloud, …) go through yt-dlp when it is installed.
+    Add(AddArgs),
+    /// Podcast feeds the project follows: new episodes are downloaded by `feed update` and by every `voxmill run`.
+    Feed {
+        #[command(subcommand)]
+        command: FeedCommand,
+    },
+    /// Where each recording came from: URL or file, title, author, date, licence, feed (--licence filters).
+    Sources {
         project: PathBuf,
-        /// Files or folders; folders are searched for audio files by extension.
-        #[arg(required = true)]
-        inputs: Vec<PathBuf>,
+        /// Only recordings under this licence (as the source states it, e.g. cc-by-4.0; `none` for unstated).
+        #[arg(long, value_name = "LICENCE")]
+        licence: Option<String>,
     },
     /// Show each recording, its duration and the state of each stage.
     Status { project: PathBuf },
@@ -126,6 +135,47 @@ pub enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+}
+
+/// Options of `voxmill add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    pub project: PathBuf,
+    /// Files, folders (searched for audio files by extension) or http(s) URLs.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Download every URL through yt-dlp (sites are recognised by name without it: YouTube, Vimeo, SoundCloud, …).
+    #[arg(long = "yt-dlp")]
+    pub ytdlp: bool,
+    /// The licence of these recordings (kept as their source metadata; carried into dataset cards), e.g. cc-by-4.0.
+    #[arg(long, value_name = "LICENCE")]
+    pub licence: Option<String>,
+}
+
+/// `voxmill feed …`
+#[derive(Debug, Subcommand)]
+pub enum FeedCommand {
+    /// Follow a podcast feed (RSS 2.0 or Atom) and download the episodes it keeps.
+    Add {
+        project: PathBuf,
+        /// The feed's URL.
+        url: String,
+        /// At most this many of the newest episodes (now, and of the new ones at each update).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Only episodes published on or after this date (YYYY-MM-DD or an RFC 3339 time).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only episodes whose title matches this regular expression (`(?i)` for any case).
+        #[arg(long = "match", value_name = "REGEX")]
+        title_match: Option<String>,
+    },
+    /// Check every feed for new episodes (one conditional request each) and download them.
+    Update { project: PathBuf },
+    /// The followed feeds with their episodes: downloaded, pending, failed, skipped.
+    List { project: PathBuf },
+    /// Stop following a feed (recordings already downloaded from it stay).
+    Remove { project: PathBuf, url: String },
 }
 
 /// Options of `voxmill review`.
@@ -238,7 +288,7 @@ pub enum ModelsCommand {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// A project folder, or audio files and folders to make a project of.
+    /// A project folder, or audio files, folders and URLs to make a project of.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Where to create the project when inputs are audio (default: next to the first input, named <name>-voxmill).
@@ -256,6 +306,12 @@ pub struct RunArgs {
     /// Stop after this stage (and the stages it needs); no export. E.g. `--until identify` to diarize only.
     #[arg(long, value_name = "STAGE")]
     pub until: Option<String>,
+    /// Do not check the project's feeds for new episodes first (fetch.update_on_run).
+    #[arg(long)]
+    pub no_update: bool,
+    /// Download every URL input through yt-dlp.
+    #[arg(long = "yt-dlp")]
+    pub ytdlp: bool,
 }
 
 /// Options of `voxmill bench asr`.

@@ -8,7 +8,8 @@ pub fn hms(secs: f64) -> String {
 
 /// Hours with two decimals, for totals.
 pub fn hours(secs: f64) -> String {
-    format!("{:.2} h", secs / 3600.0)
+    // `max` also turns the -0.0 of an empty sum into 0.0, which would print as "-0.00 h".
+    format!("{:.2} h", secs.max(0.0) / 3600.0)
 }
 
 /// A stage's time in at most 7 characters: "0.4s", "83s", "12m05s", "3h20m".

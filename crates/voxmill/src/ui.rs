@@ -95,8 +95,47 @@ impl Reporter for Human {
             Event::InputIgnored { path, reason } => {
                 self.line(format!("  ignored   {}: {reason}", path.display()));
             }
+            Event::DownloadStarted { url } => {
+                let bar = self.multi.add(ProgressBar::no_length());
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{prefix:>12.cyan} {msg:30!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
+                );
+                bar.set_prefix("download");
+                bar.set_message(short_url(url));
+                bar.enable_steady_tick(Duration::from_millis(200));
+                self.bars.lock().unwrap().insert((url.to_string(), "download".into()), bar);
+            }
+            Event::DownloadProgress { url, done_bytes, total_bytes } => {
+                if let Some(bar) = self.bars.lock().unwrap().get(&(url.to_string(), "download".to_string())) {
+                    if let Some(total) = total_bytes {
+                        bar.set_length(total);
+                    }
+                    bar.set_position(done_bytes);
+                }
+            }
+            Event::DownloadFinished { url } => self.finish_bar(url, "download"),
+            Event::FeedChecked { url, title, new_episodes, unchanged } => {
+                let name = title.unwrap_or(url);
+                if unchanged {
+                    self.line(format!("  feed      {name}: unchanged"));
+                } else {
+                    self.line(format!("  feed      {name}: {new_episodes} new episode(s)"));
+                }
+            }
+            Event::FeedFailed { error, .. } => self.line(format!("  error     {error}")),
         }
     }
+}
+
+/// The end of a URL that fits a progress bar's label: its last path segment, else its host.
+fn short_url(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or(url);
+    if last.is_empty() { url.to_string() } else { last.to_string() }
 }
 
 /// One JSON object per event on stdout.
@@ -136,6 +175,13 @@ impl Reporter for JsonLines {
             Event::InputIgnored { path, reason } => {
                 json!({"event": "input_ignored", "path": path, "reason": reason})
             }
+            Event::DownloadStarted { url } => json!({"event": "download_started", "url": url}),
+            Event::DownloadProgress { .. } => return,
+            Event::DownloadFinished { url } => json!({"event": "download_finished", "url": url}),
+            Event::FeedChecked { url, title, new_episodes, unchanged } => json!({
+                "event": "feed_checked", "url": url, "title": title, "new_episodes": new_episodes, "unchanged": unchanged
+            }),
+            Event::FeedFailed { url, error } => json!({"event": "feed_failed", "url": url, "error": error}),
         };
         println!("{value}");
     }
@@ -148,7 +194,7 @@ impl Reporter for Quiet {
     fn event(&self, event: &Event<'_>) {
         match *event {
             Event::StageFailed { recording, stage, error } => eprintln!("error: {stage} {recording}: {error}"),
-            Event::InputFailed { error, .. } => eprintln!("error: {error}"),
+            Event::InputFailed { error, .. } | Event::FeedFailed { error, .. } => eprintln!("error: {error}"),
             _ => {}
         }
     }

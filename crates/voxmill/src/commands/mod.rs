@@ -7,11 +7,13 @@ mod bench_diarize;
 mod bench_quality;
 mod eval;
 mod export;
+mod feed;
 mod init;
 mod models;
 mod quality_stats;
 mod review;
 mod run;
+mod sources;
 mod speakers;
 mod stats;
 mod status;
@@ -33,7 +35,9 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
     let mode = cli.global.mode();
     match cli.command {
         Command::Init { project } => init::init(&project, mode),
-        Command::Add { project, inputs } => add::add(&project, &inputs, mode),
+        Command::Add(args) => add::add(&args, mode),
+        Command::Feed { command } => feed::feed(command, mode),
+        Command::Sources { project, licence } => sources::sources(&project, licence.as_deref(), mode),
         Command::Status { project } => status::status(&project, mode),
         Command::Run(args) => run::run(&args, mode),
         Command::Bench(crate::cli::BenchCommand::Asr(args)) => bench::bench_asr(&args, mode),

@@ -16,6 +16,7 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
     let stages = all_stages();
     let rows = project_status(&project, &stages)?;
     if mode == Mode::Json {
+        let sources = project.catalog.all_recording_sources()?;
         for row in &rows {
             let stages: serde_json::Map<String, serde_json::Value> = row
                 .stages
@@ -38,11 +39,16 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
                 })
                 .collect();
             let r = &row.recording;
-            println!(
-                "{}",
-                serde_json::json!({"recording": r.name, "source": r.source_path, "duration_secs": r.duration_secs,
-                    "codec": r.codec, "sample_rate": r.sample_rate, "channels": r.channels, "stages": stages})
-            );
+            let mut line = serde_json::json!({"recording": r.name, "source": r.source_path,
+                "duration_secs": r.duration_secs, "codec": r.codec, "sample_rate": r.sample_rate,
+                "channels": r.channels, "stages": stages});
+            let meta = sources.get(&r.id).cloned().unwrap_or_default();
+            if let serde_json::Value::Object(fields) = super::sources::source_json(&meta) {
+                for (k, v) in fields {
+                    line[format!("source_{k}")] = v;
+                }
+            }
+            println!("{line}");
         }
         return Ok(Outcome::Success);
     }
