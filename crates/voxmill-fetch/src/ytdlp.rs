@@ -2,7 +2,7 @@
 //! voxmill never embeds Python, it runs the program.
 //!
 //! [`YtDlp::locate`] finds the program (an explicit path from the settings, else `$VOXMILL_YTDLP`, else `yt-dlp` on
-//! `PATH`) and checks that `--version` runs; [`YtDlp::download`] fetches the best audio of one URL into a folder owned
+//! `PATH`, else the one `scripts/setup-ytdlp.sh` installs under `$VOXMILL_HOME`) and checks that `--version` runs; [`YtDlp::download`] fetches the best audio of one URL into a folder owned
 //! by that URL, with one yt-dlp run:
 //!
 //! * `--ignore-config --no-cache-dir`: no user configuration, no cache written outside the folder;
@@ -328,9 +328,18 @@ pub struct YtDlp {
     version: String,
 }
 
+/// `$VOXMILL_HOME/yt-dlp/bin/yt-dlp` (`$VOXMILL_HOME` defaulting to `~/.local/share/voxmill`).
+fn setup_location() -> Option<PathBuf> {
+    let home = std::env::var_os("VOXMILL_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share/voxmill")))?;
+    Some(home.join("yt-dlp").join("bin").join("yt-dlp"))
+}
+
 impl YtDlp {
     /// Finds yt-dlp: `explicit` (the settings' `fetch.ytdlp`) when given, else `$VOXMILL_YTDLP` when set, else
-    /// `yt-dlp` on `PATH`; the first of these that is given decides (an explicit path that does not work is an error,
+    /// `yt-dlp` on `PATH`, else `$VOXMILL_HOME/yt-dlp/bin/yt-dlp`; the first of these that is given decides (an explicit path that does not work is an error,
     /// not a reason to look elsewhere). Runs `--version` to check that the program works.
     pub fn locate(explicit: Option<&Path>) -> Result<YtDlp, YtDlpError> {
         if let Some(path) = explicit {
@@ -341,15 +350,16 @@ impl YtDlp {
             let tried = format!("{YTDLP_ENV}={}", path.display());
             return YtDlp::check(path, tried);
         }
-        match find_on_path(OsStr::new("yt-dlp")) {
-            Some(path) => {
-                let tried = format!("yt-dlp on PATH ({})", path.display());
-                YtDlp::check(path, tried)
-            }
-            None => {
-                Err(YtDlpError::NotInstalled { tried: "yt-dlp on PATH".to_string(), reason: "not found".to_string() })
-            }
+        if let Some(path) = find_on_path(OsStr::new("yt-dlp")) {
+            let tried = format!("yt-dlp on PATH ({})", path.display());
+            return YtDlp::check(path, tried);
         }
+        // Where scripts/setup-ytdlp.sh installs it.
+        if let Some(path) = setup_location().filter(|p| p.is_file()) {
+            let tried = format!("{} (installed by scripts/setup-ytdlp.sh)", path.display());
+            return YtDlp::check(path, tried);
+        }
+        Err(YtDlpError::NotInstalled { tried: "yt-dlp on PATH".to_string(), reason: "not found".to_string() })
     }
 
     fn check(program: PathBuf, tried: String) -> Result<YtDlp, YtDlpError> {
