@@ -61,6 +61,8 @@ fn main() {
             words,
             measures: vec![("dnsmos_ovrl".into(), 3.2), ("snr".into(), 31.0), ("bandwidth".into(), 11_025.0)],
             phonemes: None,
+            source_url: None,
+            licence: None,
         });
     }
     let made = started.elapsed().as_secs_f64();

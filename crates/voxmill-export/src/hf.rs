@@ -43,8 +43,11 @@ pub const ROW_GROUP_BYTES: u64 = 64 << 20;
 const TEXT_COLUMNS: [&str; 6] = ["id", "text", "normalized_text", "speaker_id", "language", "source_recording"];
 /// The number columns after those.
 const NUMBER_COLUMNS: [&str; 2] = ["duration", "source_start"];
-/// The nullable string column after those (before the measures): Piper's phonemes.
-const PHONEMES_COLUMN: &str = "phonemes";
+/// The nullable string columns after those (before the measures): Piper's phonemes, and where the clip's
+/// recording came from and under which licence (as its source states them).
+const OPTIONAL_TEXT_COLUMNS: [&str; 3] = ["phonemes", "source_url", "license"];
+/// The column of the first quality measure.
+const FIRST_MEASURE: usize = 2 + TEXT_COLUMNS.len() + NUMBER_COLUMNS.len() + OPTIONAL_TEXT_COLUMNS.len();
 
 /// The quality measures any clip has, in the order the first clip lists them.
 fn measure_names(rows: &[Row<'_>]) -> Vec<String> {
@@ -71,7 +74,9 @@ fn schema(measures: &[String]) -> String {
     for c in NUMBER_COLUMNS {
         s.push_str(&format!("  required double {c};\n"));
     }
-    s.push_str(&format!("  optional binary {PHONEMES_COLUMN} (STRING);\n"));
+    for c in OPTIONAL_TEXT_COLUMNS {
+        s.push_str(&format!("  optional binary {c} (STRING);\n"));
+    }
     for m in measures {
         s.push_str(&format!("  optional double {m};\n"));
     }
@@ -88,7 +93,9 @@ fn features(measures: &[String], rate: u32) -> Vec<(String, serde_json::Value)> 
     for c in NUMBER_COLUMNS {
         f.push((c.to_string(), json!({"dtype": "float64", "_type": "Value"})));
     }
-    f.push((PHONEMES_COLUMN.to_string(), json!({"dtype": "string", "_type": "Value"})));
+    for c in OPTIONAL_TEXT_COLUMNS {
+        f.push((c.to_string(), json!({"dtype": "string", "_type": "Value"})));
+    }
     for c in measures {
         f.push((c.clone(), json!({"dtype": "float64", "_type": "Value"})));
     }
@@ -172,15 +179,22 @@ pub(crate) fn write(
                             let values: Vec<f64> = group.iter().map(|r| r.clip.source_start).collect();
                             col.typed::<DoubleType>().write_batch(&values, None, None)
                         }
-                        10 => {
-                            let found: Vec<Option<&String>> = group.iter().map(|r| r.clip.phonemes.as_ref()).collect();
+                        10..=12 => {
+                            let found: Vec<Option<&String>> = group
+                                .iter()
+                                .map(|r| match column {
+                                    10 => r.clip.phonemes.as_ref(),
+                                    11 => r.clip.source_url.as_ref(),
+                                    _ => r.clip.licence.as_ref(),
+                                })
+                                .collect();
                             let values: Vec<ByteArray> =
                                 found.iter().flatten().map(|p| ByteArray::from(p.as_bytes().to_vec())).collect();
                             let defs: Vec<i16> = found.iter().map(|p| i16::from(p.is_some())).collect();
                             col.typed::<ByteArrayType>().write_batch(&values, Some(&defs), None)
                         }
                         _ => {
-                            let name = &measures[column - 11];
+                            let name = &measures[column - FIRST_MEASURE];
                             let found: Vec<Option<f64>> = group
                                 .iter()
                                 .map(|r| r.clip.measures.iter().find(|(n, _)| n == name).map(|(_, v)| *v))
@@ -261,6 +275,7 @@ fn card(
         s.1 += r.duration;
     }
     let hours = rows.iter().map(|r| r.duration).sum::<f64>() / 3600.0;
+    let licences = licences(rows);
     let mut y = String::from("---\n");
     if !languages.is_empty() {
         y.push_str("language:\n");
@@ -268,7 +283,10 @@ fn card(
             y.push_str(&format!("- {}\n", yaml(l)));
         }
     }
-    y.push_str("license: other\n");
+    match hub_licence(&licences) {
+        Some(id) => y.push_str(&format!("license: {id}\n")),
+        None => y.push_str("license: other\n"),
+    }
     y.push_str(&format!("pretty_name: {}\n", yaml(&options.voice_name)));
     y.push_str("task_categories:\n- text-to-speech\n- automatic-speech-recognition\n");
     y.push_str("dataset_info:\n  features:\n");
@@ -313,11 +331,49 @@ fn card(
     for (name, (clips, secs)) in &sources {
         y.push_str(&format!("| {} | {clips} | {:.1} |\n", name.replace('|', "\\|"), secs / 60.0));
     }
-    y.push_str(
-        "\n## Licence\n\nThe licence of the source recordings is not recorded in this project: `license: other` above \
-         stands for it. Set the licence that the recordings allow before publishing this dataset.\n",
-    );
+    y.push_str(&licence_section(&licences));
     y
+}
+
+/// Clips and recordings per licence (`None`: the source did not state one).
+fn licences<'a>(rows: &'a [Row<'_>]) -> BTreeMap<Option<&'a str>, (usize, BTreeSet<&'a str>)> {
+    let mut by: BTreeMap<Option<&str>, (usize, BTreeSet<&str>)> = BTreeMap::new();
+    for r in rows {
+        let entry = by.entry(r.clip.licence.as_deref().map(str::trim).filter(|l| !l.is_empty())).or_default();
+        entry.0 += 1;
+        entry.1.insert(&r.clip.recording);
+    }
+    by
+}
+
+/// The card's `license:` when every clip's source states the same licence in the Hub's form (an id such as
+/// `cc-by-4.0`, lowercase); otherwise the card says `other` and its Licence section explains.
+fn hub_licence(licences: &BTreeMap<Option<&str>, (usize, BTreeSet<&str>)>) -> Option<String> {
+    let [(Some(only), _)] = licences.iter().collect::<Vec<_>>()[..] else { return None };
+    let id = only.to_ascii_lowercase();
+    let hub_like = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+'));
+    hub_like.then_some(id)
+}
+
+fn licence_section(licences: &BTreeMap<Option<&str>, (usize, BTreeSet<&str>)>) -> String {
+    let mut s = String::from("\n## Licence\n\n");
+    if licences.keys().all(Option::is_none) {
+        s.push_str(
+            "The licence of the source recordings is not recorded in this project: `license: other` above stands \
+             for it. Set the licence that the recordings allow before publishing this dataset.\n",
+        );
+        return s;
+    }
+    s.push_str(
+        "As the sources state it (a feed's `podcast:license`, a site's licence, or `voxmill add --licence`); each \
+         clip's `license` column says its own. Check that the licences allow the use you intend.\n\n\
+         | licence | clips | recordings |\n|---|---:|---:|\n",
+    );
+    for (licence, (clips, recordings)) in licences {
+        let name = licence.unwrap_or("not stated").replace('|', "\\|");
+        s.push_str(&format!("| {name} | {clips} | {} |\n", recordings.len()));
+    }
+    s
 }
 
 #[cfg(test)]
@@ -339,6 +395,7 @@ mod tests {
         assert_eq!(names, features);
         assert_eq!(features[0], "audio");
         assert_eq!(features[9], "phonemes");
+        assert_eq!(features[10..12], ["source_url".to_string(), "license".to_string()]);
         assert_eq!(features.last().unwrap(), "dnsmos_ovrl");
     }
 }

@@ -65,6 +65,11 @@ pub struct ExportClip {
     /// The clip's phonemes as Piper makes them (espeak-ng IPA, punctuation kept, one sentence per line; see
     /// `voxmill-phonemize`), for formats that carry phonemes; `None` when the clip has not been phonemized.
     pub phonemes: Option<String>,
+    /// Where the clip's recording came from (its URL), for the formats with per-clip provenance; `None` for local
+    /// files.
+    pub source_url: Option<String>,
+    /// The licence its source states (a feed's `podcast:license`, a site's, or one given by hand).
+    pub licence: Option<String>,
 }
 
 /// A word of a clip, timed from the clip's start.

@@ -157,6 +157,8 @@ mod tests {
             words: Vec::new(),
             measures: Vec::new(),
             phonemes: None,
+            source_url: None,
+            licence: None,
         }
     }
 

@@ -39,6 +39,8 @@ fn clip(dir: &Path, id: &str, text: &str, rate: u32, secs: f64) -> ExportClip {
         words: Vec::new(),
         measures: Vec::new(),
         phonemes: None,
+        source_url: None,
+        licence: None,
     }
 }
 

@@ -130,6 +130,7 @@ pub fn export_project_with(
         }
     }
     let recording_ids: HashMap<String, i64> = catalog.recordings()?.into_iter().map(|r| (r.name, r.id)).collect();
+    let sources = catalog.all_recording_sources()?;
     // The words of the recording whose clips are being gathered (clips come recording by recording).
     let mut words: Option<(String, Vec<voxmill_project::WordRow>)> = None;
     let (mut clips, mut verdicts) = (Vec::new(), Vec::new());
@@ -160,6 +161,7 @@ pub fn export_project_with(
             let id = recording_ids.get(&status.recording).copied().unwrap_or_default();
             words = Some((status.recording.clone(), catalog.words(id)?));
         }
+        let source = recording_ids.get(&status.recording).and_then(|id| sources.get(id));
         let c = status.clip;
         let clip_words = words.as_ref().map_or_else(Vec::new, |(_, all)| words_of(all, c.start, c.end));
         let measures = status.quality.as_ref().map_or_else(Vec::new, |q| {
@@ -182,6 +184,8 @@ pub fn export_project_with(
             words: clip_words,
             measures,
             phonemes: status.phonemes.map(|p| p.phonemes),
+            source_url: source.and_then(|s| s.url.clone()),
+            licence: source.and_then(|s| s.licence.clone()),
         });
     }
     if clips.is_empty() {
