@@ -343,7 +343,16 @@ impl Fetcher {
                 Ok(n) => n,
                 Err(e) => {
                     file.sync_data().ok();
-                    return Err(Attempt::Transient(format!("the connection broke after {done} bytes ({e})"), None));
+                    let timed_out = e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timeout");
+                    let reason = if timed_out {
+                        format!(
+                            "the server did not answer in time (silent for {:.0} s after {done} bytes)",
+                            self.opts.timeout.as_secs_f64()
+                        )
+                    } else {
+                        format!("the connection broke after {done} bytes ({e})")
+                    };
+                    return Err(Attempt::Transient(reason, None));
                 }
             };
             if !checked {

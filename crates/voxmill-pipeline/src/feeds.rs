@@ -65,8 +65,9 @@ pub fn add_feed(
     let title_match = sub.title_match.as_deref().map(compile_match).transpose().map_err(|e| fail(e.to_string()))?;
     let selection = Selection { limit: sub.limit, since: sub.since, title_match };
     let fetcher = fetcher(&project.settings.fetch);
-    let Document::Body { bytes, validators, .. } =
-        fetcher.get_document(url, &Validators::default(), MAX_FEED_BYTES).map_err(|e| PipelineError::Input(e.to_string()))?
+    let Document::Body { bytes, validators, .. } = fetcher
+        .get_document(url, &Validators::default(), MAX_FEED_BYTES)
+        .map_err(|e| PipelineError::Input(e.to_string()))?
     else {
         return Err(fail("the server answered 304 to an unconditional request".into()));
     };
@@ -81,13 +82,7 @@ pub fn add_feed(
         title_match: sub.title_match.clone(),
     };
     let row = project.catalog.insert_feed(&new, &episodes)?;
-    project.catalog.update_feed(
-        row.id,
-        validators.etag.as_deref(),
-        validators.last_modified.as_deref(),
-        None,
-        &[],
-    )?;
+    project.catalog.update_feed(row.id, validators.etag.as_deref(), validators.last_modified.as_deref(), None, &[])?;
     reporter.event(&Event::FeedChecked { url, title: feed.title.as_deref(), new_episodes: queued, unchanged: false });
     let mut outcome = AddOutcome::default();
     fetch_pending_locked(project, reporter, &mut outcome)?;
@@ -144,20 +139,22 @@ fn check_feed(
     let url = &feed.url;
     let fail = |reason: String| PipelineError::Input(format!("{url}: {reason}"));
     let validators = Validators { etag: feed.etag.clone(), last_modified: feed.last_modified.clone() };
-    let (bytes, validators) =
-        match fetcher.get_document(url, &validators, MAX_FEED_BYTES).map_err(|e| PipelineError::Input(e.to_string()))? {
-            Document::NotModified => {
-                project.catalog.touch_feed(feed.id)?;
-                return Ok(FeedCheck {
-                    url: url.clone(),
-                    title: feed.title.clone(),
-                    queued: 0,
-                    unchanged: true,
-                    error: None,
-                });
-            }
-            Document::Body { bytes, validators, .. } => (bytes, validators),
-        };
+    let (bytes, validators) = match fetcher
+        .get_document(url, &validators, MAX_FEED_BYTES)
+        .map_err(|e| PipelineError::Input(e.to_string()))?
+    {
+        Document::NotModified => {
+            project.catalog.touch_feed(feed.id)?;
+            return Ok(FeedCheck {
+                url: url.clone(),
+                title: feed.title.clone(),
+                queued: 0,
+                unchanged: true,
+                error: None,
+            });
+        }
+        Document::Body { bytes, validators, .. } => (bytes, validators),
+    };
     let parsed = parse_feed(&bytes).map_err(|e| fail(e.to_string()))?;
     let seen = project.catalog.feed_episodes_seen(feed.id)?;
     let seen_guids: HashSet<&str> = seen.iter().filter_map(|(g, _)| g.as_deref()).collect();

@@ -235,8 +235,8 @@ fn fetch_http(row: &DownloadRow, dir: &Path, fetcher: &Fetcher, reporter: &dyn R
             })
         }
         Err(e) => {
-            let resumable = matches!(e, FetchError::Network { .. })
-                && fs::metadata(&part).map(|m| m.len() > 0).unwrap_or(false);
+            let resumable =
+                matches!(e, FetchError::Network { .. }) && fs::metadata(&part).map(|m| m.len() > 0).unwrap_or(false);
             Err(Failure { message: e.to_string(), resumable })
         }
     }
@@ -341,7 +341,8 @@ fn recording_name(
         let stem = last.rsplit_once('.').map(|(s, _)| s).unwrap_or(last);
         (!stem.is_empty() && !is_url(stem)).then(|| stem.to_string())
     };
-    let base = meta.title.clone().filter(|t| !t.trim().is_empty()).or_else(from_url).unwrap_or_else(|| "download".into());
+    let base =
+        meta.title.clone().filter(|t| !t.trim().is_empty()).or_else(from_url).unwrap_or_else(|| "download".into());
     let mut name = slug(base.trim());
     // Titles run long: keep the first 48 characters, cut at a separator where there is one.
     if name.chars().count() > 48 {

@@ -238,7 +238,10 @@ impl Catalog {
 
     /// Follows a feed and registers its episodes (pending or skipped) in one transaction.
     pub fn insert_feed(&self, feed: &NewFeed, episodes: &[NewDownload]) -> Result<FeedRow, ProjectError> {
-        let tx = self.conn.unchecked_transaction().map_err(|e| ProjectError::Catalog { path: self.path.clone(), source: e })?;
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| ProjectError::Catalog { path: self.path.clone(), source: e })?;
         tx.execute(
             "INSERT INTO feeds (url, title, item_limit, since, title_match, added_at, checked_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",

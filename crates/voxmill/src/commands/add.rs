@@ -50,8 +50,7 @@ pub fn add_all(
 ) -> Result<AddOutcome> {
     check_schemes(inputs)?;
     let urls = urls_of(inputs);
-    let paths: Vec<PathBuf> =
-        inputs.iter().filter(|p| !p.to_str().is_some_and(is_url)).cloned().collect();
+    let paths: Vec<PathBuf> = inputs.iter().filter(|p| !p.to_str().is_some_and(is_url)).cloned().collect();
     let mut outcome = if paths.is_empty() { AddOutcome::default() } else { add_inputs(project, &paths, report)? };
     if *meta != SourceMeta::default() {
         for rec in &outcome.added {

@@ -1,8 +1,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use voxmill_pipeline::export::{ExportFailure, export_project};
 use voxmill_fetch::http::is_url;
+use voxmill_pipeline::export::{ExportFailure, export_project};
 use voxmill_pipeline::feeds::update_feeds;
 use voxmill_pipeline::remote::fetch_pending;
 use voxmill_pipeline::speakers::export_rttm;
