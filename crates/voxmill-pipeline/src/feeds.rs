@@ -93,6 +93,15 @@ pub fn add_feed(
 /// Checks every followed feed for new episodes, queues them and fetches everything pending.
 pub fn update_feeds(project: &Project, reporter: &dyn Reporter) -> Result<(Vec<FeedCheck>, AddOutcome), PipelineError> {
     let _lock = project.lock()?;
+    let checks = check_feeds_locked(project, reporter)?;
+    let mut outcome = AddOutcome::default();
+    fetch_pending_locked(project, reporter, &mut outcome)?;
+    Ok((checks, outcome))
+}
+
+/// Checks every followed feed and queues its new episodes (and failed ones worth another try) without fetching
+/// them; the caller holds the project lock.
+pub fn check_feeds_locked(project: &Project, reporter: &dyn Reporter) -> Result<Vec<FeedCheck>, PipelineError> {
     let fetcher = fetcher(&project.settings.fetch);
     let mut checks = Vec::new();
     for feed in project.catalog.feeds()? {
@@ -126,9 +135,7 @@ pub fn update_feeds(project: &Project, reporter: &dyn Reporter) -> Result<(Vec<F
             project.catalog.set_download_state(d.id, DownloadState::Pending, None)?;
         }
     }
-    let mut outcome = AddOutcome::default();
-    fetch_pending_locked(project, reporter, &mut outcome)?;
-    Ok((checks, outcome))
+    Ok(checks)
 }
 
 fn check_feed(

@@ -24,6 +24,6 @@ pub mod transcripts;
 pub use error::PipelineError;
 pub use events::{Event, Reporter};
 pub use resources::Resources;
-pub use runner::{RunOptions, RunSummary, run};
+pub use runner::{RunOptions, RunSummary, run, run_locked};
 pub use stage::{BatchContext, BatchEvent, BatchStage, Stage, StageContext, StageError, StageOutput};
 pub use stages::all_stages;

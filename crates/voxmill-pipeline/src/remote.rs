@@ -61,6 +61,21 @@ pub fn add_urls(
 ) -> Result<AddOutcome, PipelineError> {
     let _lock = project.lock()?;
     let mut outcome = AddOutcome::default();
+    queue_urls(project, urls, opts, reporter, &mut outcome)?;
+    fetch_pending_locked(project, reporter, &mut outcome)?;
+    Ok(outcome)
+}
+
+/// Registers `urls` as pending downloads without fetching them (the caller holds the project lock and fetches
+/// later, e.g. while the pipeline runs). A URL already downloaded is reported as a duplicate; one that failed
+/// before is tried again.
+pub fn queue_urls(
+    project: &Project,
+    urls: &[String],
+    opts: &UrlOptions,
+    reporter: &dyn Reporter,
+    outcome: &mut AddOutcome,
+) -> Result<(), PipelineError> {
     for url in urls {
         let via = if opts.ytdlp || is_video_site(url) { "yt-dlp" } else { "http" };
         let meta = SourceMeta { url: Some(url.clone()), via: Some(via.into()), ..opts.meta.clone() };
@@ -88,8 +103,7 @@ pub fn add_urls(
             DownloadState::Pending => {}
         }
     }
-    fetch_pending_locked(project, reporter, &mut outcome)?;
-    Ok(outcome)
+    Ok(())
 }
 
 /// Fetches every pending download of the project (interrupted ones resume) and registers what arrives.
@@ -116,7 +130,9 @@ struct Failure {
     resumable: bool,
 }
 
-pub(crate) fn fetch_pending_locked(
+/// Fetches every pending download; the caller holds the project lock (or is a thread of the process that does,
+/// with its own catalog connection).
+pub fn fetch_pending_locked(
     project: &Project,
     reporter: &dyn Reporter,
     outcome: &mut AddOutcome,

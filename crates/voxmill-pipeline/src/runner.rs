@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use voxmill_project::atomic::sweep_partials;
-use voxmill_project::{Catalog, Layout, Project, Recording, Settings, StageRun, StageState};
+use voxmill_project::{Catalog, Layout, Project, ProjectLock, Recording, Settings, StageRun, StageState};
 
 use crate::fingerprint::fingerprints;
 use crate::{
@@ -61,8 +61,25 @@ pub fn run(
     resources: &Resources,
     reporter: &dyn Reporter,
 ) -> Result<RunSummary, PipelineError> {
-    let _lock = project.lock()?;
+    let lock = project.lock()?;
     let partials_removed = sweep_partials(project.layout.root())?;
+    let mut summary = run_locked(project, &lock, stages, opts, resources, reporter)?;
+    summary.partials_removed = partials_removed;
+    Ok(summary)
+}
+
+/// [`run`] for a caller that holds the project lock already: `voxmill run` keeps it across several passes while
+/// downloads arrive, each pass bringing up to date the recordings registered by then. Unlike [`run`] it leaves
+/// the temporary files of an interrupted earlier run alone (the caller sweeps them once, before anything else
+/// writes).
+pub fn run_locked(
+    project: &Project,
+    _lock: &ProjectLock,
+    stages: &[Box<dyn Stage>],
+    opts: &RunOptions,
+    resources: &Resources,
+    reporter: &dyn Reporter,
+) -> Result<RunSummary, PipelineError> {
     let forced = forced_closure(stages, &opts.force)?;
     let recordings = project.catalog.recordings()?;
     let audio_secs = recordings.iter().map(|r| r.duration_secs).sum();
@@ -72,8 +89,7 @@ pub fn run(
         (0, 0) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         (0, n) | (n, _) => n,
     };
-    let summary =
-        Mutex::new(RunSummary { recordings: recordings.len(), audio_secs, partials_removed, ..Default::default() });
+    let summary = Mutex::new(RunSummary { recordings: recordings.len(), audio_secs, ..Default::default() });
     // Per recording: its stages' fingerprints, and the stages that did not finish (their dependants are blocked).
     let fps: Vec<_> = recordings.iter().map(|r| fingerprints(stages, &project.settings, r)).collect();
     let not_done: Vec<Mutex<HashSet<&'static str>>> = recordings.iter().map(|_| Mutex::default()).collect();

@@ -427,3 +427,33 @@ fn video_sites_go_through_yt_dlp() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_pipeline_works_on_what_has_arrived_while_downloads_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start();
+    server.set("/quick.wav", Route::new(tone_wav(3.0, 9), "audio/wav"));
+    // About 3 s to send: the quick one is processed meanwhile.
+    server.set(
+        "/slow.wav",
+        Route::new(tone_wav(3.0, 10), "audio/wav")
+            .with_fault(Fault::Trickle { chunk: 8_000, every: Duration::from_millis(250) }),
+    );
+    let project = dir.path().join("p");
+    let out = voxmill()
+        .args(["run", "--offline", "--json", "--until", "vad", "--out"])
+        .arg(&project)
+        .arg(server.url("/quick.wav"))
+        .arg(server.url("/slow.wav"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let events: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let position = |pred: &dyn Fn(&serde_json::Value) -> bool| events.iter().position(pred).unwrap_or(usize::MAX);
+    let quick_done = position(&|e| e["event"] == "stage_finished" && e["recording"] == "quick" && e["stage"] == "vad");
+    let slow_added = position(&|e| e["event"] == "input_added" && e["recording"] == "slow");
+    assert!(quick_done < slow_added && slow_added < usize::MAX, "{events:#?}");
+    assert_eq!(stage_state(&project, "slow", "vad"), "done");
+    let summary = events.last().unwrap();
+    assert_eq!(summary["recordings"], 2, "{summary}");
+}

@@ -1,69 +1,179 @@
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use voxmill_fetch::http::is_url;
 use voxmill_pipeline::export::{ExportFailure, export_project};
-use voxmill_pipeline::feeds::update_feeds;
-use voxmill_pipeline::remote::fetch_pending;
+use voxmill_pipeline::feeds::check_feeds_locked;
+use voxmill_pipeline::ingest::{AddOutcome, add_inputs};
+use voxmill_pipeline::remote::{UrlOptions, fetch_pending_locked, queue_urls};
 use voxmill_pipeline::speakers::export_rttm;
 use voxmill_pipeline::stages::stages_until;
 use voxmill_pipeline::transcripts::export_transcripts;
-use voxmill_pipeline::{Reporter, Resources, RunOptions, RunSummary, all_stages};
+use voxmill_pipeline::{Reporter, Resources, RunOptions, RunSummary, all_stages, run_locked};
+use voxmill_project::atomic::sweep_partials;
 use voxmill_project::layout::slug;
-use voxmill_project::{DownloadState, Project, SourceMeta};
+use voxmill_project::{DownloadState, Project, ProjectLock, SourceMeta};
 
 use super::Outcome;
-use super::add::{add_all, check_schemes, is_url_input};
+use super::add::{check_schemes, is_url_input, urls_of};
 use crate::cli::RunArgs;
 use crate::format::{hms, hours};
 use crate::mode::Mode;
 use crate::ui::reporter;
 
 /// `voxmill run`: open or create the project, add any audio given (files, folders, URLs), check its feeds for new
-/// episodes, bring every stage up to date, summarise.
+/// episodes, bring every stage up to date while downloads arrive, summarise.
 pub fn run(args: &RunArgs, mode: Mode) -> Result<Outcome> {
     let report = reporter(mode);
-    let (project, mut add_failures) = match project_and_inputs(args)? {
-        Target::Project(dir) => (Project::open(&dir)?, Vec::new()),
+    let (created, urls, mut added) = match project_and_inputs(args)? {
+        Target::Project(dir) => (NewProject::existing(&dir)?, Vec::new(), AddOutcome::default()),
         Target::Audio { project_dir, inputs } => {
             let created = NewProject::open_or_init(&project_dir)?;
-            let outcome = add_all(&created.project, &inputs, args.ytdlp, &SourceMeta::default(), report.as_ref());
-            let outcome = match outcome {
-                Ok(o) => o,
+            let paths: Vec<PathBuf> = inputs.iter().filter(|p| !is_url_input(p)).cloned().collect();
+            let added = if paths.is_empty() {
+                Ok(AddOutcome::default())
+            } else {
+                add_inputs(&created.project, &paths, report.as_ref())
+            };
+            match added {
+                Ok(added) => (created, urls_of(&inputs), added),
                 Err(e) => {
                     created.undo();
-                    return Err(e);
+                    return Err(e.into());
                 }
-            };
-            if !outcome.added.is_empty() || !outcome.failed.is_empty() {
-                super::add::print_summary(&outcome, mode);
             }
-            // Nothing usable arrived and nothing is waiting to resume: leave no project behind.
-            let waiting = created.project.catalog.downloads()?.iter().any(|d| d.state == DownloadState::Pending);
-            if created.fresh && created.project.catalog.recordings()?.is_empty() && !waiting {
-                created.undo();
-                bail!("nothing to process: no input could be added (see the errors above); no project was created");
-            }
-            let failures = outcome.failed.iter().map(|(p, e)| (p.display().to_string(), e.clone())).collect();
-            (created.project, failures)
         }
     };
-    add_failures.extend(fetch_remote(&project, args, report.as_ref())?);
+    let project = &created.project;
     let opts = RunOptions { jobs: args.jobs, force: args.force.clone() };
     let resources = Resources::new(args.offline);
     let stages = match &args.until {
         Some(stage) => stages_until(stage)?,
         None => all_stages(),
     };
-    let summary = voxmill_pipeline::run(&project, &stages, &opts, &resources, report.as_ref())?;
-    let exports = if args.until.is_some() { Vec::new() } else { export_all(&project, mode) };
-    print_summary(&project, &summary, &add_failures, &exports, mode)?;
+    let lock = project.lock()?;
+    let partials_removed = sweep_partials(project.layout.root())?;
+    queue_urls(
+        project,
+        &urls,
+        &UrlOptions { ytdlp: args.ytdlp, meta: SourceMeta::default() },
+        report.as_ref(),
+        &mut added,
+    )?;
+    let mut feed_failures = Vec::new();
+    if project.settings.fetch.update_on_run && !args.no_update && !project.catalog.feeds()?.is_empty() {
+        for check in check_feeds_locked(project, report.as_ref())? {
+            if let Some(error) = check.error {
+                feed_failures.push((check.url, error));
+            }
+        }
+    }
+    let (mut summary, fetched) = run_while_fetching(project, &lock, &stages, &opts, &resources, report.as_ref())?;
+    summary.partials_removed = partials_removed;
+    drop(lock);
+    added.added.extend(fetched.added);
+    added.duplicates.extend(fetched.duplicates);
+    added.failed.extend(fetched.failed);
+    if !added.added.is_empty() || !added.failed.is_empty() {
+        super::add::print_summary(&added, mode);
+    }
+    // Nothing usable arrived and nothing is waiting to resume: leave no project behind.
+    let waiting = project.catalog.downloads()?.iter().any(|d| d.state == DownloadState::Pending);
+    if created.fresh && project.catalog.recordings()?.is_empty() && !waiting {
+        created.undo();
+        bail!("nothing to process: no input could be added (see the errors above); no project was created");
+    }
+    let mut add_failures: Vec<(String, String)> =
+        added.failed.iter().map(|(p, e)| (p.display().to_string(), e.clone())).collect();
+    add_failures.extend(feed_failures);
+    let exports = if args.until.is_some() { Vec::new() } else { export_all(project, mode) };
+    print_summary(project, &summary, &add_failures, &exports, mode)?;
     let export_failed = exports.iter().any(|e| matches!(e, ExportOutcome::Failed(..)));
     Ok(if summary.failures.is_empty() && add_failures.is_empty() && !export_failed {
         Outcome::Success
     } else {
         Outcome::SomeFailed
     })
+}
+
+/// Runs the pipeline while a thread fetches the project's pending downloads: each pass brings up to date the
+/// recordings registered when it starts, and a new pass starts for what arrived meanwhile, until nothing is left
+/// to fetch. Without pending downloads it is one pass.
+fn run_while_fetching(
+    project: &Project,
+    lock: &ProjectLock,
+    stages: &[Box<dyn voxmill_pipeline::Stage>],
+    opts: &RunOptions,
+    resources: &Resources,
+    report: &dyn Reporter,
+) -> Result<(RunSummary, AddOutcome)> {
+    if !project.catalog.downloads()?.iter().any(|d| d.state == DownloadState::Pending) {
+        return Ok((run_locked(project, lock, stages, opts, resources, report)?, AddOutcome::default()));
+    }
+    let arrivals = Arrivals { inner: report, count: AtomicUsize::new(0) };
+    let root = project.layout.root().to_path_buf();
+    std::thread::scope(|scope| {
+        let fetcher = scope.spawn(|| -> Result<AddOutcome> {
+            // Its own catalog connection: SQLite serialises the two writers.
+            let own = Project::open(&root)?;
+            let mut outcome = AddOutcome::default();
+            fetch_pending_locked(&own, &arrivals, &mut outcome)?;
+            Ok(outcome)
+        });
+        let mut passes: Vec<RunSummary> = Vec::new();
+        loop {
+            let seen = arrivals.count.load(Ordering::SeqCst);
+            if !(project.catalog.recordings()?.is_empty() && !fetcher.is_finished()) {
+                passes.push(run_locked(project, lock, stages, opts, resources, &arrivals)?);
+            }
+            while arrivals.count.load(Ordering::SeqCst) == seen && !fetcher.is_finished() {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if fetcher.is_finished() && arrivals.count.load(Ordering::SeqCst) == seen && !passes.is_empty() {
+                break;
+            }
+        }
+        let outcome = fetcher.join().map_err(|_| anyhow::anyhow!("the download thread panicked"))??;
+        Ok((merge_passes(passes), outcome))
+    })
+}
+
+/// Passes the events on, counting the recordings that arrive.
+struct Arrivals<'a> {
+    inner: &'a dyn Reporter,
+    count: AtomicUsize,
+}
+
+impl Reporter for Arrivals<'_> {
+    fn event(&self, event: &voxmill_pipeline::Event<'_>) {
+        if let voxmill_pipeline::Event::InputAdded { .. } = event {
+            self.count.fetch_add(1, Ordering::SeqCst);
+        }
+        self.inner.event(event);
+    }
+}
+
+/// One summary of several passes: stages run in any pass, the last pass's view of the project, each stage's last
+/// failure.
+fn merge_passes(passes: Vec<RunSummary>) -> RunSummary {
+    let mut total = RunSummary::default();
+    let mut run_before = 0;
+    let count = passes.len();
+    for (i, pass) in passes.into_iter().enumerate() {
+        total.stages_run += pass.stages_run;
+        total.failures.retain(|f| !pass.failures.iter().any(|g| g.recording == f.recording && g.stage == f.stage));
+        total.failures.extend(pass.failures);
+        if i + 1 == count {
+            total.recordings = pass.recordings;
+            total.audio_secs = pass.audio_secs;
+            // Stages an earlier pass ran are "up to date" in the last one: count them once, as run.
+            total.stages_skipped = pass.stages_skipped.saturating_sub(run_before);
+        }
+        run_before += pass.stages_run;
+    }
+    total
 }
 
 /// What happened to one export format at the end of a run.
@@ -130,6 +240,10 @@ struct NewProject {
 }
 
 impl NewProject {
+    fn existing(dir: &Path) -> Result<NewProject> {
+        Ok(NewProject { project: Project::open(dir)?, fresh: false, made_dir: false })
+    }
+
     fn open_or_init(dir: &Path) -> Result<NewProject> {
         if Project::is_project(dir) {
             return Ok(NewProject { project: Project::open(dir)?, fresh: false, made_dir: false });
@@ -156,24 +270,6 @@ impl NewProject {
             let _ = std::fs::remove_dir(root.join(dir));
         }
     }
-}
-
-/// Checks the project's feeds for new episodes (unless told not to) and resumes every pending download; returns
-/// what failed.
-fn fetch_remote(project: &Project, args: &RunArgs, report: &dyn Reporter) -> Result<Vec<(String, String)>> {
-    let update = project.settings.fetch.update_on_run && !args.no_update && !project.catalog.feeds()?.is_empty();
-    let outcome = if update {
-        let (checks, outcome) = update_feeds(project, report)?;
-        let mut failed: Vec<(String, String)> =
-            checks.into_iter().filter_map(|c| c.error.map(|e| (c.url, e))).collect();
-        failed.extend(outcome.failed.iter().map(|(p, e)| (p.display().to_string(), e.clone())));
-        return Ok(failed);
-    } else if project.catalog.downloads()?.iter().any(|d| d.state == DownloadState::Pending) {
-        fetch_pending(project, report)?
-    } else {
-        return Ok(Vec::new());
-    };
-    Ok(outcome.failed.iter().map(|(p, e)| (p.display().to_string(), e.clone())).collect())
 }
 
 fn project_and_inputs(args: &RunArgs) -> Result<Target> {
