@@ -359,7 +359,13 @@ fn recording_name(
     };
     let base =
         meta.title.clone().filter(|t| !t.trim().is_empty()).or_else(from_url).unwrap_or_else(|| "download".into());
-    let mut name = slug(base.trim());
+    // `Episode 1: Short talk` → `Episode_1_Short_talk`: one separator where the title had several.
+    let mut name = String::new();
+    for c in slug(base.trim()).chars() {
+        if !(c == '_' && name.ends_with('_')) {
+            name.push(c);
+        }
+    }
     // Titles run long: keep the first 48 characters, cut at a separator where there is one.
     if name.chars().count() > 48 {
         let cut: String = name.chars().take(48).collect();

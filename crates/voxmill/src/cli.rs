@@ -260,6 +260,9 @@ pub enum EvalCommand {
         #[arg(long, value_name = "FILE")]
         uem: Option<PathBuf>,
     },
+    /// Word error rate of each recording's transcription against the transcript its publisher put in the feed
+    /// (`podcast:transcript`, stored when the episode was downloaded), and over all of them.
+    Transcripts { project: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

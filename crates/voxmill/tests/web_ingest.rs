@@ -21,9 +21,18 @@ struct Episode {
     date: &'static str,
 }
 
-fn rss(server: &TestServer, episodes: &[Episode], extra_item: &str) -> Vec<u8> {
+/// The feed; with `transcripts`, each item names `/t/<guid>.srt` as its published transcript.
+fn rss(server: &TestServer, episodes: &[Episode], transcripts: bool) -> Vec<u8> {
     let mut items = String::new();
     for e in episodes {
+        let extra_item = if transcripts {
+            format!(
+                r#"<podcast:transcript url="{}" type="application/x-subrip"/>"#,
+                server.url(&format!("/t/{}.srt", e.guid))
+            )
+        } else {
+            String::new()
+        };
         items.push_str(&format!(
             r#"<item><title>{}</title><guid isPermaLink="false">{}</guid><pubDate>{}</pubDate>
 <enclosure url="{}" type="audio/mpeg" length="0"/>
@@ -95,9 +104,16 @@ fn a_followed_feed_becomes_a_dataset_and_updates_add_only_new_episodes() {
     let ep2 = episode_mp3(dir.path(), "e2", &SCRIPT[3..6]);
     server.set("/audio/ep1.mp3", Route::new(ep1.clone(), "audio/mpeg"));
     server.set("/audio/ep2.mp3", Route::new(ep2.clone(), "audio/mpeg"));
-    let srt = "1\n00:00:00,600 --> 00:00:04,000\nThe old lighthouse stood at the edge of the cliff.\n";
-    server.set("/t/ep.srt", Route::new(srt.as_bytes().to_vec(), "application/x-subrip"));
-    let transcript = format!(r#"<podcast:transcript url="{}" type="application/x-subrip"/>"#, server.url("/t/ep.srt"));
+    // Published transcripts: the script of each episode, as SRT cues.
+    let srt = |sentences: &[&str]| -> String {
+        sentences
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{}\n00:00:0{i},000 --> 00:00:0{},000\n{s}\n\n", i + 1, i + 1))
+            .collect()
+    };
+    server.set("/t/ep-1.srt", Route::new(srt(&SCRIPT[0..3]).into_bytes(), "application/x-subrip"));
+    server.set("/t/ep-2.srt", Route::new(srt(&SCRIPT[3..6]).into_bytes(), "application/x-subrip"));
     let first_two = [
         Episode {
             guid: "ep-1",
@@ -107,7 +123,7 @@ fn a_followed_feed_becomes_a_dataset_and_updates_add_only_new_episodes() {
         },
         Episode { guid: "ep-2", title: "The Storm", path: "/audio/ep2.mp3", date: "Mon, 09 Mar 2026 08:00:00 +0000" },
     ];
-    server.set("/feed.xml", Route::new(rss(&server, &first_two, &transcript), "application/rss+xml"));
+    server.set("/feed.xml", Route::new(rss(&server, &first_two, true), "application/rss+xml"));
 
     let project = init(dir.path());
     let out = run(&[&"feed", &"add", &project, &server.url("/feed.xml")]);
@@ -126,7 +142,7 @@ fn a_followed_feed_becomes_a_dataset_and_updates_add_only_new_episodes() {
     assert_eq!(storm["source_persons"][0], "Ada Lovelace (host)");
     // The published transcript is stored beside the audio.
     let stored = project.join(storm["source_transcript"].as_str().expect("a stored transcript"));
-    assert_eq!(std::fs::read_to_string(stored).unwrap(), srt);
+    assert_eq!(std::fs::read_to_string(stored).unwrap(), srt(&SCRIPT[3..6]));
     // The audio arrived whole.
     let hashes: Vec<String> = catalog(&project)
         .prepare("SELECT sha256 FROM recordings ORDER BY id")
@@ -144,6 +160,12 @@ fn a_followed_feed_becomes_a_dataset_and_updates_add_only_new_episodes() {
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let metadata = std::fs::read_to_string(project.join("exports/ljspeech/metadata.csv")).unwrap();
     assert!(metadata.lines().count() >= 3, "{metadata}");
+    // The published transcripts check the ASR.
+    let out = voxmill().args(["eval", "transcripts", "--json"]).arg(&project).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
+    assert_eq!(summary["recordings"], 2, "{}", stdout(&out));
+    assert!(summary["wer"].as_f64().unwrap() < 0.15, "{}", stdout(&out));
     let out = voxmill().args(["export", "--format", "hf", "--include-rejected"]).arg(&project).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let card = std::fs::read_to_string(project.join("exports/hf/README.md")).unwrap();
@@ -155,7 +177,7 @@ fn a_followed_feed_becomes_a_dataset_and_updates_add_only_new_episodes() {
     server.set("/audio/ep3.mp3", Route::new(ep3, "audio/mpeg"));
     let mut three = first_two.into_iter().collect::<Vec<_>>();
     three.push(Episode { guid: "ep-3", title: "Dawn", path: "/audio/ep3.mp3", date: "Mon, 16 Mar 2026 08:00:00 GMT" });
-    server.set("/feed.xml", Route::new(rss(&server, &three, ""), "application/rss+xml"));
+    server.set("/feed.xml", Route::new(rss(&server, &three, false), "application/rss+xml"));
     server.clear_log();
     let out = voxmill().args(["feed", "update", "--json"]).arg(&project).output().unwrap();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
@@ -344,7 +366,7 @@ fn bad_feeds_are_refused_and_oversized_episodes_fail_cleanly() {
     // An enclosure ten times the limit: refused before any byte is stored, and reported.
     server.set("/big.wav", Route::new(tone_wav(330.0, 6), "audio/wav"));
     let episodes = [Episode { guid: "big", title: "Big", path: "/big.wav", date: "Sun, 01 Mar 2026 10:00:00 GMT" }];
-    server.set("/feed.xml", Route::new(rss(&server, &episodes, ""), "application/rss+xml"));
+    server.set("/feed.xml", Route::new(rss(&server, &episodes, false), "application/rss+xml"));
     let out = run(&[&"feed", &"add", &project, &server.url("/feed.xml")]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("over the size limit"), "{}", stderr(&out));

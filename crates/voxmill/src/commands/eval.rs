@@ -166,3 +166,58 @@ pub fn der(reference: &Path, hypothesis: &Path, options: &DerOptions, mode: Mode
     }
     Ok(Outcome::Success)
 }
+
+/// `voxmill eval transcripts`: each recording's ASR words against its published transcript.
+pub fn transcripts(project_dir: &Path, mode: Mode) -> Result<Outcome> {
+    use voxmill_fetch::transcript::{detect_format, parse_transcript, plain_text};
+    let project = voxmill_project::Project::open(project_dir)?;
+    let sources = project.catalog.all_recording_sources()?;
+    let (mut errors, mut words, mut scored) = (0usize, 0usize, 0usize);
+    for rec in project.catalog.recordings()? {
+        let Some(relative) = sources.get(&rec.id).and_then(|m| m.transcript_path.clone()) else { continue };
+        let path = project.layout.root().join(&relative);
+        let body = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: cannot read ({e})", path.display()))?;
+        let cues = parse_transcript(&body, detect_format(None, &relative, &body))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let asr = project.catalog.words(rec.id)?;
+        if asr.is_empty() {
+            eprintln!("{}: not transcribed yet (run `voxmill run {}`)", rec.name, project_dir.display());
+            continue;
+        }
+        let hypothesis: Vec<&str> = asr.iter().map(|w| w.text.trim()).collect();
+        let w = voxmill_asr::wer::word_error_rate(&plain_text(&cues), &hypothesis.join(" "));
+        scored += 1;
+        errors += w.substitutions + w.deletions + w.insertions;
+        words += w.reference_words;
+        if mode == Mode::Json {
+            println!("{}", serde_json::json!({"recording": rec.name, "transcript": relative, "wer": w}));
+        } else if mode == Mode::Human {
+            println!(
+                "{:<40} WER {:>5.1}%  ({} sub, {} del, {} ins of {} words)",
+                rec.name,
+                w.wer * 100.0,
+                w.substitutions,
+                w.deletions,
+                w.insertions,
+                w.reference_words
+            );
+        }
+    }
+    if scored == 0 {
+        bail!(
+            "{}: no recording has both a published transcript and a transcription; transcripts come with feed \
+             episodes that name one (podcast:transcript)",
+            project_dir.display()
+        );
+    }
+    let total = if words == 0 { 0.0 } else { errors as f64 / words as f64 };
+    match mode {
+        Mode::Json => println!(
+            "{}",
+            serde_json::json!({"summary": "transcripts", "recordings": scored, "wer": total, "reference_words": words})
+        ),
+        Mode::Human => println!("{scored} recording(s): WER {:.1}% over {words} published words", total * 100.0),
+        Mode::Quiet => {}
+    }
+    Ok(Outcome::Success)
+}

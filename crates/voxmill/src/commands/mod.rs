@@ -63,6 +63,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Eval(EvalCommand::Der { reference, hypothesis, collar, skip_overlap, project_wide, uem }) => {
             eval::der(&reference, &hypothesis, &eval::DerOptions { collar, skip_overlap, project_wide, uem }, mode)
         }
+        Command::Eval(EvalCommand::Transcripts { project }) => eval::transcripts(&project, mode),
         Command::Models { command: ModelsCommand::List } => models::list(mode),
         Command::Models { command: ModelsCommand::Fetch { id } } => models::fetch(&id, mode),
     }

@@ -66,7 +66,7 @@ pub fn run(args: &RunArgs, mode: Mode) -> Result<Outcome> {
     if project.settings.fetch.update_on_run && !args.no_update && !project.catalog.feeds()?.is_empty() {
         for check in check_feeds_locked(project, report.as_ref())? {
             if let Some(error) = check.error {
-                feed_failures.push((check.url, error));
+                feed_failures.push(("feed", check.url, error));
             }
         }
     }
@@ -85,8 +85,8 @@ pub fn run(args: &RunArgs, mode: Mode) -> Result<Outcome> {
         created.undo();
         bail!("nothing to process: no input could be added (see the errors above); no project was created");
     }
-    let mut add_failures: Vec<(String, String)> =
-        added.failed.iter().map(|(p, e)| (p.display().to_string(), e.clone())).collect();
+    let mut add_failures: Vec<(&str, String, String)> =
+        added.failed.iter().map(|(p, e)| ("add", p.display().to_string(), e.clone())).collect();
     add_failures.extend(feed_failures);
     let exports = if args.until.is_some() { Vec::new() } else { export_all(project, mode) };
     print_summary(project, &summary, &add_failures, &exports, mode)?;
@@ -125,7 +125,8 @@ fn run_while_fetching(
         let mut passes: Vec<RunSummary> = Vec::new();
         loop {
             let seen = arrivals.count.load(Ordering::SeqCst);
-            if !(project.catalog.recordings()?.is_empty() && !fetcher.is_finished()) {
+            // Nothing to work on yet: wait for the first arrival rather than run an empty pass.
+            if !project.catalog.recordings()?.is_empty() || fetcher.is_finished() {
                 passes.push(run_locked(project, lock, stages, opts, resources, &arrivals)?);
             }
             while arrivals.count.load(Ordering::SeqCst) == seen && !fetcher.is_finished() {
@@ -328,7 +329,7 @@ fn default_project_dir(input: &Path) -> Result<PathBuf> {
 fn print_summary(
     project: &Project,
     summary: &RunSummary,
-    add_failures: &[(String, String)],
+    add_failures: &[(&str, String, String)],
     exports: &[ExportOutcome],
     mode: Mode,
 ) -> Result<()> {
@@ -341,7 +342,7 @@ fn print_summary(
         Mode::Json => {
             let failures: Vec<_> = add_failures
                 .iter()
-                .map(|(input, error)| serde_json::json!({"input": input, "stage": "add", "error": error}))
+                .map(|(kind, input, error)| serde_json::json!({"input": input, "stage": kind, "error": error}))
                 .chain(
                     summary
                         .failures
@@ -402,8 +403,8 @@ fn print_summary(
                 println!("Failures:    none");
             } else {
                 println!("Failures:    {}", summary.failures.len() + add_failures.len());
-                for (_, error) in add_failures {
-                    println!("  add: {error}");
+                for (kind, _, error) in add_failures {
+                    println!("  {kind}: {error}");
                 }
                 for f in &summary.failures {
                     println!("  {} {}: {}", f.recording, f.stage, f.error);

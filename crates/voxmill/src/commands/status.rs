@@ -3,7 +3,7 @@ use std::path::Path;
 use anyhow::Result;
 use voxmill_pipeline::all_stages;
 use voxmill_pipeline::status::{StageStatus, project_status};
-use voxmill_project::Project;
+use voxmill_project::{DownloadState, Project};
 
 use super::Outcome;
 use crate::format::{hms, short_duration};
@@ -52,8 +52,25 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
         }
         return Ok(Outcome::Success);
     }
+    let downloads = project.catalog.downloads()?;
+    let pending = downloads.iter().filter(|d| d.state == DownloadState::Pending).count();
+    let failed: Vec<_> = downloads.iter().filter(|d| d.state == DownloadState::Failed).collect();
+    let print_downloads = || {
+        if pending > 0 {
+            println!(
+                "{pending} download(s) pending or interrupted: `voxmill run` (or `voxmill feed update`) fetches them"
+            );
+        }
+        for d in &failed {
+            println!("  download failed: {}", d.error.as_deref().unwrap_or(&d.url));
+        }
+    };
     if rows.is_empty() {
-        println!("No recordings yet. Add some: voxmill add {} <files or folders>", project.layout.root().display());
+        println!(
+            "No recordings yet. Add some: voxmill add {} <files, folders or URLs>",
+            project.layout.root().display()
+        );
+        print_downloads();
         return Ok(Outcome::Success);
     }
     let name_width = rows.iter().map(|r| r.recording.name.chars().count()).max().unwrap_or(9).clamp(9, 40);
@@ -95,6 +112,7 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
     for f in failures {
         println!("  {f}");
     }
+    print_downloads();
     Ok(Outcome::Success)
 }
 
