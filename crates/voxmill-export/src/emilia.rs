@@ -30,6 +30,8 @@ pub(crate) fn write(staged: &StagedDir, rows: &[Row<'_>]) -> Result<(), ExportEr
                 "source_recording": r.clip.recording,
                 "source_start": (r.clip.source_start * 1000.0).round() / 1000.0,
                 "phonemes": r.clip.phonemes,
+                "source_url": r.clip.source_url,
+                "license": r.clip.licence,
             });
             serde_json::to_writer(&mut *out, &line).map_err(|e| ExportError::io(&path, e.into()))?;
             out.write_all(b"\n").map_err(|e| ExportError::io(&path, e))?;

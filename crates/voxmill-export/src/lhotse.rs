@@ -49,6 +49,12 @@ fn supervision(r: &Row<'_>) -> Value {
     custom.insert("normalized_text".into(), json!(r.normalized));
     custom.insert("source_recording".into(), json!(r.clip.recording));
     custom.insert("source_start".into(), json!(secs(r.clip.source_start)));
+    if let Some(url) = &r.clip.source_url {
+        custom.insert("source_url".into(), json!(url));
+    }
+    if let Some(licence) = &r.clip.licence {
+        custom.insert("license".into(), json!(licence));
+    }
     if let Some(phonemes) = &r.clip.phonemes {
         custom.insert("phonemes".into(), json!(phonemes));
     }

@@ -86,6 +86,8 @@ fn metadata(r: &Row<'_>) -> serde_json::Value {
         "source_start": (r.clip.source_start * 1000.0).round() / 1000.0,
         "words": words_json(&r.clip.words),
         "phonemes": r.clip.phonemes,
+        "source_url": r.clip.source_url,
+        "license": r.clip.licence,
         "measures": measures,
     })
 }
