@@ -169,6 +169,12 @@ impl From<voxmill_project::ProjectError> for AddError {
 fn add_one(project: &Project, file: &Path) -> Result<Added, AddError> {
     let meta =
         std::fs::metadata(file).map_err(|e| AddError::Input(format!("{}: cannot read it ({e})", file.display())))?;
+    if !meta.is_file() {
+        return Err(AddError::Input(format!(
+            "{}: not a regular file (a socket, pipe or device); give the audio file itself",
+            file.display()
+        )));
+    }
     if meta.len() == 0 {
         return Err(AddError::Input(format!("{}: file is empty (0 bytes)", file.display())));
     }

@@ -31,13 +31,25 @@ pub struct TranscriptsReport {
 /// (`spk001`, or their names from `voxmill speakers rename`).
 pub fn export_transcripts(project: &Project) -> Result<TranscriptsReport, PipelineError> {
     let _lock = project.lock()?;
-    let catalog = &project.catalog;
     let dir = project.layout.export_dir("transcripts");
     std::fs::create_dir_all(&dir).map_err(|e| ProjectError::io(&dir, e))?;
+    let (transcripts, untranscribed) = project_transcripts(project)?;
+    for transcript in &transcripts {
+        for (ext, text) in render(transcript) {
+            write_atomic(&dir.join(format!("{}.{ext}", transcript.recording)), text.as_bytes())?;
+        }
+    }
+    Ok(TranscriptsReport { recordings: transcripts.len(), untranscribed, dir })
+}
+
+/// Every transcribed recording's speaker-labelled transcript (as [`export_transcripts`] writes them; the server
+/// renders them on request), and how many recordings have no transcript yet.
+pub fn project_transcripts(project: &Project) -> Result<(Vec<RecordingTranscript>, usize), PipelineError> {
+    let catalog = &project.catalog;
     let names: HashMap<String, String> =
         catalog.speaker_summaries()?.into_iter().map(|s| (s.label.clone(), s.name)).collect();
     let name_of = |label: &str| names.get(label).filter(|n| !n.is_empty()).cloned().unwrap_or_else(|| label.into());
-    let (mut recordings, mut untranscribed) = (0, 0);
+    let (mut out, mut untranscribed) = (Vec::new(), 0);
     for rec in catalog.recordings()? {
         let words = catalog.words(rec.id)?;
         if words.is_empty() {
@@ -64,16 +76,12 @@ pub fn export_transcripts(project: &Project) -> Result<TranscriptsReport, Pipeli
             })
             .collect();
         let joiner = if NO_SPACES.contains(&language.as_str()) { "" } else { " " };
-        let transcript = RecordingTranscript {
+        out.push(RecordingTranscript {
             recording: rec.name.clone(),
             utterances: utterances(words, joiner, &name_of),
             language,
             duration_secs: rec.duration_secs,
-        };
-        for (ext, text) in render(&transcript) {
-            write_atomic(&dir.join(format!("{}.{ext}", rec.name)), text.as_bytes())?;
-        }
-        recordings += 1;
+        });
     }
-    Ok(TranscriptsReport { recordings, untranscribed, dir })
+    Ok((out, untranscribed))
 }

@@ -166,6 +166,7 @@ CREATE TABLE word_yield (
     crate::quality::MIGRATION_ENHANCEMENT,
     crate::phonemes::MIGRATION,
     crate::sources::MIGRATION,
+    crate::reviews::MIGRATION_TEXT_EDITS,
 ];
 
 /// An open catalog connection. One per thread; SQLite serialises the writers.

@@ -15,6 +15,29 @@ use crate::{Catalog, ClipRow, ProjectError};
 /// How far (seconds) a clip's edges may move and still be the clip a decision was made on.
 const SAME_SPAN_SECS: f64 = 0.005;
 
+/// The migration that adds transcripts corrected by hand (kept apart from the stages' rows, as decisions are).
+pub(crate) const MIGRATION_TEXT_EDITS: &str = r#"
+CREATE TABLE clip_text_edits (
+    clip          TEXT PRIMARY KEY,
+    start         REAL NOT NULL,
+    end           REAL NOT NULL,
+    text          TEXT NOT NULL,
+    original      TEXT NOT NULL,
+    edited_at     REAL NOT NULL
+);
+"#;
+
+/// A transcript corrected by hand: it replaces the clip's text while the clip covers the span it was made on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextEdit {
+    pub text: String,
+    /// The text the ASR gave, when the edit was made.
+    pub original: String,
+    pub start: f64,
+    pub end: f64,
+    pub edited_at: f64,
+}
+
 /// A person's decision on one clip.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManualDecision {
@@ -40,6 +63,8 @@ pub struct ClipStatus {
     /// Piper's phonemes of the clip's text (the phonemize stage); `None` until it has run on the clip's recording
     /// (or when it is off, or espeak-ng has no voice for the recording's language).
     pub phonemes: Option<ClipPhonemesRow>,
+    /// The ASR's text when a person corrected it (`clip.text` then holds the correction).
+    pub original_text: Option<String>,
 }
 
 impl ClipStatus {
@@ -107,19 +132,80 @@ impl Catalog {
         let mut quality = self.all_clip_quality()?;
         let mut decisions = self.decisions()?;
         let mut phonemes = self.all_clip_phonemes()?;
+        let mut edits = self.text_edits()?;
         let mut out = Vec::new();
         for rec in self.recordings()? {
-            for clip in self.clips(rec.id)? {
+            for mut clip in self.clips(rec.id)? {
+                let edit = edits.remove(&clip.name).filter(|e| {
+                    (e.start - clip.start).abs() <= SAME_SPAN_SECS && (e.end - clip.end).abs() <= SAME_SPAN_SECS
+                });
+                let original_text = edit.map(|e| std::mem::replace(&mut clip.text, e.text));
                 out.push(ClipStatus {
                     recording: rec.name.clone(),
                     quality: quality.remove(&clip.name),
                     decision: decisions.remove(&clip.name),
                     phonemes: phonemes.remove(&clip.name).and_then(|p| p.of(&clip)),
+                    original_text,
                     clip,
                 });
             }
         }
         Ok(out)
+    }
+
+    /// Every transcript corrected by hand, by clip name.
+    pub fn text_edits(&self) -> Result<HashMap<String, TextEdit>, ProjectError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT clip, text, original, start, end, edited_at FROM clip_text_edits")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    TextEdit {
+                        text: r.get(1)?,
+                        original: r.get(2)?,
+                        start: r.get(3)?,
+                        end: r.get(4)?,
+                        edited_at: r.get(5)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Corrects a clip's transcript by hand (it survives re-runs while the clip covers the same span); an empty
+    /// `text`, or the ASR's own text, removes the correction. Returns the clip's text from now on.
+    pub fn edit_text(&self, clip: &str, text: &str) -> Result<String, ProjectError> {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let span: Option<(f64, f64, String)> = self
+            .conn
+            .query_row("SELECT start, end, text FROM clips WHERE name = ?1", [clip], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((start, end, original)) = span else {
+            let dir = self.path.parent().unwrap_or(&self.path).display().to_string();
+            return Err(ProjectError::Review(format!(
+                "{dir}: no such clip: {clip}; `voxmill review {dir}` lists the clips (nothing was changed)"
+            )));
+        };
+        if text.is_empty() || text == original {
+            self.conn.execute("DELETE FROM clip_text_edits WHERE clip = ?1", [clip]).map_err(|e| self.err(e))?;
+            return Ok(original);
+        }
+        self.conn
+            .execute(
+                "INSERT INTO clip_text_edits (clip, start, end, text, original, edited_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (clip) DO UPDATE SET start = excluded.start, end = excluded.end, text = excluded.text,
+                     original = excluded.original, edited_at = excluded.edited_at",
+                params![clip, start, end, text, original, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(text)
     }
 
     /// Records `verdict` (with an optional note) as the manual decision on each named clip, replacing earlier

@@ -890,6 +890,13 @@ impl Settings {
     /// Reads and validates a settings file.
     pub fn load(path: &Path) -> Result<Settings, ProjectError> {
         let text = std::fs::read_to_string(path).map_err(|e| ProjectError::io(path, e))?;
+        Settings::parse(&text, path)
+    }
+
+    /// Parses and validates settings text (`path` names it in errors): what `load` reads, and what the server
+    /// checks before it writes a project's settings.
+    pub fn parse(text: &str, path: &Path) -> Result<Settings, ProjectError> {
+        let text = text.to_string();
         let settings: Settings = toml::from_str(&text).map_err(|e| ProjectError::Settings {
             path: path.to_path_buf(),
             message: e.message().to_string() + &location(&text, e.span()),

@@ -62,6 +62,16 @@ pub enum Command {
         #[command(subcommand)]
         command: FeedCommand,
     },
+    /// Serve the HTTP API and the web UI for every project under DIR (or for one project), until Ctrl-C.
+    Serve(ServeArgs),
+    /// Correct a clip's transcript by hand (exports use it; it survives re-runs while the clip is cut the same).
+    Edit {
+        project: PathBuf,
+        /// The clip's name (as `voxmill review` lists it).
+        clip: String,
+        /// The corrected text; "" goes back to the ASR's.
+        text: String,
+    },
     /// Where each recording came from: URL or file, title, author, date, licence, feed (--licence filters).
     Sources {
         project: PathBuf,
@@ -135,6 +145,27 @@ pub enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+}
+
+/// Options of `voxmill serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A folder of projects (created if missing; new projects are made in it), or one project.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Address to listen on. Anything but loopback requires a token on every API request.
+    #[arg(long, default_value = "127.0.0.1:8750")]
+    pub addr: std::net::SocketAddr,
+    /// The token API requests must carry (`Authorization: Bearer …` or `?token=`); generated and printed when the
+    /// address is not loopback and none is given. Also read from VOXMILL_TOKEN.
+    #[arg(long, env = "VOXMILL_TOKEN")]
+    pub token: Option<String>,
+    /// Largest upload accepted in one request, in MB.
+    #[arg(long, default_value_t = 2048)]
+    pub max_upload_mb: u64,
+    /// Runs started from the server never download models (as `voxmill run --offline`).
+    #[arg(long, env = "VOXMILL_OFFLINE")]
+    pub offline: bool,
 }
 
 /// Options of `voxmill add`.

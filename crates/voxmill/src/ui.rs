@@ -16,7 +16,7 @@ use crate::mode::Mode;
 pub fn reporter(mode: Mode) -> Box<dyn Reporter> {
     match mode {
         Mode::Human => Box::new(Human::new()),
-        Mode::Json => Box::new(JsonLines),
+        Mode::Json => Box::new(JsonLines::default()),
         Mode::Quiet => Box::new(Quiet),
     }
 }
@@ -138,8 +138,27 @@ fn short_url(url: &str) -> String {
     if last.is_empty() { url.to_string() } else { last.to_string() }
 }
 
-/// One JSON object per event on stdout.
-struct JsonLines;
+/// One JSON object per event on stdout; progress at most once a second per stage and recording.
+#[derive(Default)]
+struct JsonLines {
+    last_progress: Mutex<HashMap<(String, String), std::time::Instant>>,
+}
+
+impl JsonLines {
+    /// Whether a progress line for this stage and recording is due.
+    fn progress_due(&self, recording: &str, stage: &str) -> bool {
+        let mut last = self.last_progress.lock().unwrap();
+        let now = std::time::Instant::now();
+        let key = (recording.to_string(), stage.to_string());
+        match last.get(&key) {
+            Some(t) if now.duration_since(*t) < Duration::from_secs(1) => false,
+            _ => {
+                last.insert(key, now);
+                true
+            }
+        }
+    }
+}
 
 impl Reporter for JsonLines {
     fn event(&self, event: &Event<'_>) {
@@ -150,7 +169,12 @@ impl Reporter for JsonLines {
             Event::StageStarted { recording, stage, total_secs } => {
                 json!({"event": "stage_started", "recording": recording, "stage": stage, "total_secs": total_secs})
             }
-            Event::StageProgress { .. } => return,
+            Event::StageProgress { recording, stage, done_secs } => {
+                if !self.progress_due(recording, stage) {
+                    return;
+                }
+                json!({"event": "stage_progress", "recording": recording, "stage": stage, "done_secs": done_secs})
+            }
             Event::StageSkipped { recording, stage } => {
                 json!({"event": "stage_skipped", "recording": recording, "stage": stage})
             }

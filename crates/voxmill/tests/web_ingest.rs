@@ -403,6 +403,13 @@ fn missing_paths_and_failing_urls_create_nothing() {
     assert!(err.contains("nope.wav: does not exist") && err.contains("404"), "{err}");
     assert_eq!(count(&project, "recordings"), 0);
     assert_eq!(count(&project, "downloads"), 0);
+    // A file that cannot be read as one (a socket named like audio; permissions do not stop root, which CI is).
+    let socket = dir.path().join("live.wav");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let out = run(&[&"add", &project, &socket]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("live.wav: not a regular file"), "{}", stderr(&out));
+    assert_eq!(count(&project, "recordings"), 0);
     // A good input next to a bad one: the good one is processed, the summary counts the failure.
     let good = dir.path().join("good.wav");
     std::fs::write(&good, tone_wav(2.0, 7)).unwrap();

@@ -13,6 +13,7 @@ mod models;
 mod quality_stats;
 mod review;
 mod run;
+mod serve;
 mod sources;
 mod speakers;
 mod stats;
@@ -37,6 +38,8 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Init { project } => init::init(&project, mode),
         Command::Add(args) => add::add(&args, mode),
         Command::Feed { command } => feed::feed(command, mode),
+        Command::Serve(args) => serve::serve(&args, mode),
+        Command::Edit { project, clip, text } => review::edit(&project, &clip, &text, mode),
         Command::Sources { project, licence } => sources::sources(&project, licence.as_deref(), mode),
         Command::Status { project } => status::status(&project, mode),
         Command::Run(args) => run::run(&args, mode),

@@ -154,6 +154,19 @@ pub fn decide(args: &DecideArgs, verdict: Verdict, mode: Mode) -> Result<Outcome
     Ok(Outcome::Success)
 }
 
+/// `voxmill edit`: corrects a clip's transcript (or, with "", goes back to the ASR's).
+pub fn edit(project_dir: &Path, clip: &str, text: &str, mode: Mode) -> Result<Outcome> {
+    let project = Project::open(project_dir)?;
+    let _lock = project.lock()?;
+    let now = project.catalog.edit_text(clip, text)?;
+    match mode {
+        Mode::Quiet => {}
+        Mode::Json => println!("{}", serde_json::json!({"summary": "edit", "clip": clip, "text": now})),
+        Mode::Human => println!("{clip}: {now}"),
+    }
+    Ok(Outcome::Success)
+}
+
 /// Forgets manual decisions.
 pub fn forget(project_dir: &Path, clips: &[String], mode: Mode) -> Result<Outcome> {
     let project = Project::open(project_dir)?;

@@ -1,0 +1,49 @@
+//! The API's routes, one module per resource. Handlers open the project per request (a catalog connection is
+//! cheap), do the blocking work on tokio's blocking pool, and answer JSON.
+
+pub mod clips;
+pub mod export;
+pub mod projects;
+pub mod recordings;
+pub mod runs;
+pub mod speakers;
+pub mod stats;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::{StatusCode, Uri};
+use axum::response::IntoResponse;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The server's state, as handlers take it.
+pub type AppStateRef = axum::extract::State<Arc<AppState>>;
+
+/// Runs blocking work (SQLite, files) off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)?
+}
+
+/// `GET /api/v1/health`.
+pub async fn health() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+/// `GET /api/v1/openapi.json`: the API described for clients and generators.
+pub async fn openapi() -> impl IntoResponse {
+    ([("content-type", "application/json")], include_str!("../../assets/openapi.json"))
+}
+
+/// Any other path under `/api/v1`.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no such route: {}", uri.path()),
+        "GET /api/v1/openapi.json lists the routes",
+    )
+}
