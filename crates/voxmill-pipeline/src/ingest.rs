@@ -226,3 +226,40 @@ fn copy_into_sources(project: &Project, file: &Path, name: &str) -> Result<Strin
     out.commit()?;
     Ok(relative)
 }
+
+/// What [`remove_recording`] removed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Removed {
+    pub clips: usize,
+    /// The source file was the project's own (a copy, a download or an upload) and was deleted; a file referenced
+    /// where it was added is never touched.
+    pub source_deleted: bool,
+}
+
+/// Takes a recording out of the project with everything derived from it: catalog rows first (one transaction),
+/// then its clips, its `work/` folder, and its source file if the project owns it. The project's speakers are
+/// matched again on the next run.
+pub fn remove_recording(project: &Project, name: &str) -> Result<Option<Removed>, PipelineError> {
+    let _lock = project.lock()?;
+    let Some(removed) = project.catalog.remove_recording(name)? else { return Ok(None) };
+    let root = project.layout.root();
+    for clip in &removed.clips {
+        let _ = std::fs::remove_file(project.layout.resolve(clip));
+    }
+    let _ = std::fs::remove_dir_all(project.layout.work_dir(name));
+    let stored = project.layout.resolve(&removed.stored);
+    let owned = stored.starts_with(root.join("sources")) || stored.starts_with(root.join("uploads"));
+    if owned {
+        let _ = std::fs::remove_file(&stored);
+        // An upload lives in a folder of its own.
+        if let Some(parent) =
+            stored.parent().filter(|p| p.starts_with(root.join("uploads")) && *p != root.join("uploads"))
+        {
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
+    if let Some(t) = &removed.transcript {
+        let _ = std::fs::remove_file(root.join(t));
+    }
+    Ok(Some(Removed { clips: removed.clips.len(), source_deleted: owned }))
+}

@@ -30,5 +30,5 @@ pub use project::Project;
 pub use quality::{ClipMeasures, ClipQualityRow, ClipValidationRow, Verdict};
 pub use reviews::{ClipStatus, ManualDecision};
 pub use settings::Settings;
-pub use sources::{DownloadRow, DownloadState, FeedRow, NewDownload, NewFeed, SourceMeta};
+pub use sources::{DownloadRow, DownloadState, FeedRow, NewDownload, NewFeed, RemovedRecording, SourceMeta};
 pub use word_yield::{DropReason, WordYield};

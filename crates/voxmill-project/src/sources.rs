@@ -85,6 +85,17 @@ impl SourceMeta {
     }
 }
 
+/// The files of a recording [`Catalog::remove_recording`] took out of the catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemovedRecording {
+    /// Its clips, relative to the project.
+    pub clips: Vec<String>,
+    /// Where it was read from: relative to the project (a copy or a download), or an absolute path.
+    pub stored: String,
+    /// Its published transcript, relative to the project.
+    pub transcript: Option<String>,
+}
+
 /// A followed feed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedRow {
@@ -412,6 +423,35 @@ impl Catalog {
         .map_err(wrap)?;
         tx.commit().map_err(wrap)?;
         self.recording_by_sha256(&recording.sha256)?.ok_or_else(|| self.err(rusqlite::Error::QueryReturnedNoRows))
+    }
+
+    /// Deletes a recording and everything the catalog derived from it (stage results, words, turns, clips, quality,
+    /// decisions' targets, its source metadata and its download) in one transaction. Returns the files that belonged
+    /// to it, for the caller to remove: its clips (relative paths), and its stored source and published transcript when
+    /// they live inside the project.
+    pub fn remove_recording(&self, name: &str) -> Result<Option<RemovedRecording>, ProjectError> {
+        let path = self.path.clone();
+        let wrap = |e| ProjectError::Catalog { path: path.clone(), source: e };
+        let tx = self.conn.unchecked_transaction().map_err(wrap)?;
+        let found: Option<(i64, String)> = tx
+            .query_row("SELECT id, stored_path FROM recordings WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(wrap)?;
+        let Some((id, stored)) = found else { return Ok(None) };
+        let clips: Vec<String> = {
+            let mut stmt = tx.prepare("SELECT path FROM clips WHERE recording_id = ?1").map_err(wrap)?;
+            let rows = stmt.query_map([id], |r| r.get(0)).map_err(wrap)?;
+            rows.collect::<Result<_, _>>().map_err(wrap)?
+        };
+        let meta: Option<String> = tx
+            .query_row("SELECT meta FROM recording_sources WHERE recording_id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(wrap)?;
+        let transcript = meta.and_then(|m| serde_json::from_str::<SourceMeta>(&m).ok()).and_then(|m| m.transcript_path);
+        tx.execute("DELETE FROM downloads WHERE recording_id = ?1", [id]).map_err(wrap)?;
+        tx.execute("DELETE FROM recordings WHERE id = ?1", [id]).map_err(wrap)?;
+        tx.commit().map_err(wrap)?;
+        Ok(Some(RemovedRecording { clips, stored, transcript }))
     }
 
     /// Sets (or replaces) a recording's source metadata.

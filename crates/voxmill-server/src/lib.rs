@@ -70,6 +70,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             get(routes::recordings::list).post(routes::recordings::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/projects/{project}/recordings/by-path", post(routes::recordings::add_path))
+        .route("/projects/{project}/recordings/{recording}", axum::routing::delete(routes::recordings::remove))
         .route("/projects/{project}/runs", get(routes::runs::list).post(routes::runs::start))
         .route("/projects/{project}/runs/{run}", get(routes::runs::show))
         .route("/projects/{project}/runs/{run}/cancel", post(routes::runs::cancel))
@@ -82,6 +83,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/projects/{project}/clips/{clip}/unreview", post(routes::clips::unreview))
         .route("/projects/{project}/speakers", get(routes::speakers::list))
         .route("/projects/{project}/speakers/merge", post(routes::speakers::merge))
+        .route("/projects/{project}/speakers/recheck", post(routes::speakers::recheck))
         .route("/projects/{project}/speakers/{speaker}/unmerge", post(routes::speakers::unmerge))
         .route("/projects/{project}/speakers/{speaker}/rename", post(routes::speakers::rename))
         .route("/projects/{project}/stats", get(routes::stats::show))

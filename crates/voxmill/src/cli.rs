@@ -64,6 +64,14 @@ pub enum Command {
     },
     /// Serve the HTTP API and the web UI for every project under DIR (or for one project), until Ctrl-C.
     Serve(ServeArgs),
+    /// Take recordings out of the project with everything derived from them (clips, results; the source file too
+    /// when the project owns it: a copy, a download or an upload).
+    Remove {
+        project: PathBuf,
+        /// Recording names (as `voxmill status` lists them).
+        #[arg(required = true)]
+        recordings: Vec<String>,
+    },
     /// Correct a clip's transcript by hand (exports use it; it survives re-runs while the clip is cut the same).
     Edit {
         project: PathBuf,

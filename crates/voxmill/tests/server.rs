@@ -106,6 +106,9 @@ impl Server {
         };
         reply(req.header("content-type", "application/json").send(text.as_bytes()))
     }
+    fn send_delete(&self, path: &str) -> Reply {
+        reply(agent().delete(&self.url(path)).call())
+    }
     fn post(&self, path: &str, body: serde_json::Value) -> Reply {
         self.send("POST", path, body)
     }
@@ -387,6 +390,27 @@ fn upload_run_review_merge_and_export_over_http() {
     assert_error(&forged, 403, "cross_site");
     assert_eq!(server.get(&format!("/api/v1/projects/demo/clips/{id}")).json()["verdict"], "accepted");
     assert_catalog_intact(&project);
+
+    // Recheck the speakers; then take the recording out with everything derived from it.
+    let recheck = server.post("/api/v1/projects/demo/speakers/recheck", serde_json::json!(null));
+    assert_eq!(recheck.status, 200, "{}", recheck.text());
+    assert_eq!(recheck.json()["clips"].as_u64().unwrap(), total);
+    assert_error(&server.send_delete("/api/v1/projects/demo/recordings/nope"), 404, "not_found");
+    let removed = server.send_delete("/api/v1/projects/demo/recordings/Two_Voices");
+    assert_eq!(removed.status, 200, "{}", removed.text());
+    assert_eq!(removed.json()["source_deleted"], true);
+    assert_eq!(server.get("/api/v1/projects/demo/clips").json()["total"], 0);
+    assert_eq!(std::fs::read_dir(project.join("uploads")).unwrap().count(), 0);
+    assert!(!project.join("work/Two_Voices").exists());
+    let wavs = std::fs::read_dir(project.join("clips"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap())
+        .count();
+    assert_eq!(wavs, 0);
+    assert_catalog_intact(&project);
+    assert_eq!(server.send_delete("/api/v1/projects/demo").status, 204);
+    assert!(!project.exists());
 }
 
 #[test]

@@ -486,3 +486,28 @@ fn the_pipeline_works_on_what_has_arrived_while_downloads_go_on() {
     let summary = events.last().unwrap();
     assert_eq!(summary["recordings"], 2, "{summary}");
 }
+
+#[test]
+fn a_removed_download_can_be_added_again_and_edits_change_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start();
+    server.set("/tone.wav", Route::new(tone_wav(2.0, 11), "audio/wav"));
+    let project = init(dir.path());
+    assert!(add(&project, &server.url("/tone.wav")).0);
+    assert_eq!(files_under(&project.join("sources")).len(), 1);
+    let out = run(&[&"remove", &project, &"tone", &"ghost"]);
+    assert!(!out.status.success(), "one of the two is unknown");
+    assert!(
+        stdout(&out).contains("Removed tone") && stderr(&out).contains("ghost: no such recording"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(count(&project, "recordings"), 0);
+    assert!(files_under(&project.join("sources")).is_empty());
+    // Not "a duplicate of an earlier download": it is fetched again.
+    let (ok, err) = add(&project, &server.url("/tone.wav"));
+    assert!(ok && err.contains("Added 1 recording"), "{err}");
+    assert_eq!(server.requests("/tone.wav").len(), 2);
+    let out = run(&[&"edit", &project, &"tone-00001", &"x"]);
+    assert!(!out.status.success() && stderr(&out).contains("no such clip: tone-00001"), "{}", stderr(&out));
+}

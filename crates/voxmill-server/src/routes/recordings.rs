@@ -231,6 +231,24 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(serde_json::json!({"added": added, "duplicates": duplicates, "failed": failed}))))
 }
 
+/// `DELETE /api/v1/projects/{project}/recordings/{recording}`: the recording and everything derived from it.
+pub async fn remove(
+    state: AppStateRef,
+    Path((name, recording)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let state = state.0;
+    blocking(move || {
+        let project = state.open(&name)?;
+        match voxmill_pipeline::ingest::remove_recording(&project, &recording)? {
+            Some(r) => Ok(Json(
+                serde_json::json!({"removed": recording, "clips": r.clips, "source_deleted": r.source_deleted}),
+            )),
+            None => Err(ApiError::not_found("recording", &recording, "GET …/recordings lists them")),
+        }
+    })
+    .await
+}
+
 /// What `POST …/recordings/by-path` takes.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

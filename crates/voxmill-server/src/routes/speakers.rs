@@ -121,3 +121,51 @@ pub async fn rename(
     })
     .await
 }
+
+/// What `POST …/speakers/recheck` takes (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recheck {
+    /// Similarity under which a clip is flagged; the embedding model's calibration when absent.
+    pub threshold: Option<f32>,
+    /// Move a flagged clip to the speaker it matches best (as `speakers recheck --move`).
+    #[serde(default, rename = "move")]
+    pub move_to_best: bool,
+}
+
+/// `POST /api/v1/projects/{project}/speakers/recheck`: scores every clip against its speaker (as `voxmill speakers
+/// recheck`); flagged clips are left out of exports.
+pub async fn recheck(
+    state: AppStateRef,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let text = std::str::from_utf8(&body).unwrap_or("").trim();
+    let opts: Recheck = if text.is_empty() || text == "null" {
+        Recheck::default()
+    } else {
+        serde_json::from_str(text).map_err(|e| {
+            ApiError::bad_request(
+                format!("the body is not a recheck request ({e})"),
+                "send {\"threshold\": 0.5, \"move\": false}",
+            )
+        })?
+    };
+    let state = state.0;
+    blocking(move || {
+        let project = state.open(&name)?;
+        let calibration = project.settings.speaker_calibration();
+        let threshold = opts.threshold.unwrap_or(calibration.recheck_threshold);
+        let report =
+            voxmill_pipeline::speakers::recheck(&project, threshold, calibration.match_threshold, opts.move_to_best)
+                .map_err(|e| ApiError::project(&name, e))?;
+        let flagged: Vec<_> = report
+            .flagged
+            .iter()
+            .map(|(clip, speaker, score)| serde_json::json!({"clip": clip, "speaker": speaker, "similarity": score}))
+            .collect();
+        Ok(Json(serde_json::json!({"clips": report.clips, "threshold": threshold, "flagged": flagged,
+            "moved": moves_json(&report.moved), "cleared": report.cleared, "unscored": report.unscored})))
+    })
+    .await
+}

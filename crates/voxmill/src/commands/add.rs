@@ -98,3 +98,33 @@ pub fn print_summary(outcome: &AddOutcome, mode: Mode) {
 pub fn is_url_input(p: &Path) -> bool {
     p.to_str().is_some_and(is_url)
 }
+
+/// `voxmill remove`: takes recordings out of the project.
+pub fn remove(project_dir: &Path, recordings: &[String], mode: Mode) -> Result<Outcome> {
+    let project = Project::open(project_dir)?;
+    let mut outcome = Outcome::Success;
+    for name in recordings {
+        match voxmill_pipeline::ingest::remove_recording(&project, name)? {
+            Some(r) => match mode {
+                Mode::Json => println!(
+                    "{}",
+                    serde_json::json!({"summary": "remove", "recording": name, "clips": r.clips, "source_deleted": r.source_deleted})
+                ),
+                Mode::Quiet => {}
+                Mode::Human => println!(
+                    "Removed {name} and its {} clip(s){}",
+                    r.clips,
+                    if r.source_deleted { ", and its file in the project" } else { "" }
+                ),
+            },
+            None => {
+                eprintln!(
+                    "error: {name}: no such recording in {} (`voxmill status` lists them)",
+                    project_dir.display()
+                );
+                outcome = Outcome::SomeFailed;
+            }
+        }
+    }
+    Ok(outcome)
+}

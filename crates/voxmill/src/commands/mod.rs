@@ -39,6 +39,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Add(args) => add::add(&args, mode),
         Command::Feed { command } => feed::feed(command, mode),
         Command::Serve(args) => serve::serve(&args, mode),
+        Command::Remove { project, recordings } => add::remove(&project, &recordings, mode),
         Command::Edit { project, clip, text } => review::edit(&project, &clip, &text, mode),
         Command::Sources { project, licence } => sources::sources(&project, licence.as_deref(), mode),
         Command::Status { project } => status::status(&project, mode),
