@@ -71,9 +71,11 @@ function plural(n, one, many = one + "s") {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function round(v, digits = 2) {
+/** A measure for people: whole above 100, else three significant digits. */
+function round(v) {
   if (typeof v !== "number") return String(v);
-  return Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) >= 100 ? 0 : digits);
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(3)));
 }
 
 /** Runs `fn` at most once per `ms`, after the last call. */
@@ -935,7 +937,7 @@ async function viewRun(root, project) {
       if (!live.baseline && run.state === "running") live.baseline = { fraction: f, at: Date.now() };
       const b = live.baseline;
       const secs = b ? (Date.now() - b.at) / 1000 : 0;
-      const rate = b && secs > 5 ? (f - b.fraction) / secs : 0;
+      const rate = b && secs > 3 ? (f - b.fraction) / secs : 0;
       eta.textContent = rate > 0 ? `about ${clock((1 - f) / rate)}` : "estimating…";
       const p = run.progress || {};
       now.textContent = run.state === "queued" ? "Waiting for the run before it to end." :
@@ -1143,7 +1145,7 @@ async function viewClips(root, project, query) {
     const playing = audio.dataset.clip === clip.id && !audio.paused;
     const play = el("button", { type: "button", class: "icon play", testid: "clip-play", "aria-label": `${playing ? "Pause" : "Play"} ${clip.id}`,
       text: playing ? "❚❚" : "▶", onclick: (e) => { blurAfterClick(e); choose(i, false); togglePlay(); } });
-    const text = el("td", { class: "clip-text", tabindex: 0, testid: "clip-text", "aria-label": `Transcript of ${clip.id}; Enter to edit`,
+    const text = el("td", { class: "clip-text", tabindex: 0, testid: "clip-text",
       onclick: () => { choose(i, false); startEdit(i); } });
     fillText(text, clip);
     const accept = el("button", { type: "button", class: "small ok", testid: "clip-accept", text: "Accept", "aria-label": `Accept ${clip.id}`,
