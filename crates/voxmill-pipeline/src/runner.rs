@@ -30,6 +30,8 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Stages to redo even when up to date; their dependants are redone too.
     pub force: Vec<String>,
+    /// Only these recordings (by name); empty: all of them.
+    pub only: Vec<String>,
 }
 
 /// What a run did.
@@ -81,7 +83,17 @@ pub fn run_locked(
     reporter: &dyn Reporter,
 ) -> Result<RunSummary, PipelineError> {
     let forced = forced_closure(stages, &opts.force)?;
-    let recordings = project.catalog.recordings()?;
+    let mut recordings = project.catalog.recordings()?;
+    if !opts.only.is_empty() {
+        if let Some(unknown) = opts.only.iter().find(|n| !recordings.iter().any(|r| &r.name == *n)) {
+            return Err(PipelineError::Input(format!(
+                "{}: no recording named {unknown}; `voxmill status {}` lists them",
+                project.layout.root().display(),
+                project.layout.root().display()
+            )));
+        }
+        recordings.retain(|r| opts.only.contains(&r.name));
+    }
     let audio_secs = recordings.iter().map(|r| r.duration_secs).sum();
     reporter.event(&Event::RunStarted { recordings: recordings.len(), total_secs: audio_secs });
 
@@ -573,7 +585,7 @@ mod tests {
         let opts = RunOptions { jobs: 1, ..Default::default() };
         assert_eq!(run(&project, &all, &opts, &Resources::new(true), &Silent).unwrap().stages_run, 6);
         // `--force early --until early`: only the first stage runs again...
-        let forced = RunOptions { jobs: 1, force: vec!["early".into()] };
+        let forced = RunOptions { jobs: 1, force: vec!["early".into()], ..Default::default() };
         assert_eq!(run(&project, &all[..1], &forced, &Resources::new(true), &Silent).unwrap().stages_run, 2);
         // ...and the next plain run redoes what was built on its old result, not trusting unchanged fingerprints.
         log.lock().unwrap().clear();

@@ -46,6 +46,8 @@ pub struct Progress {
 pub struct RunRecord {
     pub id: u64,
     pub project: String,
+    /// Only these recordings (empty: the whole project).
+    pub recordings: Vec<String>,
     pub state: RunState,
     /// Seconds since the Unix epoch.
     pub created_at: f64,
@@ -109,14 +111,16 @@ impl Runs {
         self.shared.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues a run of the project in `dir`; it starts at once unless another run of the project is going.
-    pub fn start(&self, project: &str, dir: PathBuf) -> RunRecord {
+    /// Queues a run of the project in `dir` (of some of its recordings, or all when `recordings` is empty); it
+    /// starts at once unless another run of the project is going.
+    pub fn start(&self, project: &str, dir: PathBuf, recordings: Vec<String>) -> RunRecord {
         let record = {
             let mut inner = self.lock();
             inner.next_id += 1;
             let record = RunRecord {
                 id: inner.next_id,
                 project: project.to_string(),
+                recordings,
                 state: RunState::Queued,
                 created_at: now(),
                 started_at: None,
@@ -238,6 +242,9 @@ impl Runs {
         cmd.arg("run").arg("--json");
         if self.shared.offline {
             cmd.arg("--offline");
+        }
+        for r in &run.recordings {
+            cmd.arg("--recording").arg(r);
         }
         cmd.arg(&run.dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd.env_remove("VOXMILL_LOG");

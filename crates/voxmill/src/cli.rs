@@ -348,6 +348,9 @@ pub struct RunArgs {
     /// Stop after this stage (and the stages it needs); no export. E.g. `--until identify` to diarize only.
     #[arg(long, value_name = "STAGE")]
     pub until: Option<String>,
+    /// Only this recording of the project (by name, as `voxmill status` lists it; repeatable).
+    #[arg(long = "recording", value_name = "NAME")]
+    pub recordings: Vec<String>,
     /// Do not check the project's feeds for new episodes first (fetch.update_on_run).
     #[arg(long)]
     pub no_update: bool,

@@ -246,6 +246,25 @@ fn upload_run_review_merge_and_export_over_http() {
     let shown = server.get(&format!("/api/v1/projects/demo/runs/{run}")).json();
     assert_eq!(shown["state"], "done", "{shown}");
     assert_error(&server.get("/api/v1/projects/demo/runs/999"), 404, "not_found");
+    assert_error(
+        &server.post("/api/v1/projects/demo/runs", serde_json::json!({"recordings": ["nope"]})),
+        404,
+        "not_found",
+    );
+    // One recording only: everything is up to date, so the run is quick and done.
+    let again = server.post("/api/v1/projects/demo/runs", serde_json::json!({"recordings": ["Two_Voices"]})).json();
+    let again_id = again["id"].as_u64().unwrap();
+    let t0 = Instant::now();
+    loop {
+        let r = server.get(&format!("/api/v1/projects/demo/runs/{again_id}")).json();
+        if r["state"] == "done" {
+            assert_eq!(r["summary"]["stages_run"], 0, "{r}");
+            assert_eq!(r["recordings"][0], "Two_Voices");
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "{r}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // Clips: paginated, filtered, played with Range.
     let clips = server.get("/api/v1/projects/demo/clips?limit=2").json();

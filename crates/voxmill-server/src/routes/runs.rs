@@ -22,13 +22,42 @@ fn parse_id(id: &str) -> Result<u64, ApiError> {
     id.parse().map_err(|_| run_not_found(id))
 }
 
-/// `POST /api/v1/projects/{project}/runs` → 202 `{"id": R, "state": …}`; no body needed.
-pub async fn start(state: AppStateRef, Path(name): Path<String>) -> Result<(StatusCode, Json<RunRecord>), ApiError> {
-    let dir = state.project_dir(&name)?;
-    if !voxmill_project::Project::is_project(&dir) {
-        return Err(ApiError::not_found("project", &name, "GET /api/v1/projects lists the projects"));
+/// The optional body of `POST …/runs`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunBody {
+    /// Only these recordings (names); absent or empty: the whole project.
+    #[serde(default)]
+    pub recordings: Vec<String>,
+}
+
+/// `POST /api/v1/projects/{project}/runs` → 202 `{"id": R, "state": …}`; no body needed (`{"recordings": [...]}`
+/// runs only those).
+pub async fn start(
+    state: AppStateRef,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<RunRecord>), ApiError> {
+    let text = std::str::from_utf8(&body).unwrap_or("").trim();
+    let body: RunBody = if text.is_empty() || text == "null" {
+        RunBody::default()
+    } else {
+        serde_json::from_str(text).map_err(|e| {
+            ApiError::bad_request(
+                format!("the body is not a run request ({e})"),
+                "send no body, or {\"recordings\": [\"name\"]}",
+            )
+        })?
+    };
+    let project = state.open(&name)?;
+    if !body.recordings.is_empty() {
+        let known = project.catalog.recordings().map_err(|e| ApiError::project(&name, e))?;
+        if let Some(unknown) = body.recordings.iter().find(|n| !known.iter().any(|r| &r.name == *n)) {
+            return Err(ApiError::not_found("recording", unknown, "GET …/recordings lists them"));
+        }
     }
-    Ok((StatusCode::ACCEPTED, Json(state.runs.start(&name, dir))))
+    let dir = project.layout.root().to_path_buf();
+    Ok((StatusCode::ACCEPTED, Json(state.runs.start(&name, dir, body.recordings))))
 }
 
 /// `GET /api/v1/projects/{project}/runs`: newest first.

@@ -47,7 +47,7 @@ pub fn run(args: &RunArgs, mode: Mode) -> Result<Outcome> {
         }
     };
     let project = &created.project;
-    let opts = RunOptions { jobs: args.jobs, force: args.force.clone() };
+    let opts = RunOptions { jobs: args.jobs, force: args.force.clone(), only: args.recordings.clone() };
     let resources = Resources::new(args.offline);
     let stages = match &args.until {
         Some(stage) => stages_until(stage)?,
