@@ -46,7 +46,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
-APT_PACKAGES=(cmake g++ pkg-config ffmpeg sox libsox-fmt-all espeak-ng libespeak-ng-dev flite python3-pip unzip time)
+APT_PACKAGES=(cmake g++ pkg-config ffmpeg sox libsox-fmt-all espeak-ng libespeak-ng-dev flite python3-pip unzip time chromium chromium-driver)
 
 install_apt() {
   local missing=()

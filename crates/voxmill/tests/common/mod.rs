@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod conversation;
+pub mod webdriver;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
