@@ -296,14 +296,8 @@ async fn decide(
 }
 
 /// The note of an optional body: none, `null`, `{}` or `{"note": …}`.
-fn note_of(body: &axum::body::Bytes) -> Result<Option<String>, ApiError> {
-    let text = std::str::from_utf8(body).unwrap_or("").trim();
-    if text.is_empty() || text == "null" {
-        return Ok(None);
-    }
-    serde_json::from_str::<Decision>(text).map(|d| d.note).map_err(|e| {
-        ApiError::bad_request(format!("the body is not {{\"note\": …}} ({e})"), "send no body, or {\"note\": \"why\"}")
-    })
+fn note_of(body: &[u8]) -> Result<Option<String>, ApiError> {
+    super::optional_json::<Decision>(body, "send no body, or {\"note\": \"why\"}").map(|d| d.note)
 }
 
 /// `POST /api/v1/projects/{project}/clips/{clip}/accept` (optional `{"note": …}`).

@@ -28,6 +28,15 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)?
 }
 
+/// An optional JSON body: none, `null` or empty gives the default; anything else must parse (400 with `hint`).
+pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8], hint: &str) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(body).unwrap_or("").trim();
+    if text.is_empty() || text == "null" {
+        return Ok(T::default());
+    }
+    serde_json::from_str(text).map_err(|e| ApiError::bad_request(format!("the body cannot be read ({e})"), hint))
+}
+
 /// `GET /api/v1/health`.
 pub async fn health() -> impl IntoResponse {
     Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))

@@ -38,17 +38,7 @@ pub async fn start(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<RunRecord>), ApiError> {
-    let text = std::str::from_utf8(&body).unwrap_or("").trim();
-    let body: RunBody = if text.is_empty() || text == "null" {
-        RunBody::default()
-    } else {
-        serde_json::from_str(text).map_err(|e| {
-            ApiError::bad_request(
-                format!("the body is not a run request ({e})"),
-                "send no body, or {\"recordings\": [\"name\"]}",
-            )
-        })?
-    };
+    let body: RunBody = super::optional_json(&body, "send no body, or {\"recordings\": [\"name\"]}")?;
     let project = state.open(&name)?;
     if !body.recordings.is_empty() {
         let known = project.catalog.recordings().map_err(|e| ApiError::project(&name, e))?;

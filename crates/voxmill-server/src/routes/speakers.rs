@@ -140,17 +140,7 @@ pub async fn recheck(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let text = std::str::from_utf8(&body).unwrap_or("").trim();
-    let opts: Recheck = if text.is_empty() || text == "null" {
-        Recheck::default()
-    } else {
-        serde_json::from_str(text).map_err(|e| {
-            ApiError::bad_request(
-                format!("the body is not a recheck request ({e})"),
-                "send {\"threshold\": 0.5, \"move\": false}",
-            )
-        })?
-    };
+    let opts: Recheck = super::optional_json(&body, "send no body, or {\"threshold\": 0.5, \"move\": false}")?;
     let state = state.0;
     blocking(move || {
         let project = state.open(&name)?;
