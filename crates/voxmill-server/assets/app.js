@@ -637,7 +637,7 @@ async function viewRecordings(root, project) {
     `${plural(s.recordings, "recording")} (${span(s.audio_secs)}) · ${plural(s.clips, "clip")} (${span(s.clip_secs)}) · ${s.accepted} accepted`);
   showCounts(summary);
   const tableBox = el("div", { testid: "recordings" });
-  const showRecordings = (list) => fill(tableBox, recordingsTable(list));
+  const showRecordings = (list) => fill(tableBox, recordingsTable(project, list, () => refresh().catch(() => {})));
   showRecordings(recordings);
   const refresh = async () => {
     const [s, r] = await Promise.all([api(P(project), { quiet: true }), api(`${P(project)}/recordings`, { quiet: true })]);
@@ -768,7 +768,24 @@ function stageBadges(stages) {
   }));
 }
 
-function recordingsTable(list) {
+/** Runs the pipeline on one recording only, then shows the run. */
+async function runOne(button, project, recording) {
+  const record = await act(button, () => api(`${P(project)}/runs`, { method: "POST", body: { recordings: [recording] } }));
+  if (!record) return;
+  live.startTracking(record);
+  location.hash = projectHash(project, "run");
+}
+
+async function removeRecording(button, project, recording, refresh) {
+  if (!confirm(`Remove ${recording} and everything made from it (its clips, transcripts, reviews)?`)) return;
+  const done = await act(button, () => api(`${P(project)}/recordings/${encodeURIComponent(recording)}`, { method: "DELETE" }));
+  if (done) {
+    toast(`Removed ${recording} (${plural(done.clips || 0, "clip")}).`);
+    refresh();
+  }
+}
+
+function recordingsTable(project, list, refresh) {
   if (!list.items.length) return el("p", { class: "empty", testid: "recordings-empty", text: "No recordings yet: add some above." });
   const rows = list.items.map((r) => el("tr", { testid: "recording-row", dataset: { name: r.name } },
     el("td", {}, el("div", { class: "strong", text: r.name }),
@@ -776,9 +793,14 @@ function recordingsTable(list) {
       r.url ? el("a", { class: "small", href: r.url, rel: "noopener noreferrer", target: "_blank", text: "source" }) : null,
       r.licence ? el("span", { class: "muted small", text: ` ${r.licence}` }) : null),
     el("td", { class: "num", text: clock(r.duration_secs) }),
-    el("td", { class: "small", text: [r.codec, r.sample_rate ? `${r.sample_rate / 1000} kHz` : null, r.channels ? plural(r.channels, "ch", "ch") : null].filter(Boolean).join(" · ") }),
-    el("td", {}, stageBadges(r.stages))));
-  return table("recordings-table", ["Recording", ["Length", "num"], "Format", "Stages"], rows, "Recordings");
+    el("td", { class: "small nowrap", text: [r.codec, r.sample_rate ? `${r.sample_rate / 1000} kHz` : null, r.channels ? plural(r.channels, "ch", "ch") : null].filter(Boolean).join(" · ") }),
+    el("td", {}, stageBadges(r.stages)),
+    el("td", {}, el("div", { class: "inline-buttons" },
+      el("button", { type: "button", class: "small", testid: "recording-run", text: "Run", title: "Run the pipeline on this recording only",
+        "aria-label": `Run the pipeline on ${r.name} only`, onclick: (e) => runOne(e.currentTarget, project, r.name) }),
+      el("button", { type: "button", class: "small danger", testid: "recording-remove", text: "Remove", "aria-label": `Remove ${r.name}`,
+        onclick: (e) => removeRecording(e.currentTarget, project, r.name, refresh) })))));
+  return table("recordings-table", ["Recording", ["Length", "num"], "Format", "Stages", ""], rows, "Recordings");
 }
 
 function settingsEditor(project) {
@@ -1671,10 +1693,23 @@ async function viewSpeakers(root, project) {
     }
   });
 
+  const moveFlagged = el("input", { type: "checkbox", id: "recheck-move", testid: "recheck-move" });
+  const recheck = el("button", { type: "button", testid: "speakers-recheck", text: "Check every clip against its speaker" });
+  recheck.addEventListener("click", async () => {
+    recheck.textContent = "Checking…";
+    const report = await act(recheck, () => api(`${P(project)}/speakers/recheck`, { method: "POST", body: { move: moveFlagged.checked } }));
+    recheck.textContent = "Check every clip against its speaker";
+    if (!report) return;
+    const n = (x) => (Array.isArray(x) ? x.length : x || 0);
+    toast(`${plural(n(report.clips), "clip")} checked: ${n(report.flagged)} flagged (left out of exports), ${n(report.moved)} moved, ${n(report.cleared)} cleared.`);
+    render();
+  });
   root.append(
     el("div", { class: "card merge-bar row", testid: "merge-bar" },
       el("label", { for: "merge-into", text: "Merge the ticked speakers into" }), into, mergeButton),
-    table("speakers-table", ["", "Speaker", ["Clips", "num"], ["Clip min", "num"], ["Speech min", "num"], "Recordings", "Sample", "Merged", ""], rows, "Speakers"));
+    table("speakers-table", ["", "Speaker", ["Clips", "num"], ["Clip min", "num"], ["Speech min", "num"], "Recordings", "Sample", "Merged", ""], rows, "Speakers"),
+    el("div", { class: "card row", testid: "recheck-bar" }, recheck,
+      el("span", { class: "row" }, moveFlagged, el("label", { for: "recheck-move", text: "move a clip that sounds like another speaker to that speaker" }))));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

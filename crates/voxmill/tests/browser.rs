@@ -191,6 +191,8 @@ fn a_person_goes_from_a_recording_to_a_reviewed_dataset_in_the_browser() {
     assert!(status.contains("added as the_lighthouse_keeper"), "{status}");
     b.wait_for("[data-testid=recording-row]", SECS(10));
     assert!(count(b, "[data-testid=stage-badge][data-state=pending]") >= 5);
+    assert!(b.find("[data-testid=recording-row] [data-testid=recording-run]").is_some());
+    assert!(b.find("[data-testid=recording-row] [data-testid=recording-remove]").is_some());
     shot(b, "project");
 
     // Upload the same file again: the page says it is a duplicate.
@@ -333,6 +335,11 @@ fn a_person_goes_from_a_recording_to_a_reviewed_dataset_in_the_browser() {
     );
     b.click_css(&unmerge);
     b.wait_until("the speaker back", SECS(10), |b| count(b, "[data-testid=speaker-row]") == labels.len());
+    // Every clip checked against its speaker.
+    b.click_css("[data-testid=speakers-recheck]");
+    b.wait_until("the recheck's report", SECS(60), |b| {
+        b.find("[data-testid=toast]").is_some_and(|t| b.text(&t).contains("clips checked"))
+    });
 
     // Stats: the charts are there.
     b.click_css("[data-testid=nav-stats]");
