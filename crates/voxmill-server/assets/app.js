@@ -246,7 +246,9 @@ function askForToken(error) {
     "aria-describedby": "token-why" });
   const form = el("form", { class: "card token-form", testid: "token-form" },
     el("h2", { text: "This server needs its token" }),
-    el("p", { id: "token-why", class: "muted", text: `${error.message}. ${error.hint || ""}` }),
+    el("p", { id: "token-why", class: "muted", text: token()
+      ? "The token this page has was not accepted. Paste the one voxmill serve printed."
+      : "Open the address voxmill serve printed (it carries the token), or paste the token here." }),
     el("label", { for: "token", text: "Token (printed by voxmill serve)" }),
     el("div", { class: "row" }, input, el("button", { type: "submit", class: "primary", testid: "token-submit", text: "Use this token" })));
   form.addEventListener("submit", (e) => {
@@ -790,7 +792,7 @@ function recordingsTable(project, list, refresh) {
   const rows = list.items.map((r) => el("tr", { testid: "recording-row", dataset: { name: r.name } },
     el("td", {}, el("div", { class: "strong", text: r.name }),
       r.title && r.title !== r.name ? el("div", { class: "muted small", text: r.title }) : null,
-      r.url ? el("a", { class: "small", href: r.url, rel: "noopener noreferrer", target: "_blank", text: "source" }) : null,
+      /^https?:\/\//i.test(r.url || "") ? el("a", { class: "small", href: r.url, rel: "noopener noreferrer", target: "_blank", text: "source" }) : null,
       r.licence ? el("span", { class: "muted small", text: ` ${r.licence}` }) : null),
     el("td", { class: "num", text: clock(r.duration_secs) }),
     el("td", { class: "small nowrap", text: [r.codec, r.sample_rate ? `${r.sample_rate / 1000} kHz` : null, r.channels ? plural(r.channels, "ch", "ch") : null].filter(Boolean).join(" · ") }),
@@ -1357,7 +1359,7 @@ async function viewClips(root, project, query) {
 
   current.keys = (e) => {
     const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
-    const onButton = e.target.closest && e.target.closest("button, a, summary");
+    const onButton = e.target.closest && e.target.closest("button, a, summary, audio");
     if (onButton && (key === " " || key === "Enter")) return; // the focused control's own action
     const focusedRow = e.target.closest && e.target.closest("[data-testid=clip-row]");
     if (focusedRow && state.rows.includes(focusedRow)) choose(state.rows.indexOf(focusedRow), false);
