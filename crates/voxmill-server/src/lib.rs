@@ -115,6 +115,12 @@ pub fn serve(opts: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), S
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 shutdown_state.runs.kill_all();
+                shutdown_state.stopping.send_replace(true);
+                // Requests still open after a few seconds (a slow upload) do not keep the process alive.
+                tokio::spawn(async {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    std::process::exit(0);
+                });
             })
             .await
             .map_err(ServeError::Io)

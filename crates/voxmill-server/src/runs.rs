@@ -281,9 +281,17 @@ impl Runs {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
             let name = value["event"].as_str().map(str::to_string).unwrap_or_else(|| "summary".into());
+            let mut value = value;
+            if value.get("project").is_some() {
+                value["project"] = serde_json::json!(run.project);
+            }
             self.update(&run.project, run.id, |r| absorb(r, &name, &value));
             let mut data = value;
             data["run"] = serde_json::json!(run.id);
+            // The project by its name: the server's folders are no business of a remote client.
+            if data.get("project").is_some() {
+                data["project"] = serde_json::json!(run.project);
+            }
             self.emit(&run.project, &name, data.to_string());
         }
         let status = child.wait();

@@ -14,6 +14,8 @@ use crate::runs::Runs;
 pub struct AppState {
     pub opts: ServeOptions,
     pub runs: Runs,
+    /// Turns true when the server stops: open event streams end, so that the server can.
+    pub stopping: tokio::sync::watch::Sender<bool>,
     /// When the served folder is itself a project: its name (the folder's), the only one served.
     single: Option<String>,
 }
@@ -23,7 +25,12 @@ impl AppState {
         let single = Project::is_project(&opts.root).then(|| {
             opts.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "project".into())
         });
-        AppState { runs: Runs::new(opts.exe.clone(), opts.offline), opts, single }
+        AppState {
+            runs: Runs::new(opts.exe.clone(), opts.offline),
+            stopping: tokio::sync::watch::channel(false).0,
+            opts,
+            single,
+        }
     }
 
     /// Whether new projects can be made here (not when one project is served).

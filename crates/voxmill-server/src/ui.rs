@@ -20,6 +20,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/", get(|| async { page(INDEX, "text/html; charset=utf-8") }))
         .route("/assets/app.js", get(|| async { page(SCRIPT, "text/javascript; charset=utf-8") }))
         .route("/assets/app.css", get(|| async { page(STYLE, "text/css; charset=utf-8") }))
+        .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
 }
 
 fn page(body: &'static str, kind: &'static str) -> impl IntoResponse {

@@ -499,3 +499,32 @@ fn a_server_killed_during_a_run_leaves_the_project_resumable() {
     assert_catalog_intact(&project);
     let _ = PathBuf::new();
 }
+
+#[test]
+fn the_server_stops_on_sigterm_even_with_event_streams_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = serve(dir.path(), &[]);
+    assert_eq!(server.post("/api/v1/projects", serde_json::json!({"name": "p"})).status, 201);
+    let url = server.url("/api/v1/projects/p/events");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let resp = agent().get(&url).call().unwrap();
+        tx.send(()).unwrap();
+        let mut sink = Vec::new();
+        let _ = resp.into_body().into_reader().read_to_end(&mut sink);
+    });
+    rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(server.get("/favicon.ico").status, 204);
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    let t0 = Instant::now();
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(8), "the server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(t0.elapsed() < Duration::from_secs(3), "the event stream held the server for {:?}", t0.elapsed());
+    reader.join().unwrap();
+}

@@ -29,8 +29,6 @@ pub struct ClipQuery {
     pub reason: Option<String>,
     /// Clips whose text contains this (any case).
     pub q: Option<String>,
-    /// Passed through into `audio_url` for servers with a token.
-    pub token: Option<String>,
 }
 
 fn speaker_names(project: &Project, name: &str) -> Result<HashMap<String, String>, ApiError> {
@@ -43,12 +41,10 @@ fn speaker_names(project: &Project, name: &str) -> Result<HashMap<String, String
         .collect())
 }
 
-/// One clip as the API shows it.
-fn clip_json(project: &str, s: &ClipStatus, names: &HashMap<String, String>, token: Option<&str>) -> serde_json::Value {
-    let mut audio_url = format!("/api/v1/projects/{project}/clips/{}/audio", s.clip.name);
-    if let Some(t) = token {
-        audio_url.push_str(&format!("?token={t}"));
-    }
+/// One clip as the API shows it. `audio_url` never carries the token: a client of a server with one appends
+/// `?token=` itself (a browser's `<audio>` cannot send the header).
+fn clip_json(project: &str, s: &ClipStatus, names: &HashMap<String, String>) -> serde_json::Value {
+    let audio_url = format!("/api/v1/projects/{project}/clips/{}/audio", s.clip.name);
     let measures: serde_json::Map<String, serde_json::Value> = s
         .quality
         .as_ref()
@@ -120,12 +116,7 @@ pub async fn list(
             .collect();
         let offset = query.offset.unwrap_or(0);
         let limit = query.limit.unwrap_or(50).min(1000);
-        let items: Vec<_> = matching
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|s| clip_json(&name, s, &names, query.token.as_deref()))
-            .collect();
+        let items: Vec<_> = matching.iter().skip(offset).take(limit).map(|s| clip_json(&name, s, &names)).collect();
         Ok(Json(serde_json::json!({"total": matching.len(), "offset": offset, "limit": limit, "items": items})))
     })
     .await
@@ -148,7 +139,7 @@ pub async fn show(
         let names = speaker_names(&project, &name)?;
         let statuses = project.catalog.clip_statuses().map_err(|e| ApiError::project(&name, e))?;
         let status = find(&statuses, &clip)?;
-        let mut v = clip_json(&name, status, &names, None);
+        let mut v = clip_json(&name, status, &names);
         let words = project
             .catalog
             .recordings()
@@ -254,7 +245,7 @@ pub async fn edit(
         project.catalog.edit_text(&clip, &body.text).map_err(|e| ApiError::project(&name, e))?;
         let names = speaker_names(&project, &name)?;
         let statuses = project.catalog.clip_statuses().map_err(|e| ApiError::project(&name, e))?;
-        Ok(Json(clip_json(&name, find(&statuses, &clip)?, &names, None)))
+        Ok(Json(clip_json(&name, find(&statuses, &clip)?, &names)))
     })
     .await
 }
@@ -290,7 +281,7 @@ async fn decide(
         }
         let names = speaker_names(&project, &name)?;
         let statuses = project.catalog.clip_statuses().map_err(|e| ApiError::project(&name, e))?;
-        Ok(Json(clip_json(&name, find(&statuses, &clip)?, &names, None)))
+        Ok(Json(clip_json(&name, find(&statuses, &clip)?, &names)))
     })
     .await
 }

@@ -77,13 +77,19 @@ pub async fn events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     state.open(&name)?;
     let rx = state.runs.subscribe(&name);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        match rx.recv().await {
-            Ok(e) => Some((Ok(Event::default().event(e.name).data(e.data)), rx)),
+    let stop = state.stopping.subscribe();
+    let stream = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
+        let received = tokio::select! {
+            r = rx.recv() => r,
+            // The server is stopping: end the stream so that it can.
+            _ = stop.wait_for(|s| *s) => return None,
+        };
+        match received {
+            Ok(e) => Some((Ok(Event::default().event(e.name).data(e.data)), (rx, stop))),
             // A client too slow for the stream is told how many events it missed (and can refetch the run).
             Err(RecvError::Lagged(n)) => {
                 let data = serde_json::json!({"missed": n}).to_string();
-                Some((Ok(Event::default().event("lagged").data(data)), rx))
+                Some((Ok(Event::default().event("lagged").data(data)), (rx, stop)))
             }
             Err(RecvError::Closed) => None,
         }

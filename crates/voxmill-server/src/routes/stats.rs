@@ -10,6 +10,9 @@ use voxmill_project::Verdict;
 use super::{AppStateRef, blocking};
 use crate::error::ApiError;
 
+/// Values of a measure sent for drawing its distribution, at most.
+const MAX_VALUES: usize = 1000;
+
 /// The value at quantile `q` of sorted values.
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     let i = ((sorted.len() - 1) as f64 * q).round() as usize;
@@ -69,8 +72,14 @@ pub async fn show(state: AppStateRef, Path(name): Path<String>) -> Result<Json<s
             .into_iter()
             .map(|(k, mut v)| {
                 v.sort_by(f64::total_cmp);
+                // At most MAX_VALUES values (evenly spaced quantiles): enough to draw, bounded on a large project.
+                let values: Vec<f64> = if v.len() <= MAX_VALUES {
+                    v.clone()
+                } else {
+                    (0..MAX_VALUES).map(|i| quantile(&v, i as f64 / (MAX_VALUES - 1) as f64)).collect()
+                };
                 let d = serde_json::json!({"clips": v.len(), "min": v[0], "p10": quantile(&v, 0.1),
-                    "median": quantile(&v, 0.5), "p90": quantile(&v, 0.9), "max": v[v.len() - 1], "values": v});
+                    "median": quantile(&v, 0.5), "p90": quantile(&v, 0.9), "max": v[v.len() - 1], "values": values});
                 (k, d)
             })
             .collect();
