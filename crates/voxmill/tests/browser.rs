@@ -9,77 +9,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use common::serve::serve;
 use common::webdriver::{Browser, ENTER, base64_decode};
 use common::*;
-use serde_json::{Value, json};
-
-/// A running `voxmill serve`, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(root: &Path, extra: &[&str]) -> Server {
-    let mut child = voxmill()
-        .env_remove("VOXMILL_TOKEN")
-        .args(["serve", "--json", "--offline", "--addr", "127.0.0.1:0"])
-        .args(extra)
-        .arg(root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    assert_eq!(ready["event"], "listening", "{ready}");
-    Server { child, base: format!("http://{}", ready["addr"].as_str().unwrap()) }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(300)))
-        .build()
-        .into()
-}
-
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-    fn get(&self, path: &str) -> (u16, Vec<u8>) {
-        let mut r = agent().get(&self.url(path)).call().unwrap();
-        (r.status().as_u16(), r.body_mut().with_config().limit(1 << 30).read_to_vec().unwrap())
-    }
-    fn json(&self, path: &str) -> Value {
-        let (status, body) = self.get(path);
-        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-        serde_json::from_slice(&body).unwrap()
-    }
-    fn put(&self, path: &str, body: Value) -> u16 {
-        let text = body.to_string();
-        agent()
-            .put(&self.url(path))
-            .header("content-type", "application/json")
-            .send(text.as_bytes())
-            .unwrap()
-            .status()
-            .as_u16()
-    }
-}
+use serde_json::json;
 
 /// Where the screenshots go, emptied first.
 fn screenshot_dir() -> PathBuf {
@@ -175,11 +112,11 @@ fn a_person_goes_from_a_recording_to_a_reviewed_dataset_in_the_browser() {
     b.wait_for("[data-testid=upload-input]", SECS(10));
     assert!(b.script("return location.hash", vec![]).as_str().unwrap().starts_with("#/p/demo"));
     // Settings (through the API): the synthetic voices need GE2E windows to count as two speakers (tests/common).
-    let toml = server.json("/api/v1/projects/demo/settings")["toml"].as_str().unwrap().to_string();
+    let toml = server.get("/api/v1/projects/demo/settings").json()["toml"].as_str().unwrap().to_string();
     let toml = toml
         .replace("embedding_model = \"speaker:campplus\"", "embedding_model = \"speaker:resemblyzer\"")
         .replace("segmentation_model = \"segmentation:pyannote-3.0\"", "segmentation_model = \"\"");
-    assert_eq!(server.put("/api/v1/projects/demo/settings", json!({"toml": toml})), 200);
+    assert_eq!(server.send("PUT", "/api/v1/projects/demo/settings", json!({"toml": toml})).status, 200);
 
     // Upload through the file input: its own progress bar, then the server's answer; the recordings table shows it.
     let input = b.find("[data-testid=upload-input]").unwrap();
@@ -274,7 +211,7 @@ fn a_person_goes_from_a_recording_to_a_reviewed_dataset_in_the_browser() {
         b.find(&format!("{first_text}[data-edited=true]"))
             .is_some_and(|e| b.text(&e).starts_with("Corrected in the browser."))
     });
-    let clip = server.json(&format!("/api/v1/projects/demo/clips/{id}"));
+    let clip = server.get(&format!("/api/v1/projects/demo/clips/{id}")).json();
     assert_eq!(clip["text"], "Corrected in the browser.", "{clip}");
     assert!(
         clip["original_text"].as_str().is_some_and(|t| !t.is_empty() && t != "Corrected in the browser."),
@@ -285,7 +222,7 @@ fn a_person_goes_from_a_recording_to_a_reviewed_dataset_in_the_browser() {
     b.wait_until("A to accept the clip", SECS(10), |b| {
         b.find("[data-testid=clip-row]:first-child[data-verdict=accepted]").is_some()
     });
-    assert_eq!(server.json(&format!("/api/v1/projects/demo/clips/{id}"))["manual"]["verdict"], "accepted");
+    assert_eq!(server.get(&format!("/api/v1/projects/demo/clips/{id}")).json()["manual"]["verdict"], "accepted");
     assert_ne!(selected(b), json!(id), "A moves to the next clip");
 
     // Export: an LJSpeech zip from the page, with the correction in metadata.csv.
@@ -296,7 +233,8 @@ fn a_person_goes_from_a_recording_to_a_reviewed_dataset_in_the_browser() {
     let link = b.wait_for("[data-testid=export-download]", SECS(60));
     let href = b.property(&link, "href").as_str().unwrap().to_string();
     assert!(href.starts_with(&server.base), "{href}");
-    let (status, zip) = server.get(&href[server.base.len()..]);
+    let reply = server.get(&href[server.base.len()..]);
+    let (status, zip) = (reply.status, reply.body);
     assert_eq!(status, 200);
     let metadata = zip_member(&zip, "metadata.csv");
     assert!(metadata.contains(&format!("{id}|Corrected in the browser.|")), "{metadata}");
@@ -327,7 +265,10 @@ fn a_person_goes_from_a_recording_to_a_reviewed_dataset_in_the_browser() {
     shot(b, "speakers");
     b.click_css("[data-testid=merge-button]");
     b.wait_until("one speaker fewer", SECS(10), |b| count(b, "[data-testid=speaker-row]") == labels.len() - 1);
-    assert_eq!(server.json("/api/v1/projects/demo/speakers")["items"].as_array().unwrap().len(), labels.len() - 1);
+    assert_eq!(
+        server.get("/api/v1/projects/demo/speakers").json()["items"].as_array().unwrap().len(),
+        labels.len() - 1
+    );
     // And undone.
     let unmerge = format!(
         "[data-testid=speaker-row][data-label={}] [data-testid=speaker-unmerge][data-label={}]",

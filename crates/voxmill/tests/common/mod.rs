@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod conversation;
+pub mod serve;
 pub mod webdriver;
 
 use std::path::{Path, PathBuf};
