@@ -38,6 +38,13 @@ pub struct TextEdit {
     pub edited_at: f64,
 }
 
+impl TextEdit {
+    /// Whether this correction was made on `clip` as it is cut now (same span of the recording).
+    pub fn applies_to(&self, clip: &ClipRow) -> bool {
+        (self.start - clip.start).abs() <= SAME_SPAN_SECS && (self.end - clip.end).abs() <= SAME_SPAN_SECS
+    }
+}
+
 /// A person's decision on one clip.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManualDecision {
@@ -136,9 +143,7 @@ impl Catalog {
         let mut out = Vec::new();
         for rec in self.recordings()? {
             for mut clip in self.clips(rec.id)? {
-                let edit = edits.remove(&clip.name).filter(|e| {
-                    (e.start - clip.start).abs() <= SAME_SPAN_SECS && (e.end - clip.end).abs() <= SAME_SPAN_SECS
-                });
+                let edit = edits.remove(&clip.name).filter(|e| e.applies_to(&clip));
                 let original_text = edit.map(|e| std::mem::replace(&mut clip.text, e.text));
                 out.push(ClipStatus {
                     recording: rec.name.clone(),
@@ -177,35 +182,41 @@ impl Catalog {
     }
 
     /// Corrects a clip's transcript by hand (it survives re-runs while the clip covers the same span); an empty
-    /// `text`, or the ASR's own text, removes the correction. Returns the clip's text from now on.
+    /// `text`, or the ASR's own text, removes the correction. Returns the clip's text from now on. The phonemize
+    /// stage of the clip's recording is marked to run again (its phonemes were made from the old text).
     pub fn edit_text(&self, clip: &str, text: &str) -> Result<String, ProjectError> {
         let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let span: Option<(f64, f64, String)> = self
+        let span: Option<(i64, f64, f64, String)> = self
             .conn
-            .query_row("SELECT start, end, text FROM clips WHERE name = ?1", [clip], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            .query_row("SELECT recording_id, start, end, text FROM clips WHERE name = ?1", [clip], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()
             .map_err(|e| self.err(e))?;
-        let Some((start, end, original)) = span else {
+        let Some((recording, start, end, original)) = span else {
             let dir = self.path.parent().unwrap_or(&self.path).display().to_string();
             return Err(ProjectError::Review(format!(
                 "{dir}: no such clip: {clip}; `voxmill review {dir}` lists the clips (nothing was changed)"
             )));
         };
-        if text.is_empty() || text == original {
-            self.conn.execute("DELETE FROM clip_text_edits WHERE clip = ?1", [clip]).map_err(|e| self.err(e))?;
-            return Ok(original);
-        }
-        self.conn
-            .execute(
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let now_text = if text.is_empty() || text == original {
+            tx.execute("DELETE FROM clip_text_edits WHERE clip = ?1", [clip]).map_err(|e| self.err(e))?;
+            original
+        } else {
+            tx.execute(
                 "INSERT INTO clip_text_edits (clip, start, end, text, original, edited_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (clip) DO UPDATE SET start = excluded.start, end = excluded.end, text = excluded.text,
                      original = excluded.original, edited_at = excluded.edited_at",
                 params![clip, start, end, text, original, now()],
             )
             .map_err(|e| self.err(e))?;
-        Ok(text)
+            text
+        };
+        tx.execute("DELETE FROM stage_runs WHERE recording_id = ?1 AND stage = 'phonemize'", [recording])
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(now_text)
     }
 
     /// Records `verdict` (with an optional note) as the manual decision on each named clip, replacing earlier

@@ -12,6 +12,21 @@ use std::time::{Duration, Instant};
 use common::serve::{Reply, Server, agent, reply, serve, serve_on};
 use common::*;
 
+/// Waits for a run to end (done); returns it.
+fn wait_for_run(server: &Server, project: &str, id: u64) -> serde_json::Value {
+    let t0 = Instant::now();
+    loop {
+        let r = server.get(&format!("/api/v1/projects/{project}/runs/{id}")).json();
+        match r["state"].as_str() {
+            Some("done") => return r,
+            Some("failed" | "cancelled") => panic!("{r}"),
+            _ => {}
+        }
+        assert!(t0.elapsed() < Duration::from_secs(120), "{r}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Asserts a JSON error with its status and code.
 fn assert_error(r: &Reply, status: u16, code: &str) {
     assert_eq!(r.status, status, "{}", r.text());
@@ -129,18 +144,9 @@ fn upload_run_review_merge_and_export_over_http() {
     );
     // One recording only: everything is up to date, so the run is quick and done.
     let again = server.post("/api/v1/projects/demo/runs", serde_json::json!({"recordings": ["Two_Voices"]})).json();
-    let again_id = again["id"].as_u64().unwrap();
-    let t0 = Instant::now();
-    loop {
-        let r = server.get(&format!("/api/v1/projects/demo/runs/{again_id}")).json();
-        if r["state"] == "done" {
-            assert_eq!(r["summary"]["stages_run"], 0, "{r}");
-            assert_eq!(r["recordings"][0], "Two_Voices");
-            break;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(60), "{r}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let r = wait_for_run(&server, "demo", again["id"].as_u64().unwrap());
+    assert_eq!(r["summary"]["stages_run"], 0, "{r}");
+    assert_eq!(r["recordings"][0], "Two_Voices");
 
     // Clips: paginated, filtered, played with Range.
     let clips = server.get("/api/v1/projects/demo/clips?limit=2").json();
@@ -183,6 +189,12 @@ fn upload_run_review_merge_and_export_over_http() {
     assert_eq!(zip.status, 200);
     let metadata = zip_member(&zip.body, "metadata.csv");
     assert!(metadata.contains(&format!("{id}|Corrected by a person.|")), "{metadata}");
+    // The correction marked the phonemes stale: the next run makes them again, from the corrected text alone.
+    let rerun = server.post("/api/v1/projects/demo/runs", serde_json::json!(null)).json();
+    let r = wait_for_run(&server, "demo", rerun["id"].as_u64().unwrap());
+    assert_eq!(r["summary"]["stages_run"], 1, "{r}");
+    let phonemes = server.get(&format!("/api/v1/projects/demo/clips/{id}")).json()["phonemes"].clone();
+    assert!(phonemes.as_str().is_some_and(|p| p.contains("ɹˈɛktᵻd baɪ ɐ pˈɜːsən")), "{phonemes}");
 
     // Reject another; the filter sees it.
     let other = page2["items"][0]["id"].as_str().unwrap();

@@ -7,7 +7,8 @@
 //! the language the transcribe stage settled on for the recording (`en` → `en-us`, `zh` → `cmn`, …); a language
 //! espeak-ng has no voice for leaves the recording's clips without phonemes and says so (a warning, not a failure).
 //!
-//! It reads only the clips' texts, so it costs milliseconds a clip; it runs last, after the quality measures,
+//! It reads only the clips' texts (a transcript corrected by hand, `voxmill edit`, in place of the ASR's: an edit
+//! marks this stage of the clip's recording to run again), so it costs milliseconds a clip; it runs last, after the quality measures,
 //! and nothing waits on it. Its fingerprint covers the voice setting, the espeak-ng library's version and the
 //! content of its data folder, so installing other data re-phonemizes; its upstream (transcribe, segment) covers
 //! the language and the clips.
@@ -63,7 +64,14 @@ impl Stage for Phonemize {
         if !settings.enabled {
             return Ok(nothing(serde_json::json!({"phonemized": 0, "note": "off (phonemize.enabled)"})));
         }
-        let clips = ctx.catalog.clips(ctx.recording.id)?;
+        let mut clips = ctx.catalog.clips(ctx.recording.id)?;
+        // A transcript corrected by hand is the one phonemized (an edit marks this stage to run again).
+        let edits = ctx.catalog.text_edits()?;
+        for clip in &mut clips {
+            if let Some(edit) = edits.get(&clip.name).filter(|e| e.applies_to(clip)) {
+                clip.text = edit.text.clone();
+            }
+        }
         if clips.is_empty() {
             return Ok(nothing(serde_json::json!({"clips": 0, "phonemized": 0})));
         }
