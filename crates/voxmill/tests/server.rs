@@ -416,3 +416,19 @@ fn the_server_stops_on_sigterm_even_with_event_streams_open() {
     assert!(t0.elapsed() < Duration::from_secs(3), "the event stream held the server for {:?}", t0.elapsed());
     reader.join().unwrap();
 }
+
+#[test]
+fn one_project_can_be_served_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("my-show");
+    assert!(run(&[&"init", &project]).status.success());
+    let server = serve(&project, &[]);
+    let list = server.get("/api/v1/projects").json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["items"][0]["name"], "my-show");
+    assert_eq!(list["can_create"], false);
+    assert_eq!(server.get("/api/v1/projects/my-show/recordings").json()["total"], 0);
+    assert_error(&server.post("/api/v1/projects", serde_json::json!({"name": "other"})), 400, "bad_request");
+    assert_error(&server.get("/api/v1/projects/other"), 404, "not_found");
+    assert!(!dir.path().join("other").exists());
+}
