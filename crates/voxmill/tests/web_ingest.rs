@@ -317,11 +317,11 @@ fn a_download_killed_mid_transfer_is_resumed_by_run() {
     let server = TestServer::start();
     let project = init(dir.path());
     let wav = tone_wav(6.0, 5);
-    // 192 KB at 16 KB every 100 ms: over a second to send, time enough to kill the process midway.
+    // 192 KB at 16 KB every 250 ms: 3 s to send, time enough to kill the process midway.
     server.set(
         "/long.wav",
         Route::new(wav.clone(), "audio/wav")
-            .with_fault(Fault::Trickle { chunk: 16_000, every: Duration::from_millis(100) }),
+            .with_fault(Fault::Trickle { chunk: 16_000, every: Duration::from_millis(250) }),
     );
     let mut child = voxmill().args(["add", "--quiet"]).arg(&project).arg(server.url("/long.wav")).spawn().unwrap();
     let part = project.join("downloads/1.part");
@@ -462,11 +462,11 @@ fn the_pipeline_works_on_what_has_arrived_while_downloads_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start();
     server.set("/quick.wav", Route::new(tone_wav(3.0, 9), "audio/wav"));
-    // About 3 s to send: the quick one is processed meanwhile.
+    // About 8 s to send (96 KB, 4 KB every 330 ms): the quick one is processed meanwhile, even on a busy machine.
     server.set(
         "/slow.wav",
         Route::new(tone_wav(3.0, 10), "audio/wav")
-            .with_fault(Fault::Trickle { chunk: 8_000, every: Duration::from_millis(250) }),
+            .with_fault(Fault::Trickle { chunk: 4_000, every: Duration::from_millis(330) }),
     );
     let project = dir.path().join("p");
     let out = voxmill()
