@@ -167,6 +167,7 @@ CREATE TABLE word_yield (
     crate::phonemes::MIGRATION,
     crate::sources::MIGRATION,
     crate::reviews::MIGRATION_TEXT_EDITS,
+    crate::training::MIGRATION,
 ];
 
 /// An open catalog connection. One per thread; SQLite serialises the writers.

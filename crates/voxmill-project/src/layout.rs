@@ -73,6 +73,16 @@ impl Layout {
         self.root.join("exports").join(format)
     }
 
+    /// Training runs (`voxmill train`), one folder per run: its dataset, checkpoints, events and log.
+    pub fn training_dir(&self) -> PathBuf {
+        self.root.join("training")
+    }
+
+    /// Voices trained on the project (`<voice>.onnx`, `<voice>.onnx.json`, `<voice>.sample.wav`).
+    pub fn voices_dir(&self) -> PathBuf {
+        self.root.join("voices")
+    }
+
     /// Resolves a path stored relative to the project root.
     pub fn resolve(&self, stored: &str) -> PathBuf {
         let p = Path::new(stored);

@@ -16,6 +16,7 @@ pub mod reviews;
 pub mod settings;
 pub mod sources;
 pub mod speakers;
+pub mod training;
 pub mod word_yield;
 
 pub use catalog::{
@@ -31,4 +32,5 @@ pub use quality::{ClipMeasures, ClipQualityRow, ClipValidationRow, Verdict};
 pub use reviews::{ClipStatus, ManualDecision};
 pub use settings::Settings;
 pub use sources::{DownloadRow, DownloadState, FeedRow, NewDownload, NewFeed, RemovedRecording, SourceMeta};
+pub use training::{TrainRunRow, TrainState};
 pub use word_yield::{DropReason, WordYield};

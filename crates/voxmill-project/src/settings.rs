@@ -25,6 +25,7 @@ pub struct Settings {
     pub phonemize: PhonemizeSettings,
     pub export: ExportSettings,
     pub fetch: FetchSettings,
+    pub train: TrainSettings,
     pub run: RunSettings,
 }
 
@@ -372,6 +373,58 @@ pub struct ExportSettings {
 pub struct RunSettings {
     /// Recordings processed at once; 0 means one per CPU core.
     pub jobs: usize,
+}
+
+/// How `voxmill train` trains a voice on the project's accepted clips.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainSettings {
+    /// The Python that creates the trainer's environment; empty: `$VOXMILL_PYTHON`, else `python3` on the PATH.
+    pub python: String,
+    /// Clips per training batch (`--batch-size`); lower it when memory runs out.
+    pub batch_size: usize,
+    /// Epochs a run trains for unless `--epochs`/`--max-steps` say otherwise; 0: until stopped.
+    pub epochs: u64,
+    /// Steps between saves of `last.ckpt` (it is also saved at each epoch's end and when stopped).
+    pub checkpoint_every: u64,
+    /// Share of the clips held out to pick the best checkpoint by validation loss.
+    pub validation_split: f64,
+    /// Free disk space (GB) a run needs before it starts, for its checkpoints and exports.
+    pub min_free_gb: f64,
+    /// The sentence the finished voice reads into `voices/<voice>.sample.wav`.
+    pub sample_text: String,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        TrainSettings {
+            python: String::new(),
+            batch_size: 16,
+            epochs: 1000,
+            checkpoint_every: 500,
+            validation_split: 0.05,
+            min_free_gb: 4.0,
+            sample_text: "This voice was trained with voxmill on clips cut from real recordings.".to_string(),
+        }
+    }
+}
+
+impl TrainSettings {
+    fn validate(&self) -> Result<(), String> {
+        if self.batch_size == 0 {
+            return Err("train.batch_size must be at least 1".into());
+        }
+        if !(0.0..0.5).contains(&self.validation_split) {
+            return Err(format!("train.validation_split = {} must be at least 0 and below 0.5", self.validation_split));
+        }
+        if !(self.min_free_gb.is_finite() && self.min_free_gb >= 0.0) {
+            return Err(format!("train.min_free_gb = {} must be zero or more", self.min_free_gb));
+        }
+        if self.sample_text.trim().is_empty() {
+            return Err("train.sample_text must not be empty: the finished voice reads it aloud".into());
+        }
+        Ok(())
+    }
 }
 
 /// How recordings are downloaded from the web (`voxmill add URL`, `voxmill feed`).
@@ -826,6 +879,24 @@ update_on_run = true
 # finds yt-dlp on the PATH (`bash scripts/setup-ytdlp.sh` installs it).
 ytdlp = ""
 
+[train]
+# `voxmill train P --recipe piper`: trains a Piper voice on the accepted clips (README, "Training a voice").
+# The Python that creates the trainer's environment (once, about 7.5 GB under $VOXMILL_HOME/trainers); "" reads
+# $VOXMILL_PYTHON, else python3 on the PATH.
+python = ""
+# Clips per batch (`--batch-size`); lower it if memory runs out (CPU: about 6 GB at 16).
+batch_size = 16
+# Epochs a run trains for unless --epochs or --max-steps say otherwise; 0 trains until `voxmill train P stop`.
+epochs = 1000
+# Steps between saves of checkpoints/last.ckpt (also saved at each epoch's end and when stopped).
+checkpoint_every = 500
+# Share of clips held out to keep the best checkpoint by validation loss (checkpoints/best.ckpt).
+validation_split = 0.05
+# Free space (GB) a run needs before it starts: two checkpoints of about 0.85 GB each, the dataset and the voice.
+min_free_gb = 4.0
+# What the finished voice reads aloud into voices/<voice>.sample.wav.
+sample_text = "This voice was trained with voxmill on clips cut from real recordings."
+
 [run]
 # Recordings processed at once; 0 means one per CPU core. `voxmill run --jobs N` overrides it.
 jobs = 0
@@ -990,6 +1061,7 @@ impl Settings {
         self.quality.validate()?;
         self.phonemize.validate()?;
         self.fetch.validate()?;
+        self.train.validate()?;
         let e = &self.enhance;
         if !(0.0..=0.95).contains(&e.overlap) {
             return Err(format!("enhance.overlap = {} is outside 0..=0.95", e.overlap));
