@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::clip_audio::{check_clips, place_clips_at};
-use crate::ljspeech::{WAVS_DIR, checked_texts};
+use crate::ljspeech::{WAVS_DIR, checked_texts, warn_unnormalised};
 use crate::splits::{Split, SplitOptions};
 use crate::staged::StagedDir;
 use crate::verdicts::{ClipVerdict, VERDICTS_FILE, verdicts_csv};
@@ -136,8 +136,11 @@ pub(crate) struct Row<'a> {
     pub clip: &'a ExportClip,
     /// The transcript on one line (`|`, tabs and line breaks become spaces).
     pub text: String,
-    /// [`crate::normalize_english`] of the text for English clips, the text itself otherwise.
+    /// [`crate::normalize()`] of the text in the clip's language, on one line.
     pub normalized: String,
+    /// What normalisation left as written in `normalized` ([`crate::Normalized::issues`]: digits or symbols without
+    /// a rule, or a language without number rules); empty when it read everything. For a clip flag.
+    pub text_issues: Vec<String>,
     /// Seconds, from the WAV header.
     pub duration: f64,
     pub split: Split,
@@ -190,12 +193,23 @@ pub fn export_dataset(
         .iter()
         .zip(texts)
         .zip(&durations)
-        .map(|((clip, (text, normalized)), &duration)| {
+        .map(|((clip, checked), &duration)| {
             let relative = relative(clip);
             let audio = if relative.is_empty() { clip.wav.clone() } else { root.join(&relative) };
-            Row { clip, text, normalized, duration, split: split_of(clip), audio, relative, sample_rate: rate }
+            Row {
+                clip,
+                text: checked.text,
+                normalized: checked.normalized,
+                text_issues: checked.issues,
+                duration,
+                split: split_of(clip),
+                audio,
+                relative,
+                sample_rate: rate,
+            }
         })
         .collect();
+    warn_unnormalised(format.name(), rows.iter().map(|r| r.text_issues.as_slice()));
     match format {
         Format::Piper => piper::write(&staged, &rows, rate, options)?,
         Format::Kaldi => kaldi::write(&staged, &rows)?,

@@ -7,8 +7,10 @@
 //! * [`manifest`] and [`archive`]: every export's `SHA256SUMS`, archives of an export (`tar.zst`, `tar.gz`, `zip`)
 //!   and checking a folder or an archive against its manifest.
 //! * [`verdicts`]: each clip's quality verdict, written beside a dataset that includes rejected clips.
-//! * [`normalize`]: English text normalisation for TTS (numbers, currency, abbreviations, …), used for the
-//!   LJSpeech "normalized text" column.
+//! * [`mod@normalize`]: text normalisation for TTS per language, the "normalized text" every export writes:
+//!   [`normalize()`] reads numbers, percent and currency in English (with abbreviations, dates, times, units),
+//!   Spanish, German, French, Italian, Portuguese, Dutch and Slovenian, NFC-composes every text, and lists what it
+//!   left as written ([`Normalized::issues`]) instead of guessing.
 
 use std::path::PathBuf;
 
@@ -33,7 +35,7 @@ pub mod webdataset;
 
 pub use dataset::{DEFAULT_SHARD_BYTES, DatasetOptions, Format, export_dataset};
 pub use ljspeech::{ExportOptions, ExportReport};
-pub use normalize::normalize_english;
+pub use normalize::{Normalized, normalize, normalize_english};
 pub use splits::{Split, SplitOptions};
 pub use verdicts::{ClipVerdict, VERDICTS_FILE};
 
@@ -51,7 +53,8 @@ pub struct ExportClip {
     pub speaker: String,
     /// Duration in seconds, as the caller measured it.
     pub duration_secs: f64,
-    /// BCP 47-ish language tag ("en", "en-US", "de"); English text gets normalised for the LJSpeech third column.
+    /// BCP 47-ish language tag ("en", "en-US", "de"), as Whisper reports it; chooses the rules [`normalize()`] applies
+    /// for the normalised text.
     pub language: String,
     /// The recording the clip was cut from, and where in it the clip starts (seconds): provenance for formats
     /// that keep it (Hugging Face, lhotse, WebDataset).

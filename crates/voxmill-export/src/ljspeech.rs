@@ -4,8 +4,10 @@
 //! `metadata.csv` has no header; each line is `id|text|normalized text` in UTF-8 with `\n` line ends, the layout
 //! of the original LJSpeech-1.1 and what the Coqui TTS / ESPnet / NeMo LJSpeech readers split on `|`. `|`, tabs
 //! and line breaks inside a transcript become spaces and white space is collapsed, so every clip is exactly one
-//! line of exactly three fields. The third column is [`normalize_english`] of the text for English clips
-//! (language "en", "en-…", "en_…", "eng", "english" or empty) and the cleaned text itself for other languages.
+//! line of exactly three fields. The third column is [`normalize()`] of the text in the clip's language (English
+//! rules for "en", "en-…", "en_…", "eng", "english" or empty; number rules for Spanish, German, French, Italian,
+//! Portuguese, Dutch and Slovenian; NFC and tidied white space for the others); clips whose text could not be
+//! fully normalised are counted in a warning.
 //!
 //! Clips must be mono WAV, at 22050 Hz by default ([`ExportOptions::require_rate`]); with `require_rate: None` any
 //! rate is accepted as long as every clip has the same one ([`crate::clip_audio`] places them in `wavs/`). The
@@ -15,7 +17,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::clip_audio::place_clips;
-use crate::normalize::normalize_english;
+use crate::normalize::normalize;
 use crate::staged::StagedDir;
 use crate::verdicts::{ClipVerdict, VERDICTS_FILE, verdicts_csv};
 use crate::{ExportClip, ExportError};
@@ -84,11 +86,10 @@ pub fn export_with_verdicts(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ExportReport, ExportError> {
     // Everything that can be checked without touching the disk, first.
-    let lines: Vec<String> = checked_texts(clips)?
-        .into_iter()
-        .zip(clips)
-        .map(|((text, normalized), clip)| format!("{}|{text}|{normalized}\n", clip.id))
-        .collect();
+    let texts = checked_texts(clips)?;
+    warn_unnormalised("LJSpeech", texts.iter().map(|t| t.issues.as_slice()));
+    let lines: Vec<String> =
+        texts.into_iter().zip(clips).map(|(t, clip)| format!("{}|{}|{}\n", clip.id, t.text, t.normalized)).collect();
 
     let staged = StagedDir::create(out_dir, "LJSpeech", &|name, is_dir| {
         if is_dir { name == WAVS_DIR } else { name == METADATA_FILE || name == VERDICTS_FILE }
@@ -141,16 +142,27 @@ pub fn clean_field(text: &str) -> String {
     replaced.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
-/// Whether the LJSpeech normalised column gets English normalisation for this language tag.
+/// Whether a language tag is English ("en", "en-…", "en_…", "eng", "english" or empty): the tags
+/// [`normalize()`] gives the English rules.
 pub fn is_english(language: &str) -> bool {
     let l = language.trim().to_ascii_lowercase();
     l.is_empty() || l == "en" || l == "eng" || l == "english" || l.starts_with("en-") || l.starts_with("en_")
 }
 
+/// A clip's transcript made ready for an export's files.
+pub(crate) struct CheckedText {
+    /// The transcript on one line ([`clean_field`]).
+    pub text: String,
+    /// [`normalize()`] of the text in the clip's language, on one line.
+    pub normalized: String,
+    /// What normalisation left as written ([`crate::Normalized::issues`]); empty when it read everything.
+    pub issues: Vec<String>,
+}
+
 /// Checks what every dataset format needs before anything is written (at least one clip, safe and unique ids, a
-/// transcript) and gives each clip's (text, normalized text) as one field each: the normalised text is
-/// [`normalize_english`] of the text for English clips, the text itself otherwise.
-pub(crate) fn checked_texts(clips: &[ExportClip]) -> Result<Vec<(String, String)>, ExportError> {
+/// transcript) and gives each clip's text and normalised text as one field each, with what normalisation could not
+/// read.
+pub(crate) fn checked_texts(clips: &[ExportClip]) -> Result<Vec<CheckedText>, ExportError> {
     if clips.is_empty() {
         return Err(ExportError::NoClips);
     }
@@ -162,13 +174,36 @@ pub(crate) fn checked_texts(clips: &[ExportClip]) -> Result<Vec<(String, String)
             return Err(ExportError::DuplicateId { id: clip.id.clone() });
         }
         let text = clean_field(&clip.text);
-        let normalized = if is_english(&clip.language) { clean_field(&normalize_english(&text)) } else { text.clone() };
+        let normalized = normalize(&text, &clip.language);
+        let issues = normalized.issues;
+        let normalized = clean_field(&normalized.text);
         if text.is_empty() || normalized.is_empty() {
             return Err(ExportError::EmptyText { id: clip.id.clone() });
         }
-        out.push((text, normalized));
+        out.push(CheckedText { text, normalized, issues });
     }
     Ok(out)
+}
+
+/// One warning per export for the clips whose text could not be fully normalised (digits or symbols left as
+/// written, or a language without number rules), so that they are not shipped unnoticed; names the first issue.
+pub(crate) fn warn_unnormalised<'a>(format: &str, issues: impl Iterator<Item = &'a [String]>) {
+    let (mut total, mut unread, mut first) = (0, 0, None);
+    for clip in issues {
+        total += 1;
+        if !clip.is_empty() {
+            unread += 1;
+            first.get_or_insert_with(|| clip[0].clone());
+        }
+    }
+    if let Some(first) = first {
+        tracing::warn!(
+            format,
+            clips = unread,
+            "{unread} of {total} clips have text that could not be fully normalised (kept as written in the \
+             normalized text), e.g. {first}"
+        );
+    }
 }
 
 #[cfg(test)]

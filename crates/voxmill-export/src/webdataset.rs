@@ -169,6 +169,7 @@ mod tests {
             clip,
             text: clip.text.clone(),
             normalized: clip.text.clone(),
+            text_issues: Vec::new(),
             duration: secs,
             split,
             audio: clip.wav.clone(),

@@ -1,4 +1,5 @@
-//! English text normalisation for TTS: the third ("normalized text") column of an LJSpeech `metadata.csv`.
+//! English text normalisation for TTS: what [`super::normalize`] does for English clips (the "normalized text" of
+//! every export).
 //!
 //! [`normalize_english`] turns written English into the words a speaker says, keeping the case of ordinary words and
 //! the punctuation TTS models use for prosody (`, . ? ! ; :`, plus quotes, parentheses, apostrophes and hyphens, as
