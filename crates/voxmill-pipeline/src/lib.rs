@@ -19,6 +19,7 @@ pub mod speakers;
 pub mod stage;
 pub mod stages;
 pub mod status;
+pub mod train;
 pub mod transcripts;
 
 pub use error::PipelineError;

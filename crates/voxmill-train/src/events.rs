@@ -253,7 +253,7 @@ impl Progress {
         if let Some(s) = self.secs_per_step {
             parts.push(format!("{s:.1} s/step"));
         }
-        if let Some(left) = self.secs_left() {
+        if let Some(left) = self.secs_left().filter(|_| !self.ended) {
             parts.push(format!("{} left", duration_words(left)));
         }
         parts.join(", ")

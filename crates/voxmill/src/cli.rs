@@ -115,6 +115,9 @@ pub enum Command {
         #[arg(long, value_name = "tar.zst|tar.gz|zip")]
         archive: Option<String>,
     },
+    /// Train a TTS voice on the project's accepted clips (Piper), resumable: `train P --recipe piper --base CKPT`,
+    /// `train P --resume`, `train P status|list|stop`. The trainer is installed once under $VOXMILL_HOME/trainers.
+    Train(TrainArgs),
     /// Check an export folder or archive against its SHA256SUMS: every file there, unchanged, nothing extra.
     Verify {
         /// An export folder (exports/<format>) or an archive made by `voxmill export --archive`.
@@ -153,6 +156,53 @@ pub enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+}
+
+/// Options of `voxmill train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    pub project: PathBuf,
+    /// `status` (the newest run, or RUN, in detail), `list` (every run) or `stop` (the run being trained saves a
+    /// checkpoint and stops; `--resume` continues it). Without one, a new run starts (or `--resume` continues one).
+    #[arg(value_enum)]
+    pub action: Option<TrainAction>,
+    /// The run for status, stop and --resume (as `list` names it, e.g. piper-2); default: the newest.
+    pub run: Option<String>,
+    /// What to train: `piper` (a Piper voice: VITS on espeak-ng phonemes, piper1-gpl's trainer).
+    #[arg(long, default_value = "piper")]
+    pub recipe: String,
+    /// Only this speaker's clips (label or name; repeatable). Several speakers make a multi-speaker voice.
+    #[arg(long = "speaker", value_name = "SPEAKER")]
+    pub speakers: Vec<String>,
+    /// Fine-tune this published Piper checkpoint (.ckpt, e.g. from rhasspy/piper-checkpoints, same sample rate).
+    #[arg(long, value_name = "CKPT", conflicts_with = "from_scratch")]
+    pub base: Option<PathBuf>,
+    /// Train from random weights (needs hours of speech and much longer training than --base).
+    #[arg(long)]
+    pub from_scratch: bool,
+    /// Train for this many epochs (default: train.epochs in voxmill.toml).
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<u64>,
+    /// Stop after this many steps (one step: one batch); with --resume, the new total.
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u64>,
+    /// Clips per batch (default: train.batch_size).
+    #[arg(long, value_name = "B")]
+    pub batch_size: Option<usize>,
+    /// cpu, cuda or auto (CUDA when torch sees a GPU).
+    #[arg(long, value_name = "DEVICE")]
+    pub device: Option<String>,
+    /// Continue the newest unfinished run (or RUN) from its last checkpoint; the step counter continues.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+/// What `voxmill train P ACTION` does instead of training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrainAction {
+    Status,
+    List,
+    Stop,
 }
 
 /// Options of `voxmill serve`.

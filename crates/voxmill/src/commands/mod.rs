@@ -18,6 +18,7 @@ mod sources;
 mod speakers;
 mod stats;
 mod status;
+mod train;
 
 use anyhow::Result;
 
@@ -57,6 +58,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
             let request = voxmill_pipeline::export::ExportRequest { format, include_rejected, out, speakers, archive };
             export::export(&project, &request, mode)
         }
+        Command::Train(args) => train::train(&args, mode),
         Command::Verify { path } => export::verify(&path, mode),
         Command::Review(args) => review::review(&args, mode),
         Command::Accept(args) => review::decide(&args, voxmill_project::Verdict::Accepted, mode),
