@@ -24,7 +24,7 @@ else
 FEATURES ?=
 endif
 
-.PHONY: setup build demo test test-exports bench lint fmt check-cuda
+.PHONY: setup build demo test test-exports test-train bench lint fmt check-cuda
 
 setup:
 	@bash scripts/setup.sh
@@ -43,6 +43,11 @@ test: setup
 # of Python packages, installed once into $(VOXMILL_HOME)/export-consumers; not part of `make test`.
 test-exports: build
 	VOXMILL=target/release/voxmill bash scripts/test-exports.sh
+
+# voxmill train with the real trainer: installs piper-tts[train] (about 7.5 GB, once, under $(VOXMILL_HOME)/trainers),
+# trains a Piper voice from scratch on CPU, kills and resumes it, and checks the voice Piper reads; not in `make test`.
+test-train: build
+	VOXMILL=target/release/voxmill bash scripts/test-train.sh
 
 bench: build
 	$(CARGO) bench -p voxmill-audio --locked

@@ -245,6 +245,24 @@ pub fn resume(
             project.layout.root().display()
         )));
     };
+    // A supervisor killed outright leaves its trainer to finish the step and save (it got SIGTERM): wait for it,
+    // or two trainers would write the same checkpoints.
+    if let Some(pid) = run.trainer_pid.filter(|&pid| process::is_running(pid, &run_dir)) {
+        updates(TrainUpdate::Phase(&format!(
+            "waiting for the trainer of the interrupted run (pid {pid}) to save its checkpoint and exit"
+        )));
+        let started = Instant::now();
+        while process::is_running(pid, &run_dir) {
+            if started.elapsed() > Duration::from_secs(600) {
+                return Err(TrainFailure::Invalid(format!(
+                    "the trainer of {} (pid {pid}) is still running 10 minutes after its voxmill died; stop it \
+                     (kill {pid}) and resume again",
+                    run.name
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
     let mut options = run.options.clone();
     if let Some(e) = request.epochs {
         options["epochs"] = e.into();
