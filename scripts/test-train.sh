@@ -107,5 +107,26 @@ print(f"{sys.argv[1].rsplit('/', 1)[-1]}: {secs:.2f} s at {w.getframerate()} Hz,
 EOF
 done
 "$VOXMILL" train "$work/proj" status
+
+say "fine-tuning from the first run's checkpoint (--base) and stopping it with \`voxmill train P stop\`"
+cp "$work/proj/training/piper-1/checkpoints/last.ckpt" "$work/base.ckpt"
+"$VOXMILL" train "$work/proj" --base "$work/base.ckpt" --max-steps 1000 --batch-size 2 --device cpu \
+  > "$work/second.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 1200); do
+  # piper-2 exists once its clips are exported
+  step=$("$VOXMILL" train "$work/proj" status piper-2 --json 2>/dev/null | field resume_step 2>/dev/null || true)
+  [ -n "$step" ] && [ "$step" != "None" ] && [ "$step" -ge 1 ] && break
+  kill -0 "$pid" 2>/dev/null || { cat "$work/second.out" >&2; fail "the fine-tuning run exited early"; }
+  sleep 0.5
+done
+grep -q "Copied .* parameters from $work/base.ckpt" "$work/proj/training/piper-2/trainer.log" \
+  || fail "piper-2 did not warm-start from --base (trainer.log says nothing of it)"
+"$VOXMILL" train "$work/proj" stop
+wait "$pid" || fail "voxmill train exited with an error after stop: $(tail -5 "$work/second.out")"
+state=$("$VOXMILL" train "$work/proj" status piper-2 --json | field state)
+[ "$state" = "stopped" ] || fail "after stop piper-2 is '$state'"
+grep -q "stopped at step" "$work/second.out" || fail "no stop message: $(tail -3 "$work/second.out")"
+say "piper-2 stopped at step $("$VOXMILL" train "$work/proj" status piper-2 --json | field step), checkpoint kept"
 du -sh "$work/proj/training/piper-1" "$VOXMILL_HOME"/trainers/piper-* | sed 's/^/  /' >&2
 say "all checks passed in $((end - start)) s of training (install included when it ran)"

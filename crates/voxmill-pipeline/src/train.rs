@@ -115,6 +115,31 @@ pub struct RunStatus {
     pub log: PathBuf,
 }
 
+impl RunStatus {
+    /// `interrupted` when nobody supervises an active run, else the catalog state.
+    pub fn state_word(&self) -> &'static str {
+        if self.interrupted { "interrupted" } else { self.run.state.as_str() }
+    }
+
+    /// The run as `voxmill train P status --json` and the HTTP API show it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let p = &self.progress;
+        serde_json::json!({
+            "name": self.run.name, "recipe": self.run.recipe, "state": self.state_word(), "live": self.live,
+            "interrupted": self.interrupted, "step": p.step.max(self.run.step), "epoch": p.epoch.max(self.run.epoch),
+            "total_steps": p.total_steps(), "loss_g": p.loss_g, "loss_d": p.loss_d, "best_val_mel": p.best_val_mel,
+            "secs_per_step": p.secs_per_step, "secs_left": p.secs_left().filter(|_| self.live),
+            "device": p.device, "clips": self.run.clips, "clip_secs": self.run.clip_secs,
+            "resume_step": self.resume_point.as_ref().and_then(|c| c.step),
+            "resume_checkpoint": self.resume_point.as_ref().map(|c| &c.path), "disk_bytes": self.disk_bytes,
+            "voice": self.run.voice, "error": self.run.error, "options": self.run.options, "dir": self.run.dir,
+            "log": self.log, "pid": if self.live { self.run.pid } else { None },
+            "trainer_pid": if self.live { self.run.trainer_pid } else { None },
+            "created_at": self.run.created_at, "updated_at": self.run.updated_at,
+        })
+    }
+}
+
 const RUN_LOCK: &str = ".lock";
 
 /// Starts a new run and trains it to its limit (or until stopped).

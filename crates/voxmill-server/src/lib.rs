@@ -87,6 +87,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/projects/{project}/speakers/{speaker}/unmerge", post(routes::speakers::unmerge))
         .route("/projects/{project}/speakers/{speaker}/rename", post(routes::speakers::rename))
         .route("/projects/{project}/stats", get(routes::stats::show))
+        .route("/projects/{project}/training", get(routes::training::list))
+        .route("/projects/{project}/training/stop", post(routes::training::stop))
         .route("/projects/{project}/export", get(routes::export::transcripts))
         .route("/projects/{project}/datasets", post(routes::export::dataset))
         .route("/projects/{project}/datasets/{format}/download", get(routes::export::download))

@@ -22,6 +22,7 @@ A step is one training batch (one generator and one discriminator update).
 
 import argparse
 import json
+import logging
 import math
 import os
 import signal
@@ -334,6 +335,8 @@ def main():
         split = argv.index("--")
         argv, piper_args = argv[:split], argv[split + 1 :]
     args = parser.parse_args(argv)
+    # Piper reports what it does (phonemising, the warm start: how many parameters it copied) at INFO.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "fit":
         fit(args, piper_args)
     else:

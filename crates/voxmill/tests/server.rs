@@ -298,6 +298,15 @@ fn upload_run_review_merge_and_export_over_http() {
     assert_eq!(server.get(&format!("/api/v1/projects/demo/clips/{id}")).json()["verdict"], "accepted");
     assert_catalog_intact(&project);
 
+    // Training runs: none yet, and nothing to stop (tests/train.rs and `make test-train` train for real).
+    assert_eq!(server.get("/api/v1/projects/demo/training").json()["runs"], serde_json::json!([]));
+    assert_error(&server.post("/api/v1/projects/demo/training/stop", serde_json::json!(null)), 409, "not_training");
+    assert_error(
+        &server.post("/api/v1/projects/demo/training/stop", serde_json::json!({"run": "piper-3"})),
+        409,
+        "not_training",
+    );
+
     // Recheck the speakers; then take the recording out with everything derived from it.
     let recheck = server.post("/api/v1/projects/demo/speakers/recheck", serde_json::json!(null));
     assert_eq!(recheck.status, 200, "{}", recheck.text());

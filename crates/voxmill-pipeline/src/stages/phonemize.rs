@@ -1,9 +1,9 @@
 //! Phonemize: every clip's phonemes exactly as Piper makes them (`voxmill-phonemize`: espeak-ng's C library, IPA,
 //! clause punctuation kept, one sentence a line), stored in the catalog for the exports that carry phonemes.
 //!
-//! The text phonemized is the text Piper's trainer would phonemize from voxmill's piper export: for English the
-//! normalised text (numbers, abbreviations spelled out: [`voxmill_export::normalize_english`]), for other languages
-//! the transcript, each on one line as the export writes it. The voice is `phonemize.voice`, or Piper's voice for
+//! The text phonemized is the text Piper's trainer would phonemize from voxmill's piper export: the normalised text
+//! in the clip's language ([`voxmill_export::normalize()`]: English numbers, money and abbreviations spelled out,
+//! numbers in the languages with number rules, NFC for every language), on one line as the export writes it. The voice is `phonemize.voice`, or Piper's voice for
 //! the language the transcribe stage settled on for the recording (`en` → `en-us`, `zh` → `cmn`, …); a language
 //! espeak-ng has no voice for leaves the recording's clips without phonemes and says so (a warning, not a failure).
 //!
@@ -17,8 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use voxmill_export::ljspeech::{clean_field, is_english};
-use voxmill_export::normalize_english;
+use voxmill_export::ljspeech::clean_field;
 use voxmill_phonemize::{PhonemizeError, Phonemizer, voice_for_language};
 use voxmill_project::settings::PhonemizeSettings;
 use voxmill_project::{ClipPhonemesRow, ClipRow, StageRows};
@@ -161,11 +160,10 @@ pub fn phonemize_clips(
 }
 
 /// The text phonemized for a clip of text `text` in `language`: what voxmill's piper export writes to
-/// `metadata.csv` for it (and Piper's trainer then phonemizes): the normalised text for English, the transcript
-/// otherwise, each on one line with single spaces.
+/// `metadata.csv` for it (and Piper's trainer then phonemizes): the normalised text in its language, on one line
+/// with single spaces.
 pub fn phoneme_text(text: &str, language: &str) -> String {
-    let text = clean_field(text);
-    if is_english(language) { clean_field(&normalize_english(&text)) } else { text }
+    clean_field(&voxmill_export::normalize(&clean_field(text), language).text)
 }
 
 /// `phonemize.voice` names a voice espeak-ng does not have.
@@ -270,6 +268,7 @@ fn data_identity(dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use voxmill_export::normalize_english;
 
     /// espeak-ng with Piper's data, or `None` (skipped) when setup has not installed it.
     fn phonemizer() -> Option<Phonemizer> {
@@ -299,7 +298,9 @@ mod tests {
     fn english_is_phonemized_as_the_piper_export_writes_it() {
         assert_eq!(phoneme_text(" It costs $5 at 3 pm. ", "en"), normalize_english("It costs $5 at 3 pm."));
         assert_ne!(phoneme_text("It costs $5.", "en"), "It costs $5.");
-        assert_eq!(phoneme_text("Il coûte 5 €.\n", "fr"), "Il coûte 5 €.");
+        assert_eq!(phoneme_text("Il coûte 5 €.\n", "fr"), "Il coûte cinq euros.");
+        assert_eq!(phoneme_text("Cuesta 21 €", "es"), "Cuesta veintiún euros");
+        assert_eq!(phoneme_text("今天 5 点", "zh"), "今天 5 点", "no number rules: left as written");
         assert_eq!(phoneme_text("a |b\tc", "de"), "a b c");
     }
 

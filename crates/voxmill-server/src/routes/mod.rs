@@ -8,6 +8,7 @@ pub mod recordings;
 pub mod runs;
 pub mod speakers;
 pub mod stats;
+pub mod training;
 
 use std::sync::Arc;
 

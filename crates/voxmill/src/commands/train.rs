@@ -4,7 +4,7 @@ use std::time::Duration;
 use anyhow::Result;
 use voxmill_pipeline::train::{self, ResumeRequest, RunStatus, TrainOutcome, TrainRequest, TrainUpdate};
 use voxmill_project::Project;
-use voxmill_train::events::{Event, Progress, duration_words};
+use voxmill_train::events::{Event, duration_words};
 
 use super::Outcome;
 use crate::cli::{TrainAction, TrainArgs};
@@ -223,7 +223,7 @@ fn list(project: &Project, status_of: Option<Option<&str>>, mode: Mode) -> Resul
     match mode {
         Mode::Quiet => {}
         Mode::Json => {
-            let items: Vec<serde_json::Value> = picked.iter().map(|r| status_json(r)).collect();
+            let items: Vec<serde_json::Value> = picked.iter().map(|r| r.to_json()).collect();
             println!("{}", serde_json::json!({"summary": "train_runs", "runs": items}));
         }
         Mode::Human => {
@@ -241,27 +241,9 @@ fn list(project: &Project, status_of: Option<Option<&str>>, mode: Mode) -> Resul
     Ok(Outcome::Success)
 }
 
-fn state_word(r: &RunStatus) -> &'static str {
-    if r.interrupted { "interrupted" } else { r.run.state.as_str() }
-}
-
-fn status_json(r: &RunStatus) -> serde_json::Value {
-    let p: &Progress = &r.progress;
-    serde_json::json!({
-        "name": r.run.name, "recipe": r.run.recipe, "state": state_word(r), "live": r.live,
-        "interrupted": r.interrupted, "step": p.step.max(r.run.step), "epoch": p.epoch.max(r.run.epoch),
-        "total_steps": p.total_steps(), "loss_g": p.loss_g, "loss_d": p.loss_d, "best_val_mel": p.best_val_mel,
-        "secs_per_step": p.secs_per_step, "device": p.device, "clips": r.run.clips, "clip_secs": r.run.clip_secs,
-        "resume_step": r.resume_point.as_ref().and_then(|c| c.step),
-        "resume_checkpoint": r.resume_point.as_ref().map(|c| &c.path), "disk_bytes": r.disk_bytes,
-        "voice": r.run.voice, "error": r.run.error, "options": r.run.options, "dir": r.run.dir, "log": r.log,
-        "pid": if r.live { r.run.pid } else { None }, "trainer_pid": if r.live { r.run.trainer_pid } else { None },
-    })
-}
-
 fn print_status(r: &RunStatus, detail: bool) {
     let p = &r.progress;
-    let mut line = format!("{:<10} {:<11} {}", r.run.name, state_word(r), p.summary());
+    let mut line = format!("{:<10} {:<11} {}", r.run.name, r.state_word(), p.summary());
     if r.interrupted {
         line.push_str(" (no voxmill is training it: --resume continues it)");
     }
