@@ -168,6 +168,7 @@ CREATE TABLE word_yield (
     crate::sources::MIGRATION,
     crate::reviews::MIGRATION_TEXT_EDITS,
     crate::training::MIGRATION,
+    crate::quality::MIGRATION_UNNORMALISED,
 ];
 
 /// An open catalog connection. One per thread; SQLite serialises the writers.

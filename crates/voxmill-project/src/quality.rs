@@ -67,6 +67,9 @@ pub struct ClipMeasures {
     pub text_length: f64,
     /// Most back-to-back repeats of one 1-4 word sequence (1: nothing repeats).
     pub ngram_repeats: f64,
+    /// Kinds of digits or symbols the normaliser of the clip's language left as written (times, a language without
+    /// number rules, …): the normalised text would not say them. `None` for clips measured before it was taken.
+    pub unnormalised: Option<f64>,
     /// Mean and lowest Whisper probability of the clip's words.
     pub word_probability: Option<f64>,
     pub word_probability_min: Option<f64>,
@@ -95,7 +98,7 @@ pub struct ClipMeasures {
 
 impl ClipMeasures {
     /// Every numeric measure with its name, in the order listings show them.
-    pub fn numeric(&self) -> [(&'static str, Option<f64>); 27] {
+    pub fn numeric(&self) -> [(&'static str, Option<f64>); 28] {
         [
             ("duration", Some(self.duration)),
             ("dnsmos_sig", self.dnsmos_sig),
@@ -111,6 +114,7 @@ impl ClipMeasures {
             ("words_per_sec", Some(self.words_per_sec)),
             ("text_length", Some(self.text_length)),
             ("ngram_repeats", Some(self.ngram_repeats)),
+            ("unnormalised", self.unnormalised),
             ("word_probability", self.word_probability),
             ("word_probability_min", self.word_probability_min),
             ("avg_logprob", self.avg_logprob),
@@ -147,7 +151,11 @@ pub struct ClipQualityRow {
 const COLUMNS: &str = "clip, audio_key, duration, dnsmos_sig, dnsmos_bak, dnsmos_ovrl, dnsmos_p808, snr, clipping,
     peak, loudness, bandwidth, speaking_rate, words_per_sec, text_length, ngram_repeats, word_probability,
     word_probability_min, avg_logprob, compression_ratio, language, language_probability, validation, validation_text, purity, verdict, reasons,
-    dnsmos_sig_before, dnsmos_bak_before, dnsmos_ovrl_before, dnsmos_sig_after, dnsmos_bak_after, dnsmos_ovrl_after";
+    dnsmos_sig_before, dnsmos_bak_before, dnsmos_ovrl_before, dnsmos_sig_after, dnsmos_bak_after, dnsmos_ovrl_after,
+    unnormalised";
+
+/// The migration that adds the count of what the text normaliser could not read.
+pub(crate) const MIGRATION_UNNORMALISED: &str = "ALTER TABLE clip_quality ADD COLUMN unnormalised REAL;";
 
 /// The migration that adds DNSMOS before and after enhancement.
 pub(crate) const MIGRATION_ENHANCEMENT: &str = r#"
@@ -245,6 +253,7 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<ClipQualityRow> {
             dnsmos_sig_after: r.get(30)?,
             dnsmos_bak_after: r.get(31)?,
             dnsmos_ovrl_after: r.get(32)?,
+            unnormalised: r.get(33)?,
         },
         verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Rejected),
         reasons: serde_json::from_str(&reasons).unwrap_or_else(|_| vec![reasons]),
@@ -257,7 +266,7 @@ pub(crate) fn write_clip_quality(tx: &rusqlite::Connection, rec: i64, rows: &[Cl
     let mut ins = tx.prepare(&format!(
         "INSERT INTO clip_quality (recording_id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
              ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31,
-             ?32, ?33, ?34)"
+             ?32, ?33, ?34, ?35)"
     ))?;
     for q in rows {
         let m = &q.measures;
@@ -297,6 +306,7 @@ pub(crate) fn write_clip_quality(tx: &rusqlite::Connection, rec: i64, rows: &[Cl
             m.dnsmos_sig_after,
             m.dnsmos_bak_after,
             m.dnsmos_ovrl_after,
+            m.unnormalised,
         ])?;
     }
     Ok(())

@@ -81,6 +81,9 @@ pub struct QualitySettings {
     pub min_text_chars: Option<f64>,
     /// Most times one word sequence (1-4 words) may repeat back to back: more is a hallucination loop.
     pub max_ngram_repeats: Option<f64>,
+    /// Most kinds of digits or symbols the text normaliser of the clip's language may leave as written (0: a clip
+    /// whose normalised text would not say everything it shows is rejected).
+    pub max_unnormalised: Option<f64>,
     /// Lowest mean probability of the clip's words (0-1).
     pub min_word_probability: Option<f64>,
     /// Lowest average log-probability of the Whisper segments the clip's words come from.
@@ -114,6 +117,7 @@ impl Default for QualitySettings {
             speaking_rate_iqr: None,
             min_text_chars: None,
             max_ngram_repeats: None,
+            max_unnormalised: None,
             min_word_probability: None,
             min_avg_logprob: None,
             max_compression_ratio: None,
@@ -137,6 +141,7 @@ pub struct QualityGates {
     pub speaking_rate_iqr: f64,
     pub min_text_chars: f64,
     pub max_ngram_repeats: f64,
+    pub max_unnormalised: f64,
     pub min_word_probability: f64,
     pub min_avg_logprob: f64,
     pub max_compression_ratio: f64,
@@ -162,6 +167,7 @@ impl QualityGates {
                 speaking_rate_iqr: 1.5,
                 min_text_chars: 2.0,
                 max_ngram_repeats: 3.0,
+                max_unnormalised: 0.0,
                 min_word_probability: 0.7,
                 min_avg_logprob: -0.7,
                 max_compression_ratio: 2.4,
@@ -183,6 +189,7 @@ impl QualityGates {
                 speaking_rate_iqr: 0.0,
                 min_text_chars: 2.0,
                 max_ngram_repeats: 4.0,
+                max_unnormalised: 0.0,
                 min_word_probability: 0.5,
                 min_avg_logprob: -1.0,
                 max_compression_ratio: 2.4,
@@ -203,6 +210,7 @@ impl QualityGates {
                 speaking_rate_iqr: 0.0,
                 min_text_chars: 1.0,
                 max_ngram_repeats: 6.0,
+                max_unnormalised: 0.0,
                 min_word_probability: 0.3,
                 min_avg_logprob: -1.5,
                 max_compression_ratio: 3.0,
@@ -231,6 +239,7 @@ impl QualitySettings {
             speaking_rate_iqr: self.speaking_rate_iqr.unwrap_or(p.speaking_rate_iqr),
             min_text_chars: self.min_text_chars.unwrap_or(p.min_text_chars),
             max_ngram_repeats: self.max_ngram_repeats.unwrap_or(p.max_ngram_repeats),
+            max_unnormalised: self.max_unnormalised.unwrap_or(p.max_unnormalised),
             min_word_probability: self.min_word_probability.unwrap_or(p.min_word_probability),
             min_avg_logprob: self.min_avg_logprob.unwrap_or(p.min_avg_logprob),
             max_compression_ratio: self.max_compression_ratio.unwrap_or(p.max_compression_ratio),

@@ -213,7 +213,8 @@ impl Catalog {
             .map_err(|e| self.err(e))?;
             text
         };
-        tx.execute("DELETE FROM stage_runs WHERE recording_id = ?1 AND stage = 'phonemize'", [recording])
+        // The text's measures (speaking rate, what the normaliser cannot read) and its phonemes follow the edit.
+        tx.execute("DELETE FROM stage_runs WHERE recording_id = ?1 AND stage IN ('qualify', 'phonemize')", [recording])
             .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(now_text)

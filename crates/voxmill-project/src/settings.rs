@@ -818,6 +818,7 @@ validation_model = ""
 # speaking_rate_iqr = 0.0          # 1.5 / 0 / 0       per-recording IQR fences on seconds per character (Emilia)
 # min_text_chars = 2.0             # 2 / 2 / 1
 # max_ngram_repeats = 4.0          # 3 / 4 / 6         one 1-4 word sequence repeated back to back
+# max_unnormalised = 0.0           # 0 / 0 / 0         digits or symbols the normaliser of the language leaves as written
 # min_word_probability = 0.5       # 0.7 / 0.5 / 0.3   mean Whisper word probability
 # min_avg_logprob = -1.0           # -0.7 / -1.0 / -1.5  Whisper segment average log-probability
 # max_compression_ratio = 2.4      # 2.4 / 2.4 / 3.0   Whisper segment gzip compression ratio

@@ -7,6 +7,7 @@
 //   #/p/NAME/speakers     rename, merge and unmerge speakers
 //   #/p/NAME/stats        charts of the dataset
 //   #/p/NAME/export       dataset archives and transcripts to download
+//   #/p/NAME/training     voice training runs (started with `voxmill train`): progress, stop
 //
 // Every text from the server goes into the page as text (textContent, attributes), never as HTML.
 "use strict";
@@ -493,6 +494,7 @@ const VIEWS = {
   speakers: { title: "Speakers", render: viewSpeakers },
   stats: { title: "Stats", render: viewStats },
   export: { title: "Export", render: viewExport },
+  training: { title: "Training", render: viewTraining },
 };
 
 function parseHash() {
@@ -1881,6 +1883,118 @@ async function viewExport(root, project) {
     form,
     el("section", { class: "card" }, el("h2", { text: "Transcripts" }),
       el("p", { class: "muted small", text: "Every recording's speaker-labelled transcript." }), el("ul", { class: "links" }, links)));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Training
+
+/** How often the training view reads the runs again while one is being trained. */
+const TRAINING_REFRESH_MS = 3000;
+
+/** A number for people, or "–" when there is none. */
+function maybe(v, fmt = round) {
+  return v === null || v === undefined || (typeof v === "number" && !Number.isFinite(v)) ? "–" : fmt(v);
+}
+
+async function viewTraining(root, project) {
+  let data = await api(`${P(project)}/training`);
+  if (!root.isConnected) return;
+  const start = `voxmill train <project> --recipe piper --base CKPT`;
+  const resume = `voxmill train <project> --resume`;
+  /** Runs whose Stop is under way (it waits for the trainer to save a checkpoint): their button stays disabled. */
+  const stopping = new Set();
+  let timer = null;
+  current.cleanup = () => clearTimeout(timer);
+
+  const refreshButton = el("button", { type: "button", class: "small", testid: "training-refresh", text: "Refresh" });
+  const box = el("div", { testid: "training-runs" });
+  root.append(
+    el("div", { class: "section-head" }, el("h1", { text: "Training" }), refreshButton),
+    el("p", { class: "muted", text: "Voices trained on this project's accepted clips. Training runs from the command line (voxmill train); this page follows its runs and can stop one." }),
+    box);
+
+  const stop = async (button, run) => {
+    stopping.add(run.name);
+    button.textContent = "Stopping…";
+    const done = await act(button, () => api(`${P(project)}/training/stop`, { method: "POST", body: { run: run.name } }));
+    stopping.delete(run.name);
+    if (done && done.run) {
+      const r = done.run;
+      toast(r.state === "stopped" ? `${r.name} stopped at step ${r.step}; ${resume} continues it.` : `${r.name}: ${r.state}.`);
+    }
+    await load().catch(() => {});
+  };
+
+  const row = (r) => {
+    const options = r.options || {};
+    const how = [r.recipe, r.device, options.from_scratch ? "from scratch" : options.base ? "fine-tuned" : null].filter(Boolean).join(" · ");
+    const total = r.total_steps;
+    const left = r.live && r.secs_left !== null && r.secs_left !== undefined ? clock(r.secs_left) : "–";
+    const error = r.error ? String(r.error).split("\n")[0] : "";
+    return el("tr", { testid: "training-row", dataset: { run: r.name, state: r.state } },
+      el("td", { title: r.dir }, el("div", { class: "strong", text: r.name }), how ? el("div", { class: "muted small", text: how }) : null),
+      el("td", {}, el("span", { class: `badge ${r.state}`, testid: "training-state", text: r.state })),
+      el("td", { class: "num training-step" }, el("div", { text: total ? `${r.step} / ${total}` : String(r.step) }),
+        total ? bar(Math.min(1, r.step / total), null, `Steps of ${r.name}`) : null),
+      el("td", { class: "num", text: r.epoch }),
+      el("td", { class: "num", text: `${maybe(r.loss_g)} / ${maybe(r.loss_d)}` }),
+      el("td", { class: "num", text: maybe(r.best_val_mel) }),
+      el("td", { class: "num", text: maybe(r.secs_per_step) }),
+      el("td", { class: "num", testid: "training-left", text: left }),
+      el("td", { class: "num" }, el("div", { text: plural(r.clips, "clip") }),
+        el("div", { class: "muted small", text: `${(r.clip_secs / 60).toFixed(1)} min` })),
+      el("td", { class: "num", text: `${(r.disk_bytes / 1e9).toFixed(2)} GB` }),
+      el("td", { class: "training-voice" }, r.voice ? el("span", { class: "mono small path", testid: "training-voice", text: r.voice }) : "–"),
+      el("td", { class: "training-error" }, error ? el("span", { testid: "training-error", title: r.error, text: error }) : null),
+      el("td", {}, r.live ? el("button", { type: "button", class: "small danger", testid: "training-stop", dataset: { run: r.name },
+        "aria-label": `Stop ${r.name}`, title: "Stop training: a checkpoint is saved first",
+        text: stopping.has(r.name) ? "Stopping…" : "Stop", disabled: stopping.has(r.name),
+        onclick: (e) => stop(e.currentTarget, r) }) : null));
+  };
+
+  const draw = () => {
+    if (!data.runs.length) {
+      fill(box, el("div", { class: "empty training-empty", testid: "training-empty" },
+        el("p", { text: "No training runs yet. Start one from the command line, on the machine that runs voxmill serve:" }),
+        el("code", { class: "command", testid: "training-command", text: start }),
+        el("p", { class: "small", text: `<project> is this project's folder (${project}); CKPT a published Piper checkpoint to fine-tune (or --from-scratch instead of --base CKPT). The run then shows here.` })));
+      return;
+    }
+    // Keep the keyboard focus on a Stop button across the redraw.
+    const focused = document.activeElement && box.contains(document.activeElement) ? document.activeElement.dataset.run : null;
+    fill(box,
+      table("training-table", ["Run", "State", ["Step", "num"], ["Epoch", "num"], ["Loss G / D", "num"], ["Best val mel", "num"],
+        ["s/step", "num"], ["Time left", "num"], ["Data", "num"], ["Disk", "num"], "Voice", "Error", ""], data.runs.map(row), "Training runs"),
+      el("p", { class: "muted small", text: `Stop saves a checkpoint first; ${resume} continues a stopped or interrupted run.` }));
+    if (focused) {
+      const again = $(`[data-testid=training-stop][data-run="${CSS.escape(focused)}"]`, box);
+      if (again) again.focus();
+    }
+  };
+
+  /** While a run is being trained, the runs are read again in a few seconds. */
+  const schedule = () => {
+    clearTimeout(timer);
+    if (root.isConnected && data.runs.some((r) => r.live)) timer = setTimeout(() => load().catch(() => {}), TRAINING_REFRESH_MS);
+  };
+
+  /** Reads the runs again (errors shown only when asked for by a click: a poll that fails tries again later). */
+  async function load(quiet = true) {
+    clearTimeout(timer);
+    try {
+      const fresh = await api(`${P(project)}/training`, { quiet });
+      if (root.isConnected) data = fresh;
+    } finally {
+      if (root.isConnected) {
+        draw();
+        schedule();
+      }
+    }
+  }
+
+  refreshButton.addEventListener("click", () => act(refreshButton, () => load(false)));
+  draw();
+  schedule();
 }
 
 // ---------------------------------------------------------------------------------------------------------------

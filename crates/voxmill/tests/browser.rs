@@ -1,7 +1,7 @@
 //! The web UI in a real browser: headless Chromium driven through chromedriver (WebDriver) against `voxmill serve`,
 //! as a person would use it: create a project, upload a recording through the file input, run the pipeline and watch
-//! it live, play and correct a clip, export a dataset that has the correction, merge two speakers, look at the stats;
-//! at phone width nothing scrolls sideways; a server with a token asks for it. A screenshot of every view is saved
+//! it live, play and correct a clip, export a dataset that has the correction, merge two speakers, look at the stats
+//! and at the training runs (none: the page says how to start one); at phone width nothing scrolls sideways; a server with a token asks for it. A screenshot of every view is saved
 //! under `$CARGO_TARGET_TMPDIR/browser-screenshots/` (and copied into docs/screenshots/ with
 //! VOXMILL_UPDATE_SCREENSHOTS=1).
 //!
@@ -291,6 +291,15 @@ fn a_person_goes_from_a_recording_to_a_reviewed_dataset_in_the_browser() {
     assert!(speakers_text.contains("Ada"), "{speakers_text}");
     shot(b, "stats");
 
+    // Training: no runs yet, so the page says how to start one from the command line.
+    b.click_css("[data-testid=nav-training]");
+    let empty = b.wait_for("[data-testid=training-empty]", SECS(10));
+    let text = b.text(&empty);
+    assert!(text.contains("voxmill train <project> --recipe piper --base CKPT"), "{text}");
+    assert!(b.find("[data-testid=training-table]").is_none(), "no runs, no table");
+    assert_no_sideways_scroll(b, "training");
+    shot(b, "training");
+
     // Back to the projects, with their counts.
     b.click_css("[data-testid=home-link]");
     let row = b.wait_for("[data-testid=project-row][data-name=demo]", SECS(10));
@@ -311,6 +320,7 @@ fn a_person_goes_from_a_recording_to_a_reviewed_dataset_in_the_browser() {
         ("/stats", "[data-testid=stats-measure]"),
         ("/export", "[data-testid=export-form]"),
         ("/clips", "[data-testid=clip-row]"),
+        ("/training", "[data-testid=training-empty]"),
     ];
     for (view, shown) in views {
         b.goto(&server.url(&format!("/#/p/demo{view}")));
@@ -333,7 +343,7 @@ fn a_person_goes_from_a_recording_to_a_reviewed_dataset_in_the_browser() {
     shot(b, "clips-phone");
 
     let pngs = std::fs::read_dir(&shots).unwrap().count();
-    assert_eq!(pngs, 8, "a screenshot of every view");
+    assert_eq!(pngs, 9, "a screenshot of every view");
     if std::env::var_os("VOXMILL_UPDATE_SCREENSHOTS").is_some() {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
         std::fs::create_dir_all(&docs).unwrap();

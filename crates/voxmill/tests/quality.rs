@@ -179,6 +179,7 @@ fn degraded_clips_are_rejected_with_their_reason_and_decisions_stick() {
                 "avg_logprob",
                 "compression_ratio",
                 "ngram_repeats",
+                "unnormalised",
                 "text_length",
                 "purity",
             ] {

@@ -76,6 +76,14 @@ pub fn judge(m: &ClipMeasures, g: &QualityGates, fences: Option<RateFences>) -> 
         max("speaking_rate", Some(m.speaking_rate), f.max_chars_per_sec, 1, " chars/s (recording's IQR fence)");
     }
     max("ngram_repeats", Some(m.ngram_repeats), g.max_ngram_repeats, 0, "");
+    max(
+        "unnormalised",
+        m.unnormalised,
+        g.max_unnormalised,
+        0,
+        " (digits or symbols the normaliser of the clip's language leaves as written: correct the text with \
+         `voxmill edit` and run again, or raise quality.max_unnormalised)",
+    );
     max("compression_ratio", m.compression_ratio, g.max_compression_ratio, 2, "");
     let verdict = if reasons.is_empty() { Verdict::Accepted } else { Verdict::Rejected };
     (verdict, reasons)
@@ -128,6 +136,21 @@ mod tests {
         // Unmeasured DNSMOS fails nothing.
         let off = ClipMeasures { dnsmos_ovrl: None, dnsmos_sig: None, dnsmos_bak: None, dnsmos_p808: None, ..clean() };
         assert_eq!(judge(&off, &g, None).0, Verdict::Accepted);
+    }
+
+    #[test]
+    fn text_the_normaliser_cannot_read_is_rejected_with_what_to_do() {
+        let g = QualityGates::preset(QualityPreset::Balanced);
+        let clip = ClipMeasures { unnormalised: Some(1.0), ..clean() };
+        let (verdict, reasons) = judge(&clip, &g, None);
+        assert_eq!(verdict, Verdict::Rejected);
+        assert_eq!(reasons.len(), 1);
+        assert!(reasons[0].starts_with("unnormalised 1 > 0.0 (digits or symbols"), "{reasons:?}");
+        assert!(reasons[0].contains("voxmill edit"), "{reasons:?}");
+        let clean_text = ClipMeasures { unnormalised: Some(0.0), ..clean() };
+        assert_eq!(judge(&clean_text, &g, None).0, Verdict::Accepted);
+        let lenient = QualityGates { max_unnormalised: 2.0, ..g };
+        assert_eq!(judge(&clip, &lenient, None).0, Verdict::Accepted, "the setting raises the limit");
     }
 
     #[test]

@@ -46,7 +46,8 @@ impl Stage for Qualify {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: the unnormalised measure and gate
+        2
     }
 
     fn depends_on(&self) -> &'static [&'static str] {
@@ -66,7 +67,14 @@ impl Stage for Qualify {
     fn run(&self, ctx: &StageContext<'_>) -> Result<StageOutput, StageError> {
         let rec = ctx.recording;
         let quality = &ctx.settings.quality;
-        let clips = ctx.catalog.clips(rec.id)?;
+        let mut clips = ctx.catalog.clips(rec.id)?;
+        // A transcript corrected by hand is the one measured (an edit marks this stage to run again).
+        let edits = ctx.catalog.text_edits()?;
+        for clip in &mut clips {
+            if let Some(edit) = edits.get(&clip.name).filter(|e| e.applies_to(clip)) {
+                clip.text = edit.text.clone();
+            }
+        }
         let words = ctx.catalog.words(rec.id)?;
         let segments = ctx.catalog.segments(rec.id)?;
         let (language, language_probability) = recording_language(ctx)?;
@@ -271,6 +279,7 @@ fn clip_measures(
         words_per_sec: word_count(&clip.text) as f64 / duration,
         text_length: chars,
         ngram_repeats: ngram_repeats(&clip.text) as f64,
+        unnormalised: Some(voxmill_export::normalize(&clip.text, language.as_deref().unwrap_or("")).issues.len() as f64),
         word_probability: asr.word_probability,
         word_probability_min: asr.word_probability_min,
         avg_logprob: asr.avg_logprob,
