@@ -1927,16 +1927,21 @@ async function viewTraining(root, project) {
 
   const row = (r) => {
     const options = r.options || {};
-    const how = [r.recipe, r.device, options.from_scratch ? "from scratch" : options.base ? "fine-tuned" : null].filter(Boolean).join(" · ");
+    const how = options.from_scratch ? "from scratch" : options.base ? `fine-tuned from ${options.base}` : "";
     const total = r.total_steps;
     const left = r.live && r.secs_left !== null && r.secs_left !== undefined ? clock(r.secs_left) : "–";
     const error = r.error ? String(r.error).split("\n")[0] : "";
+    const stopButton = r.live ? el("button", { type: "button", class: "small danger", testid: "training-stop", dataset: { run: r.name },
+      "aria-label": `Stop ${r.name}`, title: "Stop training: a checkpoint is saved first",
+      text: stopping.has(r.name) ? "Stopping…" : "Stop", disabled: stopping.has(r.name),
+      onclick: (e) => stop(e.currentTarget, r) }) : null;
     return el("tr", { testid: "training-row", dataset: { run: r.name, state: r.state } },
-      el("td", { title: r.dir }, el("div", { class: "strong", text: r.name }), how ? el("div", { class: "muted small", text: how }) : null),
-      el("td", {}, el("span", { class: `badge ${r.state}`, testid: "training-state", text: r.state })),
-      el("td", { class: "num training-step" }, el("div", { text: total ? `${r.step} / ${total}` : String(r.step) }),
-        total ? bar(Math.min(1, r.step / total), null, `Steps of ${r.name}`) : null),
-      el("td", { class: "num", text: r.epoch }),
+      el("td", { class: "nowrap", title: [how, r.dir].filter(Boolean).join("\n") },
+        el("div", { class: "strong", text: r.name }), el("div", { class: "muted small", text: [r.recipe, r.device].filter(Boolean).join(" · ") })),
+      el("td", { class: "training-state" }, el("span", { class: `badge ${r.state}`, testid: "training-state", text: r.state }), stopButton),
+      el("td", { class: "num training-step" }, el("div", { testid: "training-step", text: total ? `${r.step} / ${total}` : String(r.step) }),
+        total ? bar(Math.min(1, r.step / total), null, `Steps of ${r.name}`) : null,
+        el("div", { class: "muted small", text: `epoch ${r.epoch}` })),
       el("td", { class: "num", text: `${maybe(r.loss_g)} / ${maybe(r.loss_d)}` }),
       el("td", { class: "num", text: maybe(r.best_val_mel) }),
       el("td", { class: "num", text: maybe(r.secs_per_step) }),
@@ -1945,11 +1950,7 @@ async function viewTraining(root, project) {
         el("div", { class: "muted small", text: `${(r.clip_secs / 60).toFixed(1)} min` })),
       el("td", { class: "num", text: `${(r.disk_bytes / 1e9).toFixed(2)} GB` }),
       el("td", { class: "training-voice" }, r.voice ? el("span", { class: "mono small path", testid: "training-voice", text: r.voice }) : "–"),
-      el("td", { class: "training-error" }, error ? el("span", { testid: "training-error", title: r.error, text: error }) : null),
-      el("td", {}, r.live ? el("button", { type: "button", class: "small danger", testid: "training-stop", dataset: { run: r.name },
-        "aria-label": `Stop ${r.name}`, title: "Stop training: a checkpoint is saved first",
-        text: stopping.has(r.name) ? "Stopping…" : "Stop", disabled: stopping.has(r.name),
-        onclick: (e) => stop(e.currentTarget, r) }) : null));
+      el("td", { class: "training-error" }, error ? el("span", { testid: "training-error", title: r.error, text: error }) : null));
   };
 
   const draw = () => {
@@ -1963,8 +1964,8 @@ async function viewTraining(root, project) {
     // Keep the keyboard focus on a Stop button across the redraw.
     const focused = document.activeElement && box.contains(document.activeElement) ? document.activeElement.dataset.run : null;
     fill(box,
-      table("training-table", ["Run", "State", ["Step", "num"], ["Epoch", "num"], ["Loss G / D", "num"], ["Best val mel", "num"],
-        ["s/step", "num"], ["Time left", "num"], ["Data", "num"], ["Disk", "num"], "Voice", "Error", ""], data.runs.map(row), "Training runs"),
+      table("training-table", ["Run", "State", ["Step / epoch", "num"], ["Loss G / D", "num"], ["Best val mel", "num"],
+        ["s/step", "num"], ["Time left", "num"], ["Data", "num"], ["Disk", "num"], "Voice", "Error"], data.runs.map(row), "Training runs"),
       el("p", { class: "muted small", text: `Stop saves a checkpoint first; ${resume} continues a stopped or interrupted run.` }));
     if (focused) {
       const again = $(`[data-testid=training-stop][data-run="${CSS.escape(focused)}"]`, box);
