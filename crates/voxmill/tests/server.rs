@@ -189,10 +189,11 @@ fn upload_run_review_merge_and_export_over_http() {
     assert_eq!(zip.status, 200);
     let metadata = zip_member(&zip.body, "metadata.csv");
     assert!(metadata.contains(&format!("{id}|Corrected by a person.|")), "{metadata}");
-    // The correction marked the phonemes stale: the next run makes them again, from the corrected text alone.
+    // The correction marked the text's measures and phonemes stale: the next run measures and phonemizes again
+    // (qualify and phonemize only), from the corrected text.
     let rerun = server.post("/api/v1/projects/demo/runs", serde_json::json!(null)).json();
     let r = wait_for_run(&server, "demo", rerun["id"].as_u64().unwrap());
-    assert_eq!(r["summary"]["stages_run"], 1, "{r}");
+    assert_eq!(r["summary"]["stages_run"], 2, "{r}");
     let phonemes = server.get(&format!("/api/v1/projects/demo/clips/{id}")).json()["phonemes"].clone();
     assert!(phonemes.as_str().is_some_and(|p| p.contains("ɹˈɛktᵻd baɪ ɐ pˈɜːsən")), "{phonemes}");
 

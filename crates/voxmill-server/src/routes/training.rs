@@ -35,10 +35,10 @@ pub struct StopRequest {
 pub async fn stop(
     state: AppStateRef,
     Path(name): Path<String>,
-    body: Option<Json<StopRequest>>,
+    body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let state = state.0;
-    let request = body.map(|Json(b)| b).unwrap_or_default();
+    let request = super::optional_json::<StopRequest>(&body, "send no body, or {\"run\": \"piper-2\"}")?;
     blocking(move || {
         let project = state.open(&name)?;
         match train::stop(&project, request.run.as_deref(), Duration::from_secs(120)) {
