@@ -163,9 +163,10 @@ pub enum Command {
 pub struct TrainArgs {
     pub project: PathBuf,
     /// `status` (the newest run, or RUN, in detail), `list` (every run) or `stop` (the run being trained saves a
-    /// checkpoint and stops; `--resume` continues it). Without one, a new run starts (or `--resume` continues one).
-    #[arg(value_enum)]
-    pub action: Option<TrainAction>,
+    /// checkpoint and stops; `--resume` continues it); or a run's name, to `--resume` it. Without one, a new run
+    /// starts (or `--resume` continues the newest unfinished one).
+    #[arg(value_name = "ACTION|RUN")]
+    pub action: Option<String>,
     /// The run for status, stop and --resume (as `list` names it, e.g. piper-2); default: the newest.
     pub run: Option<String>,
     /// What to train: `piper` (a Piper voice: VITS on espeak-ng phonemes, piper1-gpl's trainer).
@@ -198,7 +199,7 @@ pub struct TrainArgs {
 }
 
 /// What `voxmill train P ACTION` does instead of training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrainAction {
     Status,
     List,

@@ -136,7 +136,8 @@ fn a_crashing_trainer_fails_the_run_with_its_log_and_resume_retries_it() {
     assert_eq!(metadata.lines().count(), accepted);
     assert!(run_dir.join("voxmill_piper.py").is_file());
 
-    let out = train(&project, &["--resume", "--max-steps", "3"], &home_env);
+    fails_with(&train(&project, &["piper-1"], &[]), &["expected status, list or stop, or a run's name with --resume"]);
+    let out = train(&project, &["piper-1", "--resume", "--max-steps", "3"], &home_env);
     fails_with(&out, &["the trainer failed"]);
     assert!(stderr(&out).contains("no checkpoint saved yet"), "{}", stderr(&out));
     let all = runs(&project);

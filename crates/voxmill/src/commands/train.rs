@@ -13,12 +13,25 @@ use crate::mode::Mode;
 
 /// `voxmill train`: a new run, `--resume`, or `status|list|stop`.
 pub fn train(args: &TrainArgs, mode: Mode) -> Result<Outcome> {
+    // The first word is an action, or a run's name (`voxmill train P piper-2 --resume`).
+    let (action, run) = match args.action.as_deref() {
+        Some("status") => (Some(TrainAction::Status), args.run.clone()),
+        Some("list") => (Some(TrainAction::List), args.run.clone()),
+        Some("stop") => (Some(TrainAction::Stop), args.run.clone()),
+        Some(name) if args.run.is_none() && args.resume => (None, Some(name.to_string())),
+        Some(word) => anyhow::bail!(
+            "`{word}`: expected status, list or stop, or a run's name with --resume (`voxmill train {} list` \
+             lists the runs)",
+            args.project.display()
+        ),
+        None => (None, args.run.clone()),
+    };
     let project = Project::open(&args.project)?;
-    match args.action {
+    match action {
         Some(TrainAction::List) => list(&project, None, mode),
-        Some(TrainAction::Status) => list(&project, Some(args.run.as_deref()), mode),
+        Some(TrainAction::Status) => list(&project, Some(run.as_deref()), mode),
         Some(TrainAction::Stop) => {
-            let row = train::stop(&project, args.run.as_deref(), Duration::from_secs(120))?;
+            let row = train::stop(&project, run.as_deref(), Duration::from_secs(120))?;
             match mode {
                 Mode::Quiet => {}
                 Mode::Json => println!("{}", serde_json::json!({"summary": "train_stop", "run": row})),
@@ -37,7 +50,7 @@ pub fn train(args: &TrainArgs, mode: Mode) -> Result<Outcome> {
             let mut ui = TrainUi::new(mode);
             let outcome = if args.resume {
                 let request = ResumeRequest {
-                    run: args.run.clone(),
+                    run: run.clone(),
                     epochs: args.epochs,
                     max_steps: args.max_steps,
                     batch_size: args.batch_size,
@@ -45,11 +58,6 @@ pub fn train(args: &TrainArgs, mode: Mode) -> Result<Outcome> {
                 };
                 train::resume(&project, &request, &home, &mut |u| ui.update(u))
             } else {
-                if let Some(run) = &args.run {
-                    anyhow::bail!(
-                        "`{run}`: a run is named only with status, stop or --resume (a new run gets the next name)"
-                    );
-                }
                 let request = TrainRequest {
                     recipe: args.recipe.clone(),
                     speakers: args.speakers.clone(),
