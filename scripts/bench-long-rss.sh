@@ -32,6 +32,9 @@ for m in "${minutes[@]}"; do
     fi
     project="$out/project-${m}min"
     rm -rf "$project"
+    # English speech: asr.language = "en" has asr.model = "auto" take Whisper tiny.en, as measured.
+    "$bin" --quiet init "$project"
+    sed -i 's/^language = .*/language = "en"/' "$project/voxmill.toml"
     /usr/bin/time -v -o "$out/time-${m}min.txt" "$bin" run --offline "$wav" --out "$project" >"$out/run-${m}min.log" 2>&1 \
         || { echo "bench-long-rss: voxmill run failed on $wav; see $out/run-${m}min.log" >&2; exit 1; }
     python3 - "$out/time-${m}min.txt" "$m" "$project" "$bin" <<'PY'

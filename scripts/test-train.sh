@@ -21,6 +21,9 @@ nine. Every cloud has a silver lining today. We walked along the river until sun
 struck twelve. Bright stars filled the quiet night sky. He opened the window and felt the breeze. Rain fell softly \
 on the garden all night. The children laughed as the kite rose higher."
 espeak-ng -v en-us -s 150 -w "$work/reading.wav" "$text"
+# English: asr.language = "en" has asr.model = "auto" take Whisper tiny.en.
+"$VOXMILL" -q init "$work/proj"
+sed -i 's/^language = .*/language = "en"/' "$work/proj/voxmill.toml"
 "$VOXMILL" -q run "$work/reading.wav" --out "$work/proj"
 clips=$("$VOXMILL" review "$work/proj" --json | python3 -c 'import json,sys; print(sum(json.loads(l)["verdict"] == "accepted" for l in sys.stdin))')
 say "$clips accepted clips"

@@ -209,6 +209,7 @@ impl Open {
                 language: self.transcript.language.clone(),
                 language_probability: self.transcript.language_probability,
                 segments: Vec::new(),
+                languages: self.transcript.languages.clone(),
                 timings: share_of(&self.transcript.timings, m.speech as f64 / total),
             })
             .collect();
@@ -397,7 +398,9 @@ impl Whisper {
                             wav: o.wav(),
                             previous: &p[p.len() - shared..],
                             activity,
-                            language: Some(o.transcript.language.as_str()).filter(|l| !l.is_empty()),
+                            language: Some(o.transcript.language.as_str())
+                                .filter(|l| !l.is_empty() && !self.config.language_per_window),
+                            detect: self.language.is_none(),
                             source: picked[k].slot,
                         }
                     })
@@ -433,8 +436,23 @@ impl Whisper {
                 match result {
                     Ok(result) => {
                         for (slot, language, probability) in result.detected {
-                            open[slot].transcript.language = language;
-                            open[slot].transcript.language_probability = probability;
+                            let t = &mut open[slot].transcript;
+                            if t.language.is_empty() {
+                                t.language = language;
+                                t.language_probability = probability;
+                            }
+                        }
+                        for (&k, detected) in keep.iter().zip(&result.window_languages) {
+                            if let Some((language, probability)) = detected {
+                                let t = &mut open[picked[k].slot].transcript;
+                                t.add_language(language, *probability, picked[k].window.content_secs());
+                                if self.config.language_per_window {
+                                    // Windows speak for themselves: the recording's language is the one most of
+                                    // its speech was detected as.
+                                    t.language = t.languages[0].language.clone();
+                                    t.language_probability = t.languages[0].probability;
+                                }
+                            }
                         }
                         let n = keep.len() as f64;
                         // Speech the batch's shared windows left without words, by open bundle: one stream each,
@@ -602,6 +620,7 @@ impl Whisper {
             language: self.language.clone().unwrap_or_default(),
             language_probability: if self.language.is_some() { 1.0 } else { 0.0 },
             segments: Vec::new(),
+            languages: Vec::new(),
             timings: Timings::default(),
         };
         let bundle = Open { members, streams, first_open: 0, total, transcript };

@@ -105,6 +105,11 @@ pub struct WhisperConfig {
     pub beam_size: usize,
     /// ISO 639-1 code. `None`: detect on multilingual models; English-only (`.en`) models always use "en".
     pub language: Option<String>,
+    /// With the language detected: decode each window in the language detected in it (for recordings that switch
+    /// language) instead of the recording's, which is detected from its first windows. Either way every window's
+    /// language is detected and counted ([`Transcript::languages`](crate::Transcript::languages)).
+    #[serde(default)]
+    pub language_per_window: bool,
     /// CTranslate2 intra-op threads; 0 = every core.
     pub threads: usize,
     /// Temperatures tried in order until a window's decode passes the thresholds.
@@ -142,6 +147,7 @@ impl Default for WhisperConfig {
             device: Device::Cpu,
             beam_size: 5,
             language: None,
+            language_per_window: false,
             threads: 0,
             temperatures: vec![0.0],
             compression_ratio_threshold: 2.4,

@@ -42,10 +42,31 @@ pub struct Transcript {
     /// 1.0 when the language was given (or the model is English-only).
     pub language_probability: f32,
     pub segments: Vec<Segment>,
+    /// With the language detected: the languages Whisper heard, window by window, with the seconds of speech in
+    /// windows detected as each (most first). A recording that switches language shows it here
+    /// ([`Transcript::other_language`]). Empty when the language was given.
+    #[serde(default)]
+    pub languages: Vec<LanguageShare>,
     /// Where the time went, for `VOXMILL_LOG=debug` and `voxmill bench asr`.
     #[serde(default)]
     pub timings: Timings,
 }
+
+/// Speech (seconds) of a recording whose windows were detected as one language, and how sure the detection was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LanguageShare {
+    /// ISO 639-1 code.
+    pub language: String,
+    /// Seconds of speech in the windows detected as this language.
+    pub secs: f64,
+    /// The detection's probability, averaged over those windows (weighted by their speech).
+    pub probability: f32,
+}
+
+/// A second language counts as mixed in when its windows hold at least this share of the detected speech…
+pub const MIXED_LANGUAGE_SHARE: f64 = 0.2;
+/// …and at least this many seconds of it (one misdetected short window does not make a recording bilingual).
+pub const MIXED_LANGUAGE_MIN_SECS: f64 = 10.0;
 
 /// Seconds spent in each step of a transcription, summed over its batches, and how much work there was.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -96,6 +117,34 @@ impl Timings {
 }
 
 impl Transcript {
+    /// A language other than [`Transcript::language`] that a real part of the speech was detected as (at least
+    /// [`MIXED_LANGUAGE_SHARE`] of it and [`MIXED_LANGUAGE_MIN_SECS`]): the recording mixes languages, which a
+    /// dataset in one language must not take in silently. The largest such share when there are several.
+    pub fn other_language(&self) -> Option<&LanguageShare> {
+        let total: f64 = self.languages.iter().map(|l| l.secs).sum();
+        self.languages
+            .iter()
+            .filter(|l| l.language != self.language)
+            .filter(|l| l.secs >= MIXED_LANGUAGE_MIN_SECS && l.secs >= MIXED_LANGUAGE_SHARE * total)
+            .max_by(|a, b| a.secs.total_cmp(&b.secs))
+    }
+
+    /// Counts `secs` of speech in a window detected as `language` with `probability`, keeping the shares sorted
+    /// most first.
+    pub(crate) fn add_language(&mut self, language: &str, probability: f32, secs: f64) {
+        match self.languages.iter_mut().find(|l| l.language == language) {
+            Some(l) => {
+                let total = l.secs + secs;
+                if total > 0.0 {
+                    l.probability = ((l.probability as f64 * l.secs + probability as f64 * secs) / total) as f32;
+                }
+                l.secs = total;
+            }
+            None => self.languages.push(LanguageShare { language: language.to_string(), secs, probability }),
+        }
+        self.languages.sort_by(|a, b| b.secs.total_cmp(&a.secs));
+    }
+
     /// All segment texts joined with spaces.
     pub fn text(&self) -> String {
         self.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ")
@@ -140,5 +189,35 @@ mod tests {
     #[test]
     fn whisper_is_send_and_sync() {
         assert_send_sync::<Whisper>();
+    }
+
+    fn transcript(language: &str) -> Transcript {
+        Transcript {
+            language: language.into(),
+            language_probability: 0.9,
+            segments: Vec::new(),
+            languages: Vec::new(),
+            timings: Timings::default(),
+        }
+    }
+
+    #[test]
+    fn a_second_language_with_a_real_share_is_reported_and_a_stray_window_is_not() {
+        let mut t = transcript("es");
+        t.add_language("es", 0.9, 30.0);
+        t.add_language("es", 0.7, 30.0);
+        assert!((t.languages[0].probability - 0.8).abs() < 1e-6);
+        // One short misdetected window: not a second language.
+        t.add_language("pt", 0.4, 8.0);
+        assert_eq!(t.other_language(), None);
+        // 25 s of English against 60 s of Spanish: mixed.
+        t.add_language("en", 0.8, 25.0);
+        assert_eq!(t.other_language().map(|l| l.language.as_str()), Some("en"));
+        assert_eq!(t.languages.iter().map(|l| l.language.as_str()).collect::<Vec<_>>(), ["es", "en", "pt"]);
+        // Under a fifth of the speech is not enough, however long.
+        let mut long = transcript("es");
+        long.add_language("es", 0.9, 600.0);
+        long.add_language("en", 0.9, 100.0);
+        assert_eq!(long.other_language(), None);
     }
 }

@@ -36,8 +36,18 @@ pub fn normalize(text: &str) -> Vec<String> {
 
 /// Word-level Levenshtein alignment after [`normalize`].
 pub fn word_error_rate(reference: &str, hypothesis: &str) -> WerResult {
-    let r = normalize(reference);
-    let h = normalize(hypothesis);
+    edit_rate(&normalize(reference), &normalize(hypothesis))
+}
+
+/// Character error rate: the same alignment over the characters of the normalised words, spaces left out. The
+/// measure for scripts written without spaces (Chinese, Japanese, Thai), where a "word" is a whole sentence, and a
+/// finer one where a synthetic voice garbles most words a little. The counts in the result are characters.
+pub fn character_error_rate(reference: &str, hypothesis: &str) -> WerResult {
+    let chars = |text: &str| normalize(text).concat().chars().map(String::from).collect::<Vec<_>>();
+    edit_rate(&chars(reference), &chars(hypothesis))
+}
+
+fn edit_rate(r: &[String], h: &[String]) -> WerResult {
     // dp[j] = (cost, subs, dels, ins) aligning r[..i] with h[..j].
     let mut prev: Vec<(usize, usize, usize, usize)> = (0..=h.len()).map(|j| (j, 0, 0, j)).collect();
     let mut cur = prev.clone();
@@ -84,5 +94,16 @@ mod tests {
         let r = word_error_rate("a b c", "x b c");
         assert_eq!((r.substitutions, r.wer), (1, 1.0 / 3.0));
         assert_eq!(word_error_rate("", "").wer, 0.0);
+    }
+
+    #[test]
+    fn character_error_rate_counts_characters_without_spaces() {
+        let r = character_error_rate("Vlak je zjutraj.", "Ulak je njutraj");
+        assert_eq!((r.substitutions, r.deletions, r.insertions, r.reference_words), (2, 0, 0, 13));
+        // Unspaced scripts: one character is one unit, however the words are spaced.
+        let r = character_error_rate("今天天气很好。", "今天 天气 很好");
+        assert_eq!(r.wer, 0.0);
+        let r = character_error_rate("今天天气很好", "今天天汽很好");
+        assert_eq!((r.substitutions, r.reference_words), (1, 6));
     }
 }

@@ -78,8 +78,12 @@ pub(crate) struct BatchWindow<'a> {
     /// Text decoded before the window in its stream, cut to the length every window of the batch shares.
     pub previous: &'a [usize],
     pub activity: &'a Activity,
-    /// The recording's language; `None` until it is detected.
+    /// The language to decode the window in; `None` until the recording's is detected (or always, with
+    /// `language_per_window`: then each window is decoded in its own).
     pub language: Option<&'a str>,
+    /// Detect the window's language (to count it in [`Transcript::languages`](crate::Transcript::languages)),
+    /// whether or not it decides the language the window is decoded in.
+    pub detect: bool,
     /// Which recording the window belongs to: windows of one recording share its language detection.
     pub source: usize,
 }
@@ -90,6 +94,9 @@ pub(crate) struct BatchResult {
     pub outcomes: Vec<WindowOutcome>,
     /// Languages detected in this batch: (recording, ISO code, probability).
     pub detected: Vec<(usize, String, f32)>,
+    /// One per window, in batch order: the language detected in it and its probability (windows with
+    /// `detect` only).
+    pub window_languages: Vec<Option<(String, f32)>>,
     /// Seconds the whole batch spent encoding, generating, falling back and aligning.
     pub timings: Timings,
 }
@@ -103,6 +110,8 @@ struct Decodes {
     fallbacks: Vec<usize>,
     /// Languages detected in this batch: (recording, ISO code, probability).
     detected: Vec<(usize, String, f32)>,
+    /// Per window: the language detected in it, where asked for.
+    window_languages: Vec<Option<(String, f32)>>,
     /// Per window: the language it was decoded in.
     languages: Vec<String>,
 }
@@ -116,9 +125,17 @@ struct Decoded {
     compression_ratio: f32,
     temperature: f32,
     repetition_at: Option<usize>,
+    /// A sampled candidate that reached its length limit ([`sampling_limit`]) without ending: it ran past the
+    /// speech, so it fails.
+    overlong: bool,
 }
 
 impl Decoded {
+    /// Text tokens (up to a repetition loop, where there is one).
+    fn text_len(&self) -> usize {
+        self.repetition_at.unwrap_or(self.tokens.len()).min(self.tokens.len())
+    }
+
     fn needs_fallback(&self, c: &WhisperConfig) -> bool {
         let silence = self.no_speech_prob > c.no_speech_threshold && self.avg_logprob < c.log_prob_threshold;
         if silence {
@@ -127,7 +144,51 @@ impl Decoded {
         self.compression_ratio > c.compression_ratio_threshold
             || self.avg_logprob < c.log_prob_threshold
             || self.repetition_at.is_some()
+            || self.overlong
     }
+}
+
+/// The token limit (prompt included) of a fallback decode of windows whose first decodes had `first_lengths` text
+/// tokens: twice the longest (at least 96, for a first decode that heard little) plus 32, within Whisper's 448. Sampling at a high temperature often wanders into text
+/// that never ends; without a limit one such candidate keeps the whole batch decoding to 448 tokens, three times
+/// what a window of fast speech needs. A candidate that reaches the limit is marked overlong and fails.
+fn sampling_limit(first_lengths: &[usize], prompt_len: usize) -> usize {
+    let longest = first_lengths.iter().copied().max().unwrap_or(0);
+    (prompt_len + (2 * longest).max(96) + 32).min(WhisperOptions::default().max_length)
+}
+
+/// Whether a hotter decode `later` confirms that a window's first decode `first` failed only because the speech
+/// repeats itself (a telephone menu, a chorus, a drill): both fail on the compression ratio alone, are confident
+/// (average log-probability above the threshold), hold no token loop, and say nearly the same thing (edit distance
+/// under a sixth of the longer). A decoding loop is broken by sampling; speech that repeats is heard again. The
+/// first decode then stands and the remaining temperatures, each as costly as the first, are not tried.
+fn speech_repeats(first: &Decoded, later: &Decoded, c: &WhisperConfig) -> bool {
+    let only_ratio = |d: &Decoded| {
+        d.compression_ratio > c.compression_ratio_threshold
+            && d.avg_logprob >= c.log_prob_threshold
+            && d.repetition_at.is_none()
+            && !d.overlong
+    };
+    if !only_ratio(first) || !only_ratio(later) {
+        return false;
+    }
+    let longer = first.tokens.len().max(later.tokens.len());
+    longer > 0 && edit_distance(&first.tokens, &later.tokens) * 6 < longer
+}
+
+/// Levenshtein distance between two token sequences.
+fn edit_distance(a: &[usize], b: &[usize]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(x != y)).min(above + 1).min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// gzip compression ratio of `text`, as Whisper measures repetition (over 2.4: a decoding loop).
@@ -351,6 +412,7 @@ impl Whisper {
                         previous: &[],
                         activity,
                         language: language.as_deref(),
+                        detect: false,
                         source: 0,
                     })
                     .collect();
@@ -406,16 +468,19 @@ impl Whisper {
                 .map_err(|e| self.inference_error(label, e))?;
             self.model.encode(&view, false).map_err(|e| self.inference_error(label, e))?
         };
-        let detected = if batch.iter().any(|w| w.language.is_none()) {
+        let (window_languages, detected) = if batch.iter().any(|w| w.language.is_none() || w.detect) {
             self.detect_languages(label, &encoded, batch)?
         } else {
-            Vec::new()
+            (vec![None; n], Vec::new())
         };
+        let per_window = self.config.language_per_window;
         let languages: Vec<String> = batch
             .iter()
-            .map(|w| match w.language {
-                Some(l) => l.to_string(),
-                None => detected.iter().find(|d| d.0 == w.source).map_or("en", |d| d.1.as_str()).to_string(),
+            .zip(&window_languages)
+            .map(|(w, own)| match (w.language, own) {
+                (Some(l), _) => l.to_string(),
+                (None, Some((own, _))) if per_window => own.clone(),
+                (None, _) => detected.iter().find(|d| d.0 == w.source).map_or("en", |d| d.1.as_str()).to_string(),
             })
             .collect();
         let prompts: Vec<Vec<String>> =
@@ -429,33 +494,64 @@ impl Whisper {
         timings.generate += started.elapsed().as_secs_f64();
         let started = Instant::now();
         let mut candidates: Vec<Vec<Decoded>> = decoded.iter().map(|d| vec![d.clone()]).collect();
+        // Windows whose speech itself repeats (see `speech_repeats`): their first decode stands.
+        let mut settled = vec![false; n];
+        // The failing windows' encoder output, kept while the same windows keep failing.
+        let mut subset_encoded: Option<(Vec<usize>, StorageView<'static>)> = None;
         // Fallback: re-decode only the windows that failed, hotter each time.
         for &t in &self.config.temperatures[1..] {
-            let failing: Vec<usize> = (0..n).filter(|&i| decoded[i].needs_fallback(&self.config)).collect();
+            let failing: Vec<usize> =
+                (0..n).filter(|&i| !settled[i] && decoded[i].needs_fallback(&self.config)).collect();
             if failing.is_empty() {
                 break;
             }
             timings.fallback_windows += failing.len();
-            let window_len = self.mel.window_len();
-            let mut subset: Vec<f32> = Vec::with_capacity(failing.len() * window_len);
-            for &i in &failing {
-                subset.extend_from_slice(&features[i * window_len..(i + 1) * window_len]);
+            if subset_encoded.as_ref().is_none_or(|(windows, _)| *windows != failing) && failing.len() < n {
+                let window_len = self.mel.window_len();
+                let mut subset: Vec<f32> = Vec::with_capacity(failing.len() * window_len);
+                for &i in &failing {
+                    subset.extend_from_slice(&features[i * window_len..(i + 1) * window_len]);
+                }
+                let view = StorageView::new(&[failing.len(), n_mels, N_FRAMES], &mut subset, sys::Device::CPU)
+                    .map_err(|e| self.inference_error(label, e))?;
+                let encoded = self.model.encode(&view, false).map_err(|e| self.inference_error(label, e))?;
+                subset_encoded = Some((failing.clone(), encoded));
             }
-            let view = StorageView::new(&[failing.len(), n_mels, N_FRAMES], &mut subset, sys::Device::CPU)
-                .map_err(|e| self.inference_error(label, e))?;
+            let view = match &subset_encoded {
+                Some((windows, encoded)) if *windows == failing => encoded,
+                _ => &encoded,
+            };
             let failing_prompts: Vec<Vec<String>> = failing.iter().map(|&i| prompts[i].clone()).collect();
-            let retry = self.decode(label, &view, &failing_prompts, t)?;
-            for (&i, d) in failing.iter().zip(retry) {
+            // A candidate needs about as many tokens as the first decode heard: sampled candidates that wander
+            // off would otherwise run the whole batch to Whisper's 448-token limit.
+            let first_lengths: Vec<usize> = failing.iter().map(|&i| candidates[i][0].text_len()).collect();
+            let limit = sampling_limit(&first_lengths, failing_prompts.iter().map(Vec::len).max().unwrap_or(0));
+            let retry = self.decode_limited(label, view, &failing_prompts, t, limit)?;
+            for (&i, mut d) in failing.iter().zip(retry) {
+                if d.tokens.len() + 1 >= limit.saturating_sub(failing_prompts[0].len()).max(1) {
+                    d.overlong = true;
+                }
+                if speech_repeats(&candidates[i][0], &d, &self.config) {
+                    tracing::debug!(
+                        "window {i} of {}: T={t} repeats the first decode (cr {:.2}): the speech repeats itself",
+                        batch[i].wav.display(),
+                        d.compression_ratio
+                    );
+                    settled[i] = true;
+                    decoded[i] = candidates[i][0].clone();
+                    candidates[i].push(d);
+                    continue;
+                }
                 candidates[i].push(d.clone());
                 decoded[i] = d;
             }
         }
         // Where every temperature failed, keep the most likely candidate that is not a loop.
         for (i, d) in decoded.iter_mut().enumerate() {
-            if d.needs_fallback(&self.config) {
+            if !settled[i] && d.needs_fallback(&self.config) {
                 let pool: Vec<&Decoded> = candidates[i]
                     .iter()
-                    .filter(|c| c.compression_ratio <= self.config.compression_ratio_threshold)
+                    .filter(|c| c.compression_ratio <= self.config.compression_ratio_threshold && !c.overlong)
                     .collect();
                 let pool = if pool.is_empty() { candidates[i].iter().collect() } else { pool };
                 if let Some(best) = pool.into_iter().max_by(|a, b| a.avg_logprob.total_cmp(&b.avg_logprob)) {
@@ -469,7 +565,7 @@ impl Whisper {
         }
         timings.fallback += started.elapsed().as_secs_f64();
         let fallbacks = candidates.iter().map(|c| c.len() - 1).collect();
-        Ok(Decodes { encoded, decoded, fallbacks, detected, languages })
+        Ok(Decodes { encoded, decoded, fallbacks, detected, window_languages, languages })
     }
 
     /// Encodes and decodes one batch of windows (of one recording or of several) and turns each window's decode
@@ -484,7 +580,7 @@ impl Whisper {
     ) -> Result<BatchResult, AsrError> {
         let n = batch.len();
         let mut timings = Timings::default();
-        let Decodes { encoded, decoded, fallbacks, detected, languages } =
+        let Decodes { encoded, decoded, fallbacks, detected, window_languages, languages } =
             self.decode_windows(label, batch, features, &mut timings)?;
         let languages: Vec<&str> = languages.iter().map(String::as_str).collect();
 
@@ -549,7 +645,7 @@ impl Whisper {
             });
             outcomes.push(WindowOutcome { segments, stopped_at, context, fallbacks });
         }
-        Ok(BatchResult { outcomes, detected, timings })
+        Ok(BatchResult { outcomes, detected, window_languages, timings })
     }
 
     /// The decoder prompt: the text decoded just before this window (as openai/faster-whisper's
@@ -580,15 +676,28 @@ impl Whisper {
         self.sot_prompt(language).iter().filter_map(|t| self.vocab.id(t)).collect()
     }
 
-    /// The language of each recording in the batch whose language is not known yet: each language's probability
-    /// summed over that recording's windows in the batch, the most probable one, and its mean probability.
+    /// Language detection on a batch: the most probable language of each window that asks for it (`detect`),
+    /// and of each recording in the batch whose language is not known yet (each language's probability summed
+    /// over that recording's windows in the batch, the most probable one, and its mean probability).
+    #[allow(clippy::type_complexity)]
     fn detect_languages(
         &self,
         label: &Path,
         encoded: &StorageView<'_>,
         batch: &[BatchWindow<'_>],
-    ) -> Result<Vec<(usize, String, f32)>, AsrError> {
+    ) -> Result<(Vec<Option<(String, f32)>>, Vec<(usize, String, f32)>), AsrError> {
         let results = self.model.detect_language(encoded).map_err(|e| self.inference_error(label, e))?;
+        let code = |token: &str| token.trim_start_matches("<|").trim_end_matches("|>").to_string();
+        let per_window = batch
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let top = results.get(i).and_then(|r| {
+                    r.iter().map(detection).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(t, p)| (code(&t), p))
+                });
+                top.filter(|_| w.detect)
+            })
+            .collect();
         let mut out: Vec<(usize, String, f32)> = Vec::new();
         for (i, w) in batch.iter().enumerate() {
             if w.language.is_some() || out.iter().any(|d| d.0 == w.source) {
@@ -605,10 +714,9 @@ impl Whisper {
             }
             let (token, sum) =
                 totals.into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or_else(|| ("<|en|>".to_string(), 0.0));
-            let code = token.trim_start_matches("<|").trim_end_matches("|>").to_string();
-            out.push((w.source, code, sum / mine.len().max(1) as f32));
+            out.push((w.source, code(&token), sum / mine.len().max(1) as f32));
         }
-        Ok(out)
+        Ok((per_window, out))
     }
 
     fn options(&self, temperature: f32) -> WhisperOptions {
@@ -637,10 +745,20 @@ impl Whisper {
         prompts: &[Vec<String>],
         temperature: f32,
     ) -> Result<Vec<Decoded>, AsrError> {
-        let results = self
-            .model
-            .generate(features, prompts, &self.options(temperature))
-            .map_err(|e| self.inference_error(path, e))?;
+        self.decode_limited(path, features, prompts, temperature, WhisperOptions::default().max_length)
+    }
+
+    /// [`Self::decode`] with at most `max_length` tokens per window.
+    fn decode_limited(
+        &self,
+        path: &Path,
+        features: &StorageView<'_>,
+        prompts: &[Vec<String>],
+        temperature: f32,
+        max_length: usize,
+    ) -> Result<Vec<Decoded>, AsrError> {
+        let options = WhisperOptions { max_length, ..self.options(temperature) };
+        let results = self.model.generate(features, prompts, &options).map_err(|e| self.inference_error(path, e))?;
         Ok(results
             .into_iter()
             .map(|r| {
@@ -664,6 +782,7 @@ impl Whisper {
                     avg_logprob,
                     no_speech_prob: r.no_speech_prob,
                     temperature,
+                    overlong: false,
                 }
             })
             .collect())
@@ -997,6 +1116,59 @@ pub(crate) fn read_window(source: &mut WavSpans, w: &Window, buf: &mut Vec<f32>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decoded(tokens: Vec<usize>, compression_ratio: f32, avg_logprob: f32) -> Decoded {
+        Decoded {
+            repetition_at: repetition_loop(&tokens, |t| t < 1000),
+            tokens,
+            avg_logprob,
+            no_speech_prob: 0.01,
+            compression_ratio,
+            temperature: 0.0,
+            overlong: false,
+        }
+    }
+
+    #[test]
+    fn a_hotter_decode_that_hears_the_same_repeated_speech_settles_the_window() {
+        let c = WhisperConfig::default();
+        // Four phrases of ten tokens, cycled: no n-gram loop, but a high compression ratio.
+        let menu: Vec<usize> = (0..120).map(|i| (i % 40) + 1).collect();
+        let first = decoded(menu.clone(), 3.0, -0.15);
+        let mut heard_again = menu.clone();
+        heard_again[17] = 999;
+        heard_again.truncate(112);
+        assert!(speech_repeats(&first, &decoded(heard_again, 2.9, -0.2), &c));
+        // Sampling that says something else is a real second opinion: go on.
+        let other: Vec<usize> = (200..300).collect();
+        assert!(!speech_repeats(&first, &decoded(other, 2.6, -0.4), &c));
+        // A confident first decode that fails on confidence, or a token loop, is not repeated speech.
+        assert!(!speech_repeats(&decoded(menu.clone(), 3.0, -1.2), &decoded(menu.clone(), 3.0, -0.2), &c));
+        let looped = decoded([7, 8].repeat(20), 6.0, -0.1);
+        assert!(looped.repetition_at.is_some());
+        assert!(!speech_repeats(&looped, &looped.clone(), &c));
+        // A decode that passes needs no settling.
+        assert!(!speech_repeats(&first, &decoded(menu, 2.0, -0.2), &c));
+    }
+
+    #[test]
+    fn edit_distance_counts_substitutions_insertions_and_deletions() {
+        assert_eq!(edit_distance(&[1, 2, 3], &[1, 2, 3]), 0);
+        assert_eq!(edit_distance(&[1, 2, 3], &[1, 9, 3]), 1);
+        assert_eq!(edit_distance(&[1, 2, 3], &[1, 3]), 1);
+        assert_eq!(edit_distance(&[], &[4, 5]), 2);
+        assert_eq!(edit_distance(&[1, 2, 3, 4], &[2, 3, 4, 5]), 2);
+    }
+
+    #[test]
+    fn fallback_decodes_are_limited_by_what_the_first_decode_heard() {
+        // 100 text tokens and a 4-token prompt: room for twice as much, plus slack.
+        assert_eq!(sampling_limit(&[60, 100], 4), 4 + 200 + 32);
+        // Never beyond Whisper's context.
+        assert_eq!(sampling_limit(&[300], 4), 448);
+        // A first decode that heard little still leaves room for a few sentences.
+        assert_eq!(sampling_limit(&[0], 4), 4 + 96 + 32);
+    }
 
     #[test]
     fn repetition_loops_are_found() {

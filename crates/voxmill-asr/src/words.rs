@@ -59,10 +59,19 @@ pub fn split_to_words(vocab: &Vocabulary, tokens: &[usize], unicode_only: bool) 
     if unicode_only {
         return subwords;
     }
+    group_words(subwords, vocab.eot)
+}
+
+/// [`split_to_words`] on decoded pieces. An apostrophe with no space before it stays inside its word: French and
+/// Italian elisions ("l'histoire", "jusqu'à") and English contractions decode as "l" + "'" + "histoire", and a
+/// word started at the apostrophe would be written back as "l 'histoire".
+fn group_words(subwords: Vec<(String, Vec<usize>)>, eot: usize) -> Vec<(String, Vec<usize>)> {
     let mut words: Vec<(String, Vec<usize>)> = Vec::new();
     for (text, toks) in subwords {
-        let special = toks[0] >= vocab.eot;
-        if special || text.starts_with(' ') || is_punctuation_or_blank(&text) || words.is_empty() {
+        let special = toks[0] >= eot;
+        let in_word_apostrophe = matches!(text.as_str(), "'" | "’");
+        let punctuation = is_punctuation_or_blank(&text) && !in_word_apostrophe;
+        if special || text.starts_with(' ') || punctuation || words.is_empty() {
             words.push((text, toks));
         } else {
             let last = words.last_mut().expect("non-empty");
@@ -193,6 +202,28 @@ mod tests {
         let mut tokens: Vec<String> = ["ĠHello", ",", "Ġwor", "ld", ".", "Ġ\"", "Hi", "\""].map(String::from).to_vec();
         tokens.extend(["<|endoftext|>", "<|startoftranscript|>", "<|notimestamps|>"].map(String::from));
         Vocabulary::from_tokens(tokens).unwrap()
+    }
+
+    #[test]
+    fn elisions_and_contractions_stay_one_word() {
+        let piece = |t: &str, id: usize| (t.to_string(), vec![id]);
+        let words = group_words(
+            vec![
+                piece(" jusqu", 1),
+                piece("'", 2),
+                piece("à", 3),
+                piece(" la", 4),
+                piece(" rivière", 5),
+                piece(".", 6),
+                piece(" 'Oui", 7),
+                piece("'", 8),
+                piece("", 100),
+            ],
+            100,
+        );
+        let texts: Vec<&str> = words.iter().map(|w| w.0.as_str()).collect();
+        assert_eq!(texts, [" jusqu'à", " la", " rivière", ".", " 'Oui'", ""]);
+        assert_eq!(words[0].1, [1, 2, 3]);
     }
 
     #[test]

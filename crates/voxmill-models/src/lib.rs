@@ -29,7 +29,7 @@ pub mod vad;
 pub use denoise::{DeepFilter, Rnnoise};
 pub use dnsmos::{DNSMOS_SAMPLE_RATE, Dnsmos, DnsmosScores, Windowing};
 pub use error::ModelError;
-pub use registry::{ModelFile, ModelSpec, Need, known_models, spec};
+pub use registry::{ModelFile, ModelLanguages, ModelSpec, Need, known_models, spec};
 pub use resolve::{ModelSource, ResolvedModel, Resolver};
 pub use runtime::{ORT_VERSION, onnx_runtime, onnx_runtime_path, ort_library_candidates, voxmill_home};
 pub use segmentation::{FrameScores, POWERSET_CLASSES, SpeakerSegmentation};

@@ -50,7 +50,49 @@ pub struct ModelSpec {
     pub size_mb: u32,
 }
 
+/// Which languages a speech recogniser transcribes, so `voxmill models list` can say which model suits a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelLanguages {
+    /// English only (Whisper's `.en` models).
+    English,
+    /// Every language Whisper was trained on (99), detected or given.
+    Multilingual,
+}
+
+impl ModelLanguages {
+    /// The number of languages the multilingual Whisper models know.
+    pub const WHISPER_LANGUAGES: usize = 99;
+
+    /// How `--json` names it: `en` or `multilingual`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelLanguages::English => "en",
+            ModelLanguages::Multilingual => "multilingual",
+        }
+    }
+
+    /// How the table shows it: `en`, or `99 (multilingual)`.
+    pub fn label(self) -> String {
+        match self {
+            ModelLanguages::English => "en".into(),
+            ModelLanguages::Multilingual => format!("{} (multilingual)", Self::WHISPER_LANGUAGES),
+        }
+    }
+}
+
 impl ModelSpec {
+    /// The languages the model transcribes: English for Whisper's `.en` models, every Whisper language for the
+    /// other Whisper models, `None` for models that do not transcribe.
+    pub fn languages(&self) -> Option<ModelLanguages> {
+        if self.family != "whisper" {
+            None
+        } else if self.id.ends_with(".en") {
+            Some(ModelLanguages::English)
+        } else {
+            Some(ModelLanguages::Multilingual)
+        }
+    }
+
     /// The Hugging Face cache folder name, `models--{org}--{name}`.
     pub fn hf_cache_dir(&self) -> String {
         format!("models--{}", self.repo.replace('/', "--"))
@@ -272,6 +314,24 @@ pub(crate) fn known_ids() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whisper_models_say_which_languages_they_transcribe() {
+        let languages = |id: &str| spec(id).unwrap().languages();
+        for id in ["whisper:tiny.en", "whisper:base.en", "whisper:small.en", "whisper:medium.en"] {
+            assert_eq!(languages(id), Some(ModelLanguages::English), "{id}");
+        }
+        for id in ["whisper:tiny", "whisper:base", "whisper:large-v3", "whisper:large-v3-turbo"] {
+            assert_eq!(languages(id), Some(ModelLanguages::Multilingual), "{id}");
+        }
+        for id in ["vad:silero", "speaker:campplus", "quality:dnsmos", "denoise:deepfilternet3"] {
+            assert_eq!(languages(id), None, "{id}");
+        }
+        assert!(known_models().iter().all(|m| m.languages().is_some() == (m.family == "whisper")));
+        assert_eq!(ModelLanguages::English.as_str(), "en");
+        assert_eq!(ModelLanguages::Multilingual.as_str(), "multilingual");
+        assert_eq!(ModelLanguages::Multilingual.label(), "99 (multilingual)");
+    }
 
     #[test]
     fn ids_and_dirs_follow_the_naming_rule() {

@@ -74,15 +74,16 @@ impl Resources {
         self.whisper.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
-    /// The Whisper model the settings ask for, loaded once per run (the two most recently used stay loaded, so
-    /// a validation model different from the transcription's is not reloaded for every recording).
+    /// The Whisper model the settings ask for (`asr.model = "auto"` resolved by language and device), loaded once
+    /// per run (the two most recently used stay loaded, so a validation model different from the transcription's
+    /// is not reloaded for every recording).
     pub fn whisper(
         &self,
         asr: &AsrSettings,
         progress: &mut dyn FnMut(u64, Option<u64>),
     ) -> Result<Arc<Whisper>, StageError> {
         let config = whisper_config(asr)?;
-        let dir = self.model_path(&asr.model, progress)?;
+        let dir = self.model_path(&asr.resolved_model(), progress)?;
         let mut loaded = self.whisper.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(i) = loaded.iter().position(|(c, d, _)| *c == config && *d == dir) {
             let entry = loaded.remove(i);
@@ -170,6 +171,7 @@ pub fn whisper_config(asr: &AsrSettings) -> Result<WhisperConfig, StageError> {
         device,
         beam_size: asr.beam_size,
         language,
+        language_per_window: asr.language_per_window,
         threads: asr.threads,
         batch_size: asr.batch_size.max(1),
         condition_on_previous_text: asr.condition_on_previous_text,

@@ -48,7 +48,8 @@ pub struct QualitySettings {
     /// Transcribe every clip again on its own (the validate stage) and gate on how well the two transcripts
     /// agree. Unset: on with `strict`, off otherwise (it costs about as much as transcription).
     pub validate: Option<bool>,
-    /// The Whisper model of the second transcription (id or folder); empty: `asr.model`. A different model gives a
+    /// The Whisper model of the second transcription (`auto`, id or folder; resolved by
+    /// `Settings::validation_model`); empty: `asr.model`. A different model gives a
     /// more independent opinion, the same one catches clips cut mid-word and text from outside the clip.
     pub validation_model: String,
     /// Lowest agreement (0-100) between a clip's text and its second transcription, from the character edit
@@ -252,12 +253,6 @@ impl QualitySettings {
     /// Whether the validate stage transcribes the clips again: the setting, or the preset's choice (`strict` only).
     pub fn validates(&self) -> bool {
         self.validate.unwrap_or(self.preset == QualityPreset::Strict)
-    }
-
-    /// The model of the second transcription: `validation_model`, or the transcription's own.
-    pub fn validation_model_or<'a>(&'a self, asr_model: &'a str) -> &'a str {
-        let own = self.validation_model.trim();
-        if own.is_empty() { asr_model } else { own }
     }
 
     /// Checks the values make sense; the message names the key.

@@ -172,10 +172,18 @@ pub struct SilenceSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AsrSettings {
-    /// Model id (`whisper:tiny.en`, `whisper:small`, …) or path to a CTranslate2 Whisper model folder.
+    /// `auto` (picked by language and device, [`resolve_asr_model`]), a model id (`whisper:tiny.en`,
+    /// `whisper:small`, …) or a path to a CTranslate2 Whisper model folder.
     pub model: String,
     /// Spoken language code; empty means detect it (English for `.en` models).
     pub language: String,
+    /// The languages the project wants (ISO 639-1 codes); empty takes any. Clips of a recording in another
+    /// language are rejected by the qualify stage, so a stray recording is reported rather than mixed in.
+    pub languages: Vec<String>,
+    /// With the language detected, decode each window in the language detected in it rather than in the
+    /// recording's (for recordings that switch language). Every window's language is detected and counted either
+    /// way, so a recording mixing languages is reported.
+    pub language_per_window: bool,
     /// `default`, `int8`, `float16` or `float32`.
     pub compute_type: String,
     /// `cpu` or `cuda`.
@@ -193,6 +201,47 @@ pub struct AsrSettings {
     pub timestamps: bool,
     /// Threads for one transcription; 0 = all cores.
     pub threads: usize,
+}
+
+/// The `asr.model` value that picks the model by language and device ([`resolve_asr_model`]).
+pub const AUTO_MODEL: &str = "auto";
+
+/// The Whisper model a model setting stands for, so that every stage (and its fingerprint) uses the same one:
+/// `"auto"` is `whisper:large-v3-turbo` on `cuda` (fast enough there for every language), and on `cpu`
+/// `whisper:tiny.en` when `language` is `"en"`, else the multilingual `whisper:base` (the language detected, or any
+/// other language: an English-only model would transcribe it as English). Any other value, an id or a path, is
+/// used as given.
+pub fn resolve_asr_model(model: &str, language: &str, device: &str) -> String {
+    let model = model.trim();
+    if model != AUTO_MODEL {
+        return model.to_string();
+    }
+    let on_gpu = matches!(device.trim().to_ascii_lowercase().as_str(), "cuda" | "gpu");
+    if on_gpu {
+        "whisper:large-v3-turbo".into()
+    } else if language.trim().eq_ignore_ascii_case("en") {
+        "whisper:tiny.en".into()
+    } else {
+        "whisper:base".into()
+    }
+}
+
+/// Whether `code` looks like a language code Whisper uses: two or three lowercase ASCII letters (ISO 639-1, or
+/// 639-3 where there is no two-letter code, e.g. `haw`, `yue`).
+pub fn is_language_code(code: &str) -> bool {
+    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+impl AsrSettings {
+    /// The Whisper model transcription runs: `model`, with `"auto"` resolved by [`resolve_asr_model`].
+    pub fn resolved_model(&self) -> String {
+        resolve_asr_model(&self.model, &self.language, &self.device)
+    }
+
+    /// Whether the project takes recordings in `language` (`asr.languages` empty takes every language).
+    pub fn wants_language(&self, language: &str) -> bool {
+        self.languages.is_empty() || self.languages.iter().any(|l| l == language)
+    }
 }
 
 /// Cutting clips.
@@ -517,8 +566,10 @@ impl Default for SilenceSettings {
 impl Default for AsrSettings {
     fn default() -> Self {
         AsrSettings {
-            model: "whisper:tiny.en".into(),
+            model: AUTO_MODEL.into(),
             language: String::new(),
+            languages: Vec::new(),
+            language_per_window: false,
             compute_type: "default".into(),
             device: "cpu".into(),
             beam_size: 5,
@@ -659,12 +710,22 @@ min_silence_ms = 80
 noise_margin_db = 10.0
 
 [asr]
-# Whisper model: an id (whisper:tiny.en, whisper:base, whisper:small, whisper:medium, whisper:large-v3, …; see
-# `voxmill models list`) or a path to a CTranslate2 Whisper model folder. Ids are looked up in $VOXMILL_MODELS,
-# then the Hugging Face cache, then downloaded from Hugging Face unless --offline.
-model = "whisper:tiny.en"
+# Whisper model: "auto", an id (whisper:tiny.en, whisper:base, whisper:small, whisper:medium, whisper:large-v3,
+# whisper:large-v3-turbo, …; see `voxmill models list`) or a path to a CTranslate2 Whisper model folder. "auto"
+# follows the language and the device: on "cpu", whisper:tiny.en (English only) when language = "en", else the
+# multilingual whisper:base (the language detected, or any other language); on "cuda", whisper:large-v3-turbo for
+# every language. Ids are looked up in $VOXMILL_MODELS, then the Hugging Face cache, then downloaded from Hugging
+# Face unless --offline. An explicit id or path is used as given.
+model = "auto"
 # Spoken language ("en", "de", …); empty means detect it per recording (always English for .en models).
 language = ""
+# The languages the project wants: ISO 639-1 codes such as ["es", "en"]; empty takes any. Every clip of a recording
+# detected in another language is rejected by the qualify stage (reason "language", shown by `voxmill review`).
+languages = []
+# With the language detected, every 30 s window's language is detected too, and a recording that switches language
+# is reported (`voxmill status`: languages, mixed_language). true: each window is also transcribed in its own
+# language; false: in the recording's (detected from its first windows).
+language_per_window = false
 # Numeric precision: "default" (as the model was converted), "int8", "float16" (GPU) or "float32".
 compute_type = "default"
 # "cpu", or "cuda" with a CUDA build of voxmill.
@@ -959,6 +1020,17 @@ impl Settings {
         g
     }
 
+    /// The Whisper model of the validate stage's second transcription: `quality.validation_model`, or the
+    /// transcription's own; `"auto"` in either resolves as for transcription ([`resolve_asr_model`]).
+    pub fn validation_model(&self) -> String {
+        let own = self.quality.validation_model.trim();
+        if own.is_empty() {
+            self.asr.resolved_model()
+        } else {
+            resolve_asr_model(own, &self.asr.language, &self.asr.device)
+        }
+    }
+
     /// Reads and validates a settings file.
     pub fn load(path: &Path) -> Result<Settings, ProjectError> {
         let text = std::fs::read_to_string(path).map_err(|e| ProjectError::io(path, e))?;
@@ -1082,6 +1154,7 @@ impl Settings {
         if self.asr.beam_size == 0 {
             return Err("asr.beam_size must be at least 1".into());
         }
+        self.validate_languages()?;
         for format in &self.export.formats {
             if !EXPORT_FORMATS.contains(&format.as_str()) && !RECORDING_EXPORT_FORMATS.contains(&format.as_str()) {
                 return Err(format!(
@@ -1100,6 +1173,29 @@ impl Settings {
         }
         if self.export.shard_mb == 0 {
             return Err("export.shard_mb = 0: a shard must hold at least 1 MB of audio (default 500)".into());
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    /// `asr.languages` holds language codes, and a fixed `asr.language` is one of them (else every clip would be
+    /// rejected).
+    fn validate_languages(&self) -> Result<(), String> {
+        let asr = &self.asr;
+        if let Some(bad) = asr.languages.iter().find(|code| !is_language_code(code)) {
+            return Err(format!(
+                "asr.languages: \"{bad}\" is not a language code; write ISO 639-1 codes of two or three lowercase \
+                 letters, e.g. languages = [\"es\", \"en\"] (empty takes any language)"
+            ));
+        }
+        let fixed = asr.language.trim();
+        if !fixed.is_empty() && !asr.wants_language(fixed) {
+            return Err(format!(
+                "asr.language = \"{fixed}\" is not in asr.languages ({}): every clip would be rejected; add it to \
+                 asr.languages or change asr.language",
+                asr.languages.join(", ")
+            ));
         }
         Ok(())
     }
@@ -1181,6 +1277,58 @@ mod tests {
             ("voices = \"de\"", "voices"),
         ] {
             std::fs::write(&p, format!("[phonemize]\n{bad}\n")).unwrap();
+            let err = Settings::load(&p).unwrap_err().to_string();
+            assert!(err.contains(wanted) && err.contains("voxmill.toml"), "{err}");
+        }
+    }
+
+    #[test]
+    fn auto_model_follows_language_and_device_and_explicit_models_are_kept() {
+        let asr = |model: &str, language: &str, device: &str| AsrSettings {
+            model: model.into(),
+            language: language.into(),
+            device: device.into(),
+            ..AsrSettings::default()
+        };
+        assert_eq!(AsrSettings::default().model, "auto");
+        assert_eq!(AsrSettings::default().resolved_model(), "whisper:base", "detection needs a multilingual model");
+        assert_eq!(asr("auto", "en", "cpu").resolved_model(), "whisper:tiny.en");
+        assert_eq!(asr("auto", " EN ", "cpu").resolved_model(), "whisper:tiny.en");
+        assert_eq!(asr("auto", "es", "cpu").resolved_model(), "whisper:base");
+        for language in ["", "en", "de"] {
+            assert_eq!(asr("auto", language, "cuda").resolved_model(), "whisper:large-v3-turbo");
+        }
+        assert_eq!(asr("whisper:small", "en", "cuda").resolved_model(), "whisper:small");
+        assert_eq!(asr("/models/my-whisper", "", "cpu").resolved_model(), "/models/my-whisper");
+        assert_eq!(asr("whisper:tiny.en", "", "cpu").resolved_model(), "whisper:tiny.en");
+
+        // The second transcription follows the same rule, and keeps an explicit model of its own.
+        let mut s = Settings::default();
+        s.asr.language = "en".into();
+        assert_eq!(s.validation_model(), "whisper:tiny.en");
+        s.quality.validation_model = "whisper:small".into();
+        assert_eq!(s.validation_model(), "whisper:small");
+        s.quality.validation_model = "auto".into();
+        s.asr.device = "cuda".into();
+        assert_eq!(s.validation_model(), "whisper:large-v3-turbo");
+    }
+
+    #[test]
+    fn wanted_languages_are_codes_and_hold_a_fixed_language() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("voxmill.toml");
+        std::fs::write(&p, "[asr]\nlanguages = [\"es\", \"en\", \"haw\"]\n").unwrap();
+        let s = Settings::load(&p).unwrap();
+        assert_eq!(s.asr.languages, ["es", "en", "haw"]);
+        assert!(s.asr.wants_language("en") && !s.asr.wants_language("de"));
+        assert!(Settings::default().asr.wants_language("de"), "empty takes any language");
+        for (bad, wanted) in [
+            ("languages = [\"Spanish\"]", "asr.languages: \"Spanish\" is not a language code"),
+            ("languages = [\"ES\"]", "\"ES\" is not a language code"),
+            ("languages = [\"e\"]", "\"e\" is not a language code"),
+            ("languages = [\"es\"]\nlanguage = \"de\"", "asr.language = \"de\" is not in asr.languages (es)"),
+        ] {
+            std::fs::write(&p, format!("[asr]\n{bad}\n")).unwrap();
             let err = Settings::load(&p).unwrap_err().to_string();
             assert!(err.contains(wanted) && err.contains("voxmill.toml"), "{err}");
         }

@@ -10,7 +10,7 @@ use common::*;
 /// Adds `inputs` to a fresh project and returns (project dir, exit code, stderr).
 fn add_to_new_project(root: &Path, inputs: &[&Path]) -> (std::path::PathBuf, i32, String) {
     let project = root.join("project");
-    assert!(run(&[&"init", &project]).status.success());
+    init_english(&project);
     let mut cmd = voxmill();
     cmd.arg("add").arg(&project).args(inputs);
     let out = cmd.output().unwrap();

@@ -115,7 +115,8 @@ fn a_person_goes_from_a_recording_to_a_reviewed_dataset_in_the_browser() {
     let toml = server.get("/api/v1/projects/demo/settings").json()["toml"].as_str().unwrap().to_string();
     let toml = toml
         .replace("embedding_model = \"speaker:campplus\"", "embedding_model = \"speaker:resemblyzer\"")
-        .replace("segmentation_model = \"segmentation:pyannote-3.0\"", "segmentation_model = \"\"");
+        .replace("segmentation_model = \"segmentation:pyannote-3.0\"", "segmentation_model = \"\"")
+        .replace("\nlanguage = \"\"\n", "\nlanguage = \"en\"\n");
     assert_eq!(server.send("PUT", "/api/v1/projects/demo/settings", json!({"toml": toml})).status, 200);
 
     // Upload through the file input: its own progress bar, then the server's answer; the recordings table shows it.

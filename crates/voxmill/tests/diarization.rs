@@ -196,7 +196,7 @@ fn a_stereo_double_ender_is_diarized_by_channel() {
     let c = conversation_with(&audio, "double", &[AWB, RMS], &options);
     let project = dir.path().join("project");
     // Clips keep their source level (no loudness finishing), so their level tells which channel they come from.
-    assert!(run(&[&"init", &project, &"--quiet"]).status.success());
+    init_english(&project);
     let toml = project.join("voxmill.toml");
     let settings = std::fs::read_to_string(&toml).unwrap().replace("normalize = true", "normalize = false");
     std::fs::write(&toml, settings).unwrap();

@@ -60,7 +60,7 @@ fn mean(clips: &[serde_json::Value], measure: &str) -> f64 {
 /// `voxmill review --json`'s clips.
 fn run_with(dir: &Path, input: &Path, method: &str) -> Vec<serde_json::Value> {
     let project = dir.join(format!("p-{method}"));
-    assert!(run(&[&"init", &project]).status.success());
+    init_english(&project);
     let settings = project.join("voxmill.toml");
     let text = std::fs::read_to_string(&settings)
         .unwrap()

@@ -229,8 +229,7 @@ fn every_dataset_format_reads_back_and_keeps_its_splits() {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
     }
     let (first, _) = synthesise(&dir.path().join("a"), &SCRIPT[..4], &["slt", "awb"]);
-    let out = run(&[&"init", &project]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    init_english(&project);
     // Big validation and test shares, so that a handful of clips fills every split.
     set_setting(&project, "export", "validation", "0.3");
     set_setting(&project, "export", "test", "0.3");

@@ -9,12 +9,13 @@ use common::*;
 
 use voxmill_models::voxmill_home;
 
-/// A project holding one short spoken recording, with `settings` appended to voxmill.toml sections.
+/// A project holding one short spoken recording (English, so `asr.model = "auto"` takes tiny.en), with lines of
+/// voxmill.toml replaced.
 fn project_with(dir: &Path, replace: &[(&str, &str)]) -> PathBuf {
     let input = dir.join("hello.wav");
     speech(&input, "Hello there. This is a short test of the speech pipeline.", 22050);
     let project = dir.join("p");
-    assert!(run(&[&"init", &project]).status.success());
+    init_english(&project);
     let settings = project.join("voxmill.toml");
     let mut text = std::fs::read_to_string(&settings).unwrap();
     for (from, to) in replace {
@@ -46,7 +47,7 @@ fn run_and_failure(project: &Path, envs: &[(&str, &str)], stage: &str) -> (i32, 
 #[test]
 fn wrong_model_path_names_the_path() {
     let dir = tempfile::tempdir().unwrap();
-    let project = project_with(dir.path(), &[("model = \"whisper:tiny.en\"", "model = \"/no/such/whisper-model\"")]);
+    let project = project_with(dir.path(), &[("model = \"auto\"", "model = \"/no/such/whisper-model\"")]);
     let (code, line) = run_and_failure(&project, &[], "transcribe");
     assert_eq!(code, 1);
     assert!(line.contains("/no/such/whisper-model"), "{line}");
@@ -63,12 +64,46 @@ fn offline_with_the_model_absent_says_how_to_get_it() {
     let vad = format!("model = \"{}\"", voxmill_home().join("models/vad-silero/silero_vad.onnx").display());
     let project = project_with(
         dir.path(),
-        &[("model = \"whisper:tiny.en\"", "model = \"whisper:small\""), ("model = \"vad:silero\"", &vad)],
+        &[("model = \"auto\"", "model = \"whisper:small\""), ("model = \"vad:silero\"", &vad)],
     );
     let envs = [("VOXMILL_MODELS", empty.to_str().unwrap()), ("HF_HUB_CACHE", empty.to_str().unwrap())];
     let (_, line) = run_and_failure(&project, &envs, "transcribe");
     assert!(line.contains("whisper:small") && line.contains("offline"), "{line}");
     assert!(line.contains("voxmill models fetch whisper:small"), "{line}");
+}
+
+#[test]
+fn the_model_auto_picks_is_the_one_named_when_it_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let vad = format!("model = \"{}\"", voxmill_home().join("models/vad-silero/silero_vad.onnx").display());
+    // The language detected: "auto" needs the multilingual base, which this machine (empty folders) lacks.
+    let project =
+        project_with(dir.path(), &[("language = \"en\"", "language = \"\""), ("model = \"vad:silero\"", &vad)]);
+    let envs = [("VOXMILL_MODELS", empty.to_str().unwrap()), ("HF_HUB_CACHE", empty.to_str().unwrap())];
+    let (_, line) = run_and_failure(&project, &envs, "transcribe");
+    assert!(line.contains("voxmill models fetch whisper:base"), "{line}");
+}
+
+#[test]
+fn models_list_says_which_languages_each_model_transcribes() {
+    let out = run(&[&"models", &"list", &"--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let languages =
+        |id: &str| rows.iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no {id}"))["languages"].clone();
+    assert_eq!(languages("whisper:tiny.en"), "en");
+    assert_eq!(languages("whisper:base"), "multilingual");
+    assert_eq!(languages("whisper:large-v3-turbo"), "multilingual");
+    assert_eq!(languages("vad:silero"), serde_json::Value::Null);
+
+    let table = stdout(&run(&[&"models", &"list"]));
+    let line = |id: &str| table.lines().find(|l| l.starts_with(&format!("{id} "))).unwrap_or_else(|| panic!("{table}"));
+    assert!(table.lines().next().unwrap().contains("LANGUAGES"), "{table}");
+    assert!(line("whisper:tiny.en").contains(" en "), "{table}");
+    assert!(line("whisper:base").contains(" 99 (multilingual) "), "{table}");
+    assert!(line("vad:silero").contains(" - "), "{table}");
 }
 
 #[test]
@@ -82,7 +117,7 @@ fn corrupt_model_file_is_named() {
     }
     std::fs::write(model.join("model.bin"), b"this is not a CTranslate2 model".repeat(1000)).unwrap();
     let setting = format!("model = \"{}\"", model.display());
-    let project = project_with(dir.path(), &[("model = \"whisper:tiny.en\"", &setting)]);
+    let project = project_with(dir.path(), &[("model = \"auto\"", &setting)]);
     let (_, line) = run_and_failure(&project, &[], "transcribe");
     assert!(line.contains("model.bin") || line.contains("broken-whisper"), "{line}");
 

@@ -106,6 +106,7 @@ fn every_clip_gets_pipers_phonemes_and_the_exports_carry_them() {
     let script = [SCRIPT[0], "Dr. Smith built the tower in 1887 for 300 pounds.", SCRIPT[3], SCRIPT[5]];
     let (input, _) = synthesise(dir.path(), &script, &["slt"]);
     let project = dir.path().join("project");
+    init_english(&project);
     let out = run(&[&"run", &"--offline", &"--json", &input, &"--out", &project]);
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let events = json_lines(&out);

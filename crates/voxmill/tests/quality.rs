@@ -143,6 +143,7 @@ fn degraded_clips_are_rejected_with_their_reason_and_decisions_stick() {
     let names = recordings(dir.path());
     let project = dir.path().join("p");
     let inputs: Vec<_> = names.iter().map(|n| dir.path().join(format!("{n}.wav"))).collect();
+    init_english(&project);
     let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"run", &"--offline", &"--quiet", &"--out", &project];
     for i in &inputs {
         args.push(i);
@@ -291,7 +292,7 @@ fn validation_catches_a_corrupted_transcript() {
     write(&wav, &clean);
     let project = dir.path().join("p");
     // Clips stored as 24-bit PCM: the later stages read them like any other.
-    run_ok(&[&"init", &project]);
+    init_english(&project);
     let toml = project.join("voxmill.toml");
     let settings =
         std::fs::read_to_string(&toml).unwrap().replace("sample_format = \"pcm16\"", "sample_format = \"pcm24\"");

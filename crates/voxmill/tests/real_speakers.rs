@@ -81,8 +81,7 @@ fn measure(ami: &Path, settings: &[(&str, &str, &str)]) -> Figures {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("project");
     let files: Vec<PathBuf> = (0..10).map(|i| ami.join(format!("trn0{i}.wav"))).collect();
-    let out = run(&[&"init", &project]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    init_english(&project);
     for (section, key, value) in settings {
         set_setting(&project, section, key, value);
     }

@@ -30,9 +30,9 @@ fn make_inputs(dir: &Path) {
     speech(&dir.join("voice.wav"), "Nothing lost and nothing duplicated, whenever the process is killed.", 44100);
 }
 
-/// A project that copies its inputs, so `add` writes files too and is interrupted as well.
+/// An English project that copies its inputs, so `add` writes files too and is interrupted as well.
 fn copying_project(project: &Path) {
-    assert!(run(&[&"init", &project]).status.success());
+    init_english(project);
     let settings = project.join("voxmill.toml");
     let text = std::fs::read_to_string(&settings).unwrap().replace("mode = \"reference\"", "mode = \"copy\"");
     std::fs::write(settings, text).unwrap();

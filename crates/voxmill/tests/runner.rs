@@ -90,6 +90,46 @@ fn skip_stale_and_force() {
     );
 }
 
+/// What the transcribe stage stored about the run: its outputs JSON.
+fn transcribe_outputs(project: &std::path::Path) -> serde_json::Value {
+    let outputs: String = catalog(project)
+        .query_row("SELECT outputs FROM stage_runs WHERE stage = 'transcribe'", [], |r| r.get(0))
+        .unwrap();
+    serde_json::from_str(&outputs).unwrap()
+}
+
+/// A fresh project (`asr.model = "auto"`, `asr.language = ""`) transcribes with the multilingual Whisper base and
+/// `status --json` gives the language it detected; `asr.language = "en"` makes transcription stale, and it runs
+/// again with the English-only tiny.en.
+#[test]
+fn the_auto_model_follows_the_language_and_status_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("hello.wav");
+    speech(&input, "Hello there. This is a short test of the speech pipeline.", 16000);
+    let project = dir.path().join("p");
+    let out = run(&[&"run", &input, &"--out", &project, &"--offline", &"--quiet", &"--until", &"vad"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let row = &status_json(&project)[0];
+    assert!(row["language"].is_null() && row["language_probability"].is_null(), "before transcription: {row}");
+
+    let events = json_lines(&run(&[&"run", &project, &"--offline", &"--json", &"--until", &"transcribe"]));
+    assert_eq!(events.last().unwrap()["asr_model"], "whisper:base", "{events:?}");
+    assert_eq!(transcribe_outputs(&project)["model"], "whisper:base");
+    let row = &status_json(&project)[0];
+    assert_eq!(row["language"], "en", "{row}");
+    let p = row["language_probability"].as_f64().unwrap_or_else(|| panic!("no probability: {row}"));
+    assert!(p > 0.0 && p <= 1.0, "{row}");
+
+    set_setting(&project, "asr", "language", "\"en\"");
+    assert_eq!(stage_state(&project, "hello", "transcribe"), "stale");
+    let out = run(&[&"run", &project, &"--offline", &"--until", &"transcribe"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Whisper:     whisper:tiny.en (asr.model = \"auto\")"), "{}", stdout(&out));
+    assert_eq!(transcribe_outputs(&project)["model"], "whisper:tiny.en");
+    let row = &status_json(&project)[0];
+    assert_eq!((&row["language"], &row["language_probability"]), (&"en".into(), &1.0.into()), "{row}");
+}
+
 #[test]
 fn quiet_prints_nothing_on_success_and_status_is_a_table() {
     let dir = tempfile::tempdir().unwrap();

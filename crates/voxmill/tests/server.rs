@@ -92,11 +92,12 @@ fn upload_run_review_merge_and_export_over_http() {
     assert_error(&server.post("/api/v1/projects", serde_json::json!({"name": "../escape"})), 400, "bad_name");
     assert_error(&server.post("/api/v1/projects", serde_json::json!({"nom": "x"})), 400, "bad_request");
     assert!(!dir.path().join("escape").exists());
-    // Settings: the synthetic voices need GE2E windows to be told apart (see tests/common).
+    // Settings: the synthetic voices need GE2E windows to be told apart, and speak English (see tests/common).
     let toml = server.get("/api/v1/projects/demo/settings").json()["toml"].as_str().unwrap().to_string();
     let toml = toml
         .replace("embedding_model = \"speaker:campplus\"", "embedding_model = \"speaker:resemblyzer\"")
-        .replace("segmentation_model = \"segmentation:pyannote-3.0\"", "segmentation_model = \"\"");
+        .replace("segmentation_model = \"segmentation:pyannote-3.0\"", "segmentation_model = \"\"")
+        .replace("\nlanguage = \"\"\n", "\nlanguage = \"en\"\n");
     assert_eq!(server.send("PUT", "/api/v1/projects/demo/settings", serde_json::json!({"toml": toml})).status, 200);
     let bad =
         server.send("PUT", "/api/v1/projects/demo/settings", serde_json::json!({"toml": "[asr]\nbeam_size = 0\n"}));
@@ -147,6 +148,10 @@ fn upload_run_review_merge_and_export_over_http() {
     let r = wait_for_run(&server, "demo", again["id"].as_u64().unwrap());
     assert_eq!(r["summary"]["stages_run"], 0, "{r}");
     assert_eq!(r["recordings"][0], "Two_Voices");
+    // Each recording says the language it was transcribed in, as `voxmill status --json` does.
+    let listed = server.get("/api/v1/projects/demo/recordings").json();
+    let item = &listed["items"][0];
+    assert_eq!((&item["language"], &item["language_probability"]), (&"en".into(), &1.0.into()), "{item}");
 
     // Clips: paginated, filtered, played with Range.
     let clips = server.get("/api/v1/projects/demo/clips?limit=2").json();

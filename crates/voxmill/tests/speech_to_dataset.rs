@@ -15,6 +15,7 @@ fn synthesised_podcast_becomes_an_ljspeech_dataset_with_accurate_text_and_clean_
     assert!(total >= 120.0, "the script must give at least 2 minutes of speech, got {total:.1} s");
 
     let project = dir.path().join("dataset");
+    init_english(&project);
     let out = voxmill().args(["run", "--offline", "--json"]).arg(&input).arg("--out").arg(&project).output().unwrap();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let summary: serde_json::Value = serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();

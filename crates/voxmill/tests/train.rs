@@ -20,6 +20,7 @@ fn project_with_clips(dir: &Path) -> std::path::PathBuf {
         16000,
     );
     let project = dir.join("proj");
+    init_english(&project);
     let out = run(&[&"run", &"--quiet", &wav, &"--out", &project]);
     assert!(out.status.success(), "{}", stderr(&out));
     project

@@ -67,10 +67,10 @@ fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// A fresh project for the English test speech ([`init_english`]).
 fn init(dir: &Path) -> PathBuf {
     let project = dir.join("project");
-    let out = run(&[&"init", &project]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    init_english(&project);
     project
 }
 

@@ -91,6 +91,7 @@ fn a_short_untranscribed_word_next_to_a_long_sentence_costs_only_itself() {
     assert!(sentence.1 - sentence.0 >= 7.0, "the long sentence is {:.1} s", sentence.1 - sentence.0);
 
     let project = dir.path().join("winter");
+    init_english(&project);
     let out = voxmill().args(["run", "--offline", "--quiet"]).arg(&input).arg("--out").arg(&project).output().unwrap();
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let y = stats_yield(&project);

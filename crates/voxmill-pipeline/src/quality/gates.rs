@@ -39,9 +39,23 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-/// The verdict and every failing reason of one clip.
-pub fn judge(m: &ClipMeasures, g: &QualityGates, fences: Option<RateFences>) -> (Verdict, Vec<String>) {
+/// The verdict and every failing reason of one clip. `languages` are the languages the project wants
+/// (`asr.languages`; empty takes any): a clip of a recording detected in another one fails the `language` gate.
+pub fn judge(
+    m: &ClipMeasures,
+    g: &QualityGates,
+    fences: Option<RateFences>,
+    languages: &[String],
+) -> (Verdict, Vec<String>) {
     let mut reasons = Vec::new();
+    if let Some(language) = m.language.as_deref().filter(|l| !languages.is_empty() && !languages.iter().any(|w| w == l))
+    {
+        let probability = m.language_probability.map(|p| format!(" (probability {p:.2})")).unwrap_or_default();
+        reasons.push(format!(
+            "language {language}: recording detected as {language}{probability}, asr.languages wants {}",
+            languages.join(", ")
+        ));
+    }
     let mut min = |name: &str, value: Option<f64>, limit: f64, decimals: usize, note: &str| {
         if let Some(v) = value.filter(|v| *v < limit) {
             reasons.push(format!("{name} {v:.decimals$} < {limit:?}{note}"));
@@ -126,31 +140,50 @@ mod tests {
     #[test]
     fn a_clean_clip_passes_every_preset_and_each_failure_is_named() {
         for preset in [QualityPreset::Strict, QualityPreset::Balanced, QualityPreset::Lenient] {
-            assert_eq!(judge(&clean(), &QualityGates::preset(preset), None), (Verdict::Accepted, vec![]));
+            assert_eq!(judge(&clean(), &QualityGates::preset(preset), None, &[]), (Verdict::Accepted, vec![]));
         }
         let g = QualityGates::preset(QualityPreset::Strict);
         let bad = ClipMeasures { dnsmos_ovrl: Some(2.414), clipping: 0.3, bandwidth: 3875.0, ..clean() };
-        let (verdict, reasons) = judge(&bad, &g, None);
+        let (verdict, reasons) = judge(&bad, &g, None, &[]);
         assert_eq!(verdict, Verdict::Rejected);
         assert_eq!(reasons, ["dnsmos_ovrl 2.41 < 3.0", "bandwidth 3875 < 7000.0 Hz", "clipping 0.300 > 0.002"]);
         // Unmeasured DNSMOS fails nothing.
         let off = ClipMeasures { dnsmos_ovrl: None, dnsmos_sig: None, dnsmos_bak: None, dnsmos_p808: None, ..clean() };
-        assert_eq!(judge(&off, &g, None).0, Verdict::Accepted);
+        assert_eq!(judge(&off, &g, None, &[]).0, Verdict::Accepted);
     }
 
     #[test]
     fn text_the_normaliser_cannot_read_is_rejected_with_what_to_do() {
         let g = QualityGates::preset(QualityPreset::Balanced);
         let clip = ClipMeasures { unnormalised: Some(1.0), ..clean() };
-        let (verdict, reasons) = judge(&clip, &g, None);
+        let (verdict, reasons) = judge(&clip, &g, None, &[]);
         assert_eq!(verdict, Verdict::Rejected);
         assert_eq!(reasons.len(), 1);
         assert!(reasons[0].starts_with("unnormalised 1 > 0.0 (digits or symbols"), "{reasons:?}");
         assert!(reasons[0].contains("voxmill edit"), "{reasons:?}");
         let clean_text = ClipMeasures { unnormalised: Some(0.0), ..clean() };
-        assert_eq!(judge(&clean_text, &g, None).0, Verdict::Accepted);
+        assert_eq!(judge(&clean_text, &g, None, &[]).0, Verdict::Accepted);
         let lenient = QualityGates { max_unnormalised: 2.0, ..g };
-        assert_eq!(judge(&clip, &lenient, None).0, Verdict::Accepted, "the setting raises the limit");
+        assert_eq!(judge(&clip, &lenient, None, &[]).0, Verdict::Accepted, "the setting raises the limit");
+    }
+
+    #[test]
+    fn a_recording_in_a_language_the_project_does_not_want_is_rejected() {
+        let g = QualityGates::preset(QualityPreset::Lenient);
+        let wanted = ["es".to_string(), "en".to_string()];
+        let german = ClipMeasures { language: Some("de".into()), language_probability: Some(0.934), ..clean() };
+        let (verdict, reasons) = judge(&german, &g, None, &wanted);
+        assert_eq!(verdict, Verdict::Rejected);
+        assert_eq!(reasons, ["language de: recording detected as de (probability 0.93), asr.languages wants es, en"]);
+        // A wanted language passes; so does any language when the project wants any, and a clip whose language
+        // was never found.
+        assert_eq!(judge(&clean(), &g, None, &wanted), (Verdict::Accepted, vec![]));
+        assert_eq!(judge(&german, &g, None, &[]), (Verdict::Accepted, vec![]));
+        let unknown = ClipMeasures { language: None, language_probability: None, ..clean() };
+        assert_eq!(judge(&unknown, &g, None, &wanted).0, Verdict::Accepted);
+        // The gate's name leads the reason, as every gate's does (`stats` and `review --reason` count by it).
+        let (_, reasons) = judge(&ClipMeasures { language_probability: None, ..german }, &g, None, &wanted);
+        assert_eq!(reasons, ["language de: recording detected as de, asr.languages wants es, en"]);
     }
 
     #[test]
@@ -163,7 +196,7 @@ mod tests {
         assert!(rate_fences(&refs[..9], 1.5).is_none());
         assert!(rate_fences(&refs, 0.0).is_none());
         let slow = ClipMeasures { speaking_rate: 5.0, ..clean() };
-        let (_, reasons) = judge(&slow, &QualityGates::preset(QualityPreset::Balanced), Some(f));
+        let (_, reasons) = judge(&slow, &QualityGates::preset(QualityPreset::Balanced), Some(f), &[]);
         assert_eq!(reasons.len(), 1);
         assert!(reasons[0].starts_with("speaking_rate 5.0 < ") && reasons[0].ends_with("(recording's IQR fence)"));
     }

@@ -71,4 +71,36 @@ mod tests {
         assert_eq!(names(stages_until("validate").unwrap()).len(), all_stages().len() - 2);
         assert!(stages_until("nope").is_err());
     }
+
+    #[test]
+    fn the_model_auto_picks_keys_transcription_and_validation() {
+        let mut s = voxmill_project::Settings::default();
+        s.quality.validate = Some(true);
+        let keys = |s: &voxmill_project::Settings| (Transcribe.settings_key(s), Validate.settings_key(s));
+        let detect = keys(&s);
+        assert!(detect.0.starts_with("whisper:base|") && detect.1.starts_with("whisper:base|"), "{detect:?}");
+        // English: tiny.en instead, so both stages are stale.
+        s.asr.language = "en".into();
+        let english = keys(&s);
+        assert!(english.0.starts_with("whisper:tiny.en|") && english.1.starts_with("whisper:tiny.en|"));
+        // With "auto" the device picks the model, so it keys the result; with a model named, it does not.
+        s.asr.device = "cuda".into();
+        assert!(keys(&s).0.starts_with("whisper:large-v3-turbo|"), "{:?}", keys(&s));
+        s.asr.model = "whisper:tiny.en".into();
+        assert_eq!(keys(&s), english, "an explicit model keys the stages as it always did");
+        s.asr.device = "cpu".into();
+        assert_eq!(keys(&s), english);
+    }
+
+    #[test]
+    fn the_wanted_languages_key_qualify_only_when_set() {
+        let mut s = voxmill_project::Settings::default();
+        let before = Qualify.settings_key(&s);
+        assert!(!before.contains("languages"), "projects from before the setting keep their key: {before}");
+        s.asr.languages = vec!["es".into(), "en".into()];
+        let wanted = Qualify.settings_key(&s);
+        assert!(wanted.ends_with(" languages=es,en"), "{wanted}");
+        s.asr.languages = vec!["es".into()];
+        assert_ne!(Qualify.settings_key(&s), wanted);
+    }
 }

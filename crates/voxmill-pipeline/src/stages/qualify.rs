@@ -57,7 +57,10 @@ impl Stage for Qualify {
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
         let q = &settings.quality;
         let model = if q.dnsmos { format!("{} {:?}", q.dnsmos_model, q.dnsmos_windows) } else { "off".into() };
-        format!("dnsmos={model} {:?}", settings.quality_gates())
+        // The wanted languages join the key only when set, so projects from before the setting keep theirs.
+        let languages = &settings.asr.languages;
+        let wanted = if languages.is_empty() { String::new() } else { format!(" languages={}", languages.join(",")) };
+        format!("dnsmos={model} {:?}{wanted}", settings.quality_gates())
     }
 
     fn outputs(&self, _: &StageContext<'_>) -> Result<Vec<PathBuf>, StageError> {
@@ -191,7 +194,7 @@ impl Stage for Qualify {
             .zip(keys)
             .zip(measures)
             .map(|((clip, audio_key), measures)| {
-                let (verdict, reasons) = judge(&measures, &gates, fences);
+                let (verdict, reasons) = judge(&measures, &gates, fences, &ctx.settings.asr.languages);
                 for r in &reasons {
                     *reason_counts.entry(r.split(' ').next().unwrap_or_default().to_string()).or_default() += 1;
                 }
@@ -214,16 +217,8 @@ impl Stage for Qualify {
 /// The language the transcribe stage settled on and its probability (the setting, with probability 1, when the
 /// language is fixed).
 fn recording_language(ctx: &StageContext<'_>) -> Result<(Option<String>, Option<f64>), StageError> {
-    let fixed = ctx.settings.asr.language.trim();
-    if !fixed.is_empty() {
-        return Ok((Some(fixed.to_string()), Some(1.0)));
-    }
-    let outputs = ctx
-        .catalog
-        .stage_run(ctx.recording.id, "transcribe")?
-        .and_then(|run| serde_json::from_str::<serde_json::Value>(&run.outputs).ok())
-        .unwrap_or_default();
-    Ok((outputs["language"].as_str().map(str::to_string), outputs["language_probability"].as_f64()))
+    let found = crate::status::recording_language(ctx.settings, ctx.catalog, ctx.recording.id)?;
+    Ok((found.language, found.probability))
 }
 
 /// The audio measures of a stored row.

@@ -34,15 +34,17 @@ impl Stage for Transcribe {
     }
 
     fn settings_key(&self, settings: &voxmill_project::Settings) -> String {
-        // Device and threads change speed, not the words; the batch size decides how a recording is split into
+        // Device and threads change speed, not the words (except through the model "auto" picks for the device,
+        // which is why the resolved model keys the result); the batch size decides how a recording is split into
         // runs that each start without context.
         let asr = &settings.asr;
         // Turning packing off asks for each recording's own text: transcribe again then (the key of a project
         // with packing on is what it was before the setting existed).
         let separate = if asr.pack_recordings { "" } else { "|separate" };
+        let per_window = if asr.language_per_window && asr.language.trim().is_empty() { "|per-window" } else { "" };
         format!(
-            "{}|{}|{}|{}|{}|{}|{:?}|{}{separate}",
-            asr.model,
+            "{}|{}|{}|{}|{}|{}|{:?}|{}{separate}{per_window}",
+            asr.resolved_model(),
             asr.language,
             asr.compute_type,
             asr.beam_size,
@@ -123,6 +125,17 @@ impl BatchStage for Transcribe {
             return;
         }
         // The model is loaded once per run (Resources keeps it) and serves every recording.
+        let model = ctx.settings.asr.resolved_model();
+        if ctx.settings.asr.model.trim() == voxmill_project::settings::AUTO_MODEL {
+            let language = match ctx.settings.asr.language.trim() {
+                "" => "detected per recording".to_string(),
+                fixed => format!("\"{fixed}\""),
+            };
+            tracing::info!(
+                "transcribing with {model} (asr.model = \"auto\": language {language}, device {})",
+                ctx.settings.asr.device
+            );
+        }
         let whisper = match ctx.resources.whisper(&ctx.settings.asr, &mut |_, _| {}) {
             Ok(w) => w,
             Err(e) => {
@@ -151,7 +164,12 @@ impl BatchStage for Transcribe {
             SourceEvent::Finished { id, result } => {
                 let p = &planned[id];
                 let output =
-                    result.map(|t| transcript_output(&t, p.speech_secs)).map_err(|e| StageError(e.to_string()));
+                    result.map(|t| transcript_output(&t, p.speech_secs, &model)).map_err(|e| StageError(e.to_string()));
+                if let Ok(out) = &output {
+                    for warning in out.summary["warnings"].as_array().into_iter().flatten() {
+                        tracing::warn!("{}: {}", recordings[p.index].name, warning.as_str().unwrap_or_default());
+                    }
+                }
                 report(BatchEvent::Finished(p.index, output))
             }
         });
@@ -170,8 +188,9 @@ fn start_and_finish(
     report(BatchEvent::Finished(index, result))
 }
 
-/// The rows and summary the catalog keeps of a transcript.
-fn transcript_output(transcript: &Transcript, speech_secs: f64) -> StageOutput {
+/// The rows and summary the catalog keeps of a transcript; the summary names the model that made it (what
+/// `asr.model = "auto"` resolved to).
+fn transcript_output(transcript: &Transcript, speech_secs: f64, model: &str) -> StageOutput {
     let mut segments = Vec::with_capacity(transcript.segments.len());
     let mut words = Vec::new();
     for (i, s) in transcript.segments.iter().enumerate() {
@@ -192,12 +211,38 @@ fn transcript_output(transcript: &Transcript, speech_secs: f64) -> StageOutput {
             probability: f64::from(w.probability),
         }));
     }
-    let summary = serde_json::json!({
+    let mut summary = serde_json::json!({
+        "model": model,
         "language": transcript.language,
         "language_probability": transcript.language_probability,
         "segments": segments.len(),
         "words": words.len(),
         "speech_secs": speech_secs,
     });
+    // With the language detected: each language's share of the speech, window by window, and a second language
+    // that holds a real part of it.
+    if !transcript.languages.is_empty() {
+        let total: f64 = transcript.languages.iter().map(|l| l.secs).sum::<f64>().max(f64::EPSILON);
+        let shares: serde_json::Map<String, serde_json::Value> = transcript
+            .languages
+            .iter()
+            .map(|l| (l.language.clone(), serde_json::json!(((l.secs / total) * 1000.0).round() / 1000.0)))
+            .collect();
+        summary["languages"] = serde_json::Value::Object(shares);
+        if let Some(other) = transcript.other_language() {
+            summary["mixed_language"] = serde_json::json!(other.language);
+            let warning = format!(
+                "the speech is in {} but {:.0} s of it ({:.0}%) was detected as {} (probability {:.2}): the recording \
+                 mixes languages. Set asr.languages to the ones the dataset wants to reject it, or \
+                 asr.language_per_window = true to transcribe each part in its own language",
+                transcript.language,
+                other.secs,
+                100.0 * other.secs / total,
+                other.language,
+                other.probability
+            );
+            summary["warnings"] = serde_json::json!([warning]);
+        }
+    }
     StageOutput { summary, rows: StageRows::Transcript { segments, words }, after_commit: None }
 }

@@ -32,7 +32,7 @@ impl Stage for Validate {
         }
         format!(
             "{}|{}|{}|{}|{:?}",
-            q.validation_model_or(&asr.model),
+            settings.validation_model(),
             asr.language,
             asr.compute_type,
             asr.beam_size,
@@ -62,7 +62,7 @@ impl Stage for Validate {
             });
         }
         let mut asr = ctx.settings.asr.clone();
-        asr.model = quality.validation_model_or(&ctx.settings.asr.model).to_string();
+        asr.model = ctx.settings.validation_model();
         let whisper = ctx.resources.whisper(&asr, &mut |_, _| {})?;
         // The audio the clips were cut from, so the second transcript is of what the clip holds.
         let wav = ctx.layout.analysis_audio(&ctx.recording.name, ctx.settings.enhance.clips_from_enhanced());

@@ -43,9 +43,13 @@ pub async fn list(state: AppStateRef, Path(name): Path<String>) -> Result<Json<s
                     })
                     .collect();
                 let meta = sources.get(&r.id).cloned().unwrap_or_default();
-                serde_json::json!({"name": r.name, "duration_secs": r.duration_secs, "codec": r.codec,
+                let mut item = serde_json::json!({"name": r.name, "duration_secs": r.duration_secs, "codec": r.codec,
                     "sample_rate": r.sample_rate, "channels": r.channels, "source": r.source_path,
-                    "title": meta.title, "licence": meta.licence, "url": meta.url, "stages": stages})
+                    "title": meta.title, "licence": meta.licence, "url": meta.url, "stages": stages});
+                for (k, v) in row.language.json_fields() {
+                    item[k] = v;
+                }
+                item
             })
             .collect();
         Ok(Json(serde_json::json!({"total": items.len(), "items": items})))

@@ -4,7 +4,8 @@ use voxmill_models::{Resolver, known_models};
 use super::Outcome;
 use crate::mode::Mode;
 
-/// `voxmill models list`: every model voxmill knows, whether it is on this machine, and where.
+/// `voxmill models list`: every model voxmill knows, the languages each speech recogniser transcribes, whether it
+/// is on this machine, and where.
 pub fn list(mode: Mode) -> Result<Outcome> {
     let resolver = Resolver::from_env(true);
     let mut rows = Vec::new();
@@ -17,20 +18,21 @@ pub fn list(mode: Mode) -> Result<Outcome> {
             println!(
                 "{}",
                 serde_json::json!({"id": spec.id, "family": spec.family, "repo": spec.repo, "size_mb": spec.size_mb,
-                    "present": found.is_some(), "path": found.as_ref().map(|f| &f.path),
-                    "source": found.as_ref().map(|f| f.source)})
+                    "languages": spec.languages().map(|l| l.as_str()), "present": found.is_some(),
+                    "path": found.as_ref().map(|f| &f.path), "source": found.as_ref().map(|f| f.source)})
             );
         }
         return Ok(Outcome::Success);
     }
-    println!("{:<28} {:>8}  {:<8} WHERE", "MODEL", "SIZE", "PRESENT");
+    println!("{:<28} {:>8}  {:<18} {:<8} WHERE", "MODEL", "SIZE", "LANGUAGES", "PRESENT");
     for (spec, found) in &rows {
+        let languages = spec.languages().map_or_else(|| "-".to_string(), |l| l.label());
         let (present, place) = match found {
             Some(f) => ("yes", format!("{} ({})", f.path.display(), f.source)),
             None if spec.repo.is_empty() => ("no", "made by scripts/setup.sh (not on Hugging Face)".to_string()),
             None => ("no", format!("downloads from huggingface.co/{}", spec.repo)),
         };
-        println!("{:<28} {:>5} MB  {:<8} {place}", spec.id, spec.size_mb, present);
+        println!("{:<28} {:>5} MB  {languages:<18} {present:<8} {place}", spec.id, spec.size_mb);
     }
     println!();
     println!(

@@ -89,7 +89,9 @@ pub fn run(args: &RunArgs, mode: Mode) -> Result<Outcome> {
         added.failed.iter().map(|(p, e)| ("add", p.display().to_string(), e.clone())).collect();
     add_failures.extend(feed_failures);
     let exports = if args.until.is_some() { Vec::new() } else { export_all(project, mode) };
-    print_summary(project, &summary, &add_failures, &exports, mode)?;
+    let transcribes = stages.iter().any(|s| s.name() == "transcribe");
+    let whisper = transcribes.then(|| project.settings.asr.resolved_model());
+    print_summary(project, &summary, &add_failures, &exports, whisper.as_deref(), mode)?;
     let export_failed = exports.iter().any(|e| matches!(e, ExportOutcome::Failed(..)));
     Ok(if summary.failures.is_empty() && add_failures.is_empty() && !export_failed {
         Outcome::Success
@@ -331,6 +333,7 @@ fn print_summary(
     summary: &RunSummary,
     add_failures: &[(&str, String, String)],
     exports: &[ExportOutcome],
+    whisper: Option<&str>,
     mode: Mode,
 ) -> Result<()> {
     let root = project.layout.root();
@@ -377,6 +380,7 @@ fn print_summary(
                     "unmeasured": verdicts.unmeasured,
                     "stages_run": summary.stages_run,
                     "stages_up_to_date": summary.stages_skipped,
+                    "asr_model": whisper,
                     "failures": failures,
                     "exports": exports,
                 })
@@ -397,6 +401,11 @@ fn print_summary(
             println!("Clips out:   {} in {} clip(s) ({})", hours(clip_secs), clips.len(), hms(clip_secs));
             if verdicts.measured() > 0 {
                 println!("Quality:     {}", verdicts.line(root));
+            }
+            if let Some(model) = whisper {
+                // The model `asr.model = "auto"` picked is worth saying: it follows the language and the device.
+                let auto = project.settings.asr.model.trim() == voxmill_project::settings::AUTO_MODEL;
+                println!("Whisper:     {model}{}", if auto { " (asr.model = \"auto\")" } else { "" });
             }
             println!("Stages:      {} run, {} already up to date", summary.stages_run, summary.stages_skipped);
             if summary.failures.is_empty() && add_failures.is_empty() {

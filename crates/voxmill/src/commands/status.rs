@@ -42,6 +42,9 @@ pub fn status(project_dir: &Path, mode: Mode) -> Result<Outcome> {
             let mut line = serde_json::json!({"recording": r.name, "source": r.source_path,
                 "duration_secs": r.duration_secs, "codec": r.codec, "sample_rate": r.sample_rate,
                 "channels": r.channels, "stages": stages});
+            for (k, v) in row.language.json_fields() {
+                line[k] = v;
+            }
             let meta = sources.get(&r.id).cloned().unwrap_or_default();
             if let serde_json::Value::Object(fields) = super::sources::source_json(&meta) {
                 for (k, v) in fields {
