@@ -413,7 +413,8 @@ pub struct RunArgs {
 /// Options of `voxmill bench asr`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchAsrArgs {
-    /// CTranslate2 Whisper model folder [default: $VOXMILL_HOME/models/whisper-tiny.en].
+    /// CTranslate2 Whisper model folder, or a model id (`whisper:base`, as `voxmill models list` shows them;
+    /// downloaded unless present) [default: whisper:tiny.en].
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Beam size (both implementations).

@@ -55,13 +55,21 @@ struct Side {
     wer: Option<WerResult>,
 }
 
-fn model_dir(args: &BenchAsrArgs) -> PathBuf {
-    args.model.clone().unwrap_or_else(|| {
-        voxmill_models::Resolver::from_env(true)
-            .locate("whisper:tiny.en")
-            .map(|m| m.path)
-            .unwrap_or_else(|| voxmill_models::voxmill_home().join("models/whisper-tiny.en"))
-    })
+/// The model folder `--model` names: a folder as given, or a known id resolved as `voxmill run` resolves
+/// `asr.model` (looked up locally, downloaded if missing).
+fn model_dir(args: &BenchAsrArgs) -> Result<PathBuf> {
+    let wanted = args.model.clone().unwrap_or_else(|| PathBuf::from("whisper:tiny.en"));
+    if wanted.exists() {
+        return Ok(wanted);
+    }
+    let id = wanted.to_string_lossy();
+    if voxmill_models::spec(&id).is_none() {
+        anyhow::bail!(
+            "--model {id}: no such folder and not a model id; give a CTranslate2 Whisper model folder or an id \
+             that `voxmill models list` shows (whisper:tiny.en, whisper:base, …)"
+        );
+    }
+    Ok(voxmill_models::Resolver::from_env(false).resolve(&id, None, &mut |_, _| {})?.path)
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
@@ -152,7 +160,7 @@ fn voxmill_side(args: &BenchAsrArgs, wav: &Path, script: Option<&str>) -> Result
         ..defaults
     };
     let t0 = Instant::now();
-    let model = Whisper::load(&model_dir(args), &config)?;
+    let model = Whisper::load(&model_dir(args)?, &config)?;
     let vad_model = vad_model_dir()?;
     let mut vad = voxmill_models::SileroVad::load(&vad_model)?;
     let load_seconds = t0.elapsed().as_secs_f64();
@@ -200,7 +208,7 @@ fn reference_side(args: &BenchAsrArgs, mode: ReferenceMode, wav: &Path, script: 
         .arg(&runner)
         .arg("--reference")
         .arg(wav)
-        .env("VOXMILL_BENCH_MODEL", model_dir(args))
+        .env("VOXMILL_BENCH_MODEL", model_dir(args)?)
         .env("VOXMILL_BENCH_BEAM", args.beam_size.to_string())
         .env("VOXMILL_BENCH_COMPUTE", args.compute_type.to_string())
         .env("VOXMILL_BENCH_DEVICE", args.device.to_string())
@@ -248,6 +256,8 @@ fn wer_text(w: &Option<WerResult>) -> String {
 
 /// `voxmill bench asr`.
 pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
+    // The model folder, once: both sides run the same one.
+    let args = &BenchAsrArgs { model: Some(model_dir(args)?), ..args.clone() };
     let (dir, _temp) = work_dir(args.keep.as_deref())?;
     let (wav, script) = prepare_audio(args, &dir)?;
     let audio_secs = wav_secs(&wav)?;
@@ -255,7 +265,7 @@ pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
         eprintln!(
             "Benchmarking on {:.1} s of audio, model {}, beam {}, compute {}, device {}, batch {}",
             audio_secs,
-            model_dir(args).display(),
+            model_dir(args)?.display(),
             args.beam_size,
             args.compute_type,
             args.device,
@@ -296,7 +306,7 @@ pub fn bench_asr(args: &BenchAsrArgs, mode: Mode) -> Result<Outcome> {
                 serde_json::json!({
                     "summary": "bench asr",
                     "audio_secs": audio_secs,
-                    "model": model_dir(args),
+                    "model": args.model,
                     "beam_size": args.beam_size,
                     "compute_type": args.compute_type.to_string(),
                     "device": args.device.to_string(),
