@@ -53,6 +53,7 @@ bench: build
 	$(CARGO) bench -p voxmill-audio --locked
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-asr.sh
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-asr-real.sh
+	VOXMILL_BIN=target/release/voxmill bash scripts/bench-asr-spanish.sh
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-short-clips.sh
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-diarize.sh
 	VOXMILL_BIN=target/release/voxmill bash scripts/bench-long-rss.sh
