@@ -155,8 +155,7 @@ mod tests {
             project.catalog.insert_recording(&new("b")).unwrap(),
             project.catalog.insert_recording(&new("c")).unwrap(),
         );
-        let outputs =
-            r#"{"model":"whisper:base","language":"es","language_probability":0.93,"languages":{"es":0.7,"en":0.3}}"#;
+        let outputs = r#"{"model":"whisper:base","language":"es","language_probability":0.93,"languages":{"es":0.7,"en":0.3},"mixed_language":"en"}"#;
         project.catalog.record_done(a.id, "transcribe", "t", outputs, 0.0, &StageRows::None).unwrap();
         project.catalog.record_failed(c.id, "transcribe", "t", "no model", 0.0).unwrap();
         let read = |project: &Project, id| recording_language(&project.settings, &project.catalog, id).unwrap();
@@ -167,13 +166,17 @@ mod tests {
         let fields = serde_json::Value::Object(detected.json_fields());
         assert_eq!(
             fields,
-            serde_json::json!({"language": "es", "language_probability": 0.93, "languages": {"es": 0.7, "en": 0.3}})
+            serde_json::json!({"language": "es", "language_probability": 0.93, "languages": {"es": 0.7, "en": 0.3},
+                "mixed_language": "en"})
         );
         // Not transcribed yet, or failed: unknown, and the JSON says null (no `languages` key).
         for id in [b.id, c.id] {
             assert_eq!(read(&project, id), RecordingLanguage::default());
             let fields = serde_json::Value::Object(read(&project, id).json_fields());
-            assert_eq!(fields, serde_json::json!({"language": null, "language_probability": null}));
+            assert_eq!(
+                fields,
+                serde_json::json!({"language": null, "language_probability": null, "mixed_language": null})
+            );
         }
         // A fixed language is the one transcribed in, with probability 1.
         project.settings.asr.language = "en".into();
