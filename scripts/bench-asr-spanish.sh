@@ -46,7 +46,7 @@ bench() {
         --reference "$reference" "$@" > "$json"
     python3 - "$json" "$label" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1]))
+d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])  # the summary is the last line
 v = next(r for r in d["runs"] if r["name"] == "voxmill")
 r = next(r for r in d["runs"] if r["name"] != "voxmill")
 pct = lambda x: f"{100 * x['wer']:8.1f}%" if x.get("wer") is not None else f"{'-':>9}"
