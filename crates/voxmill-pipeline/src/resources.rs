@@ -21,9 +21,9 @@ pub struct Resources {
     resolved: Mutex<HashMap<String, PathBuf>>,
     /// Loaded Whisper models, most recently used last: the transcription's and the validation's.
     whisper: Mutex<Vec<(WhisperConfig, PathBuf, Arc<Whisper>)>>,
-    /// Loaded DNSMOS models not in use, by folder: a recording takes one (or loads one) and puts it back, so
+    /// Loaded DNSMOS models not in use, by folder and thread count: a recording takes one (or loads one) and puts it back, so
     /// recordings qualified at once each have their own.
-    dnsmos: Mutex<Vec<(PathBuf, Dnsmos)>>,
+    dnsmos: Mutex<Vec<(PathBuf, usize, Dnsmos)>>,
     /// Silero VAD sessions not in use, with their model file. A session keeps no state between files, so each
     /// worker takes one, runs it over a recording and puts it back: at most one session per worker is created.
     idle_vad: Mutex<Vec<(PathBuf, SileroVad)>>,
@@ -130,27 +130,25 @@ impl Resources {
         opened.clone().map_err(StageError)
     }
 
-    /// Runs `work` with a DNSMOS model from `setting` (id or folder), loaded once per run and thread: idle models
-    /// are kept for the next recording.
+    /// Runs `work` with a DNSMOS model from `setting` (id or folder) scoring on `threads` threads, loaded once per
+    /// run and thread: idle models are kept for the next recording.
     pub fn with_dnsmos<T>(
         &self,
         setting: &str,
+        threads: usize,
         work: impl FnOnce(&mut Dnsmos) -> Result<T, StageError>,
     ) -> Result<T, StageError> {
         let dir = self.model_path(setting, &mut |_, _| {})?;
         let idle = {
             let mut pool = self.dnsmos.lock().unwrap_or_else(|e| e.into_inner());
-            pool.iter().position(|(d, _)| *d == dir).map(|i| pool.swap_remove(i).1)
+            pool.iter().position(|(d, n, _)| *d == dir && *n == threads).map(|i| pool.swap_remove(i).2)
         };
         let mut model = match idle {
             Some(m) => m,
-            None => {
-                let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-                Dnsmos::load(&dir, threads).map_err(|e| StageError(e.to_string()))?
-            }
+            None => Dnsmos::load(&dir, threads).map_err(|e| StageError(e.to_string()))?,
         };
         let result = work(&mut model);
-        self.dnsmos.lock().unwrap_or_else(|e| e.into_inner()).push((dir, model));
+        self.dnsmos.lock().unwrap_or_else(|e| e.into_inner()).push((dir, threads, model));
         result
     }
 }

@@ -122,9 +122,11 @@ pub fn run_locked(
             continue;
         }
         let workers = if kind == Phase::Parallel { jobs } else { 1 };
+        // Each recording in flight gets an equal share of the cores.
+        let threads = (crate::stage::cores() / workers.clamp(1, recordings.len().max(1))).max(1);
         for_each_recording(&project.layout, workers, recordings.len(), &|catalog, i| {
             let mut not_done = not_done[i].lock().unwrap();
-            run_stages(&run, catalog, phase, &recordings[i], &fps[i], &mut not_done)
+            run_stages(&run, catalog, phase, &recordings[i], &fps[i], threads, &mut not_done)
         })?;
     }
     Ok(summary.into_inner().unwrap())
@@ -240,6 +242,7 @@ fn run_stages(
     stages: &[Box<dyn Stage>],
     recording: &Recording,
     fps: &HashMap<&'static str, String>,
+    threads: usize,
     not_done: &mut HashSet<&'static str>,
 ) -> Result<(), PipelineError> {
     let RunContext { layout, settings, resources, reporter, .. } = *run;
@@ -261,7 +264,7 @@ fn run_stages(
         let started = Instant::now();
         let result = {
             let catalog: &Catalog = catalog;
-            let ctx = StageContext { layout, settings, recording, catalog, resources, progress: &progress };
+            let ctx = StageContext { layout, settings, recording, catalog, resources, progress: &progress, threads };
             catch_unwind(AssertUnwindSafe(|| stage.run(&ctx)))
                 .unwrap_or_else(|panic| Err(internal_error(stage_name, &*panic)))
         };
@@ -387,6 +390,7 @@ fn readiness(
         catalog,
         resources: run.resources,
         progress: &noop,
+        threads: 1,
     };
     let previous = catalog.stage_run(recording.id, stage_name)?;
     let up_to_date = !run.forced.contains(stage_name)

@@ -101,6 +101,14 @@ pub struct StageContext<'a> {
     pub resources: &'a Resources,
     /// Reports how many seconds of the recording are done.
     pub progress: &'a (dyn Fn(f64) + Sync),
+    /// CPU threads this stage may use for this recording: the cores shared among the recordings processed side by
+    /// side (`run.jobs`), so that model runtimes' threads times workers never exceed the cores. At least 1.
+    pub threads: usize,
+}
+
+/// The cores of this machine (at least 1): the CPU budget stages share.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// A stage failed on one recording; the message is shown to the user as is, so it names the file and the fix.

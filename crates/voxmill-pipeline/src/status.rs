@@ -107,6 +107,7 @@ pub fn project_status(project: &Project, stages: &[Box<dyn Stage>]) -> Result<Ve
                 catalog: &project.catalog,
                 resources: &resources,
                 progress: &noop,
+                threads: 1,
             };
             let run = project.catalog.stage_run(recording.id, stage.name())?;
             let elapsed_secs = run.as_ref().map(|r| r.elapsed_secs);

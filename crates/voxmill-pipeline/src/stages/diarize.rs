@@ -225,7 +225,7 @@ fn by_segmentation(ctx: &StageContext<'_>) -> Result<Found, StageError> {
     let rec = ctx.recording;
     let d = &ctx.settings.diarize;
     let model = ctx.resources.model_path(&d.segmentation_model, &mut |_, _| {})?;
-    let mut seg = SpeakerSegmentation::load(&model).map_err(|e| StageError(e.to_string()))?;
+    let mut seg = SpeakerSegmentation::load_with_threads(&model, ctx.threads).map_err(|e| StageError(e.to_string()))?;
     if seg.sample_rate() != SPEAKER_SAMPLE_RATE {
         return Err(StageError(format!(
             "{}: the segmentation model works at {} Hz, but voxmill's working audio is {SPEAKER_SAMPLE_RATE} Hz; use a 16 kHz model",
@@ -558,7 +558,7 @@ fn embed_spans(
         })?),
     };
     let wav = ctx.layout.analysis_audio(&rec.name, ctx.settings.enhance.enabled());
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(windows.len().div_ceil(BATCH)).max(1);
+    let threads = ctx.threads.min(windows.len().div_ceil(BATCH)).max(1);
     let per_thread = windows.len().div_ceil(threads);
     let done = std::sync::atomic::AtomicUsize::new(0);
     let progress = ctx.progress;

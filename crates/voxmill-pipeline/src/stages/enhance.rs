@@ -69,7 +69,7 @@ impl Stage for Enhance {
             EnhanceMethod::Rnnoise => Box::new(Rnnoise::new()),
             EnhanceMethod::Deepfilternet => {
                 let dir = ctx.resources.model_path(&ctx.settings.enhance.model, &mut |_, _| {})?;
-                Box::new(voxmill_models::DeepFilter::load(&dir, threads()).map_err(|e| StageError(e.to_string()))?)
+                Box::new(voxmill_models::DeepFilter::load(&dir, ctx.threads).map_err(|e| StageError(e.to_string()))?)
             }
             EnhanceMethod::Separate => {
                 let e = &ctx.settings.enhance;
@@ -79,7 +79,7 @@ impl Stage for Enhance {
                     .model_path(&e.separation_model, &mut |_, _| {})
                     .map_err(|err| StageError(format!("enhance.separation_model: {}", err.0)))?;
                 Box::new(
-                    VocalSeparator::load(&path, separation_options(e), threads())
+                    VocalSeparator::load(&path, separation_options(e), ctx.threads)
                         .map_err(|e| StageError(e.to_string()))?,
                 )
             }
@@ -110,10 +110,4 @@ fn separation_options(e: &EnhanceSettings) -> SeparationOptions {
         overlap: e.overlap,
         compensate: e.compensate,
     }
-}
-
-/// ONNX Runtime threads for one recording's DeepFilterNet or separation run: the cores, shared with the recordings processed
-/// side by side.
-fn threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

@@ -389,6 +389,7 @@ mod tests {
                 catalog: &project.catalog,
                 resources: &resources,
                 progress: &|_: f64| {},
+                threads: 1,
             };
             Phonemize.run(&ctx).unwrap()
         };

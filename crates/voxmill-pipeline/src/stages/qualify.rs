@@ -150,7 +150,7 @@ impl Stage for Qualify {
             }
             if !fresh.is_empty() {
                 let slices: Vec<&[f32]> = fresh.iter().map(|(_, s)| s.as_slice()).collect();
-                let scores = ctx.resources.with_dnsmos(&quality.dnsmos_model, |m| {
+                let scores = ctx.resources.with_dnsmos(&quality.dnsmos_model, ctx.threads, |m| {
                     m.score(&slices, windowing).map_err(|e| StageError(e.to_string()))
                 })?;
                 for ((i, _), s) in fresh.iter().zip(scores) {
@@ -159,7 +159,7 @@ impl Stage for Qualify {
             }
             if !compared.is_empty() {
                 let slices: Vec<&[f32]> = compared.iter().flat_map(|(_, b, a)| [b.as_slice(), a.as_slice()]).collect();
-                let scores = ctx.resources.with_dnsmos(&quality.dnsmos_model, |m| {
+                let scores = ctx.resources.with_dnsmos(&quality.dnsmos_model, ctx.threads, |m| {
                     m.score(&slices, windowing).map_err(|e| StageError(e.to_string()))
                 })?;
                 for ((i, _, _), pair) in compared.iter().zip(scores.chunks(2)) {
