@@ -97,7 +97,9 @@ measure() {
     # Short recordings share Whisper windows (asr.pack_recordings, on by default); VOXMILL_BENCH_PACK=false
     # measures each recording in windows of its own.
     # The inputs are English: asr.language = "en" has asr.model = "auto" take Whisper tiny.en, as measured.
-    sed -i "s/^pack_recordings = .*/pack_recordings = ${VOXMILL_BENCH_PACK:-true}/; s/^language = .*/language = \"en\"/" \
+    # VOXMILL_BENCH_LANGUAGE= (empty) measures a fresh project's default instead: the multilingual Whisper base
+    # with each window's language detected.
+    sed -i "s/^pack_recordings = .*/pack_recordings = ${VOXMILL_BENCH_PACK:-true}/; s/^language = .*/language = \"${VOXMILL_BENCH_LANGUAGE-en}\"/" \
         "$project/voxmill.toml"
     local t0 t1 t2
     t0=$(date +%s.%N)

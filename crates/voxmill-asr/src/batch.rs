@@ -12,8 +12,11 @@
 //! the bundle's speech is packed into windows as one recording's would be: a window may hold the end of one
 //! recording and the start of the next, as it holds two speech regions of one recording. Each word goes back to
 //! the recording its audio came from (a window piece never spans two recordings), and a segment whose words
-//! come from two recordings is split between them. This needs the language to be known (it is one per window)
-//! and word timestamps (they say where the split falls); with `pack_recordings` off, or without those, every recording is a bundle of its own, and
+//! come from two recordings is split between them. This needs word timestamps (they say where the split falls).
+//! When the language is not given, each shared window is decoded in the language detected in it and each
+//! recording takes the languages of the windows its speech was in (a folder can mix languages, though a window
+//! holding recordings in two languages is decoded in the one Whisper hears most). With `pack_recordings` off, or
+//! without word timestamps, every recording is a bundle of its own, and
 //! its windows are decoded exactly as if it had been transcribed alone (windows stand alone: no previous text;
 //! with a multilingual model and no language given, a recording's language is detected from its windows in the
 //! first batch it takes part in, which may be fewer than the `batch_size` it would have alone). The members of a
@@ -39,7 +42,9 @@ use crate::whisper::{
     Activity, BatchWindow, MAX_PREVIOUS_TOKENS, MIN_RUN_SECS, MIN_SEEK_REST_SECS, compression_ratio, quiet_point,
     to_sample_regions,
 };
-use crate::{AsrError, Segment, Timings, Transcript, Whisper};
+use crate::{
+    AsrError, LanguageShare, MIXED_LANGUAGE_MIN_SECS, Segment, Timings, Transcript, Whisper, add_language_share,
+};
 
 /// One recording to transcribe among many: what [`Whisper::transcribe_many`] takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +68,25 @@ pub enum SourceEvent {
     /// The recording's transcript, or why it could not be made. Every source that was started gets exactly
     /// one, unless the caller stopped the run.
     Finished { id: usize, result: Result<Transcript, AsrError> },
+}
+
+/// The recordings still to open: those taken back out of a bundle to be decoded alone first, then the rest.
+struct Pending<I: Iterator<Item = Source>> {
+    back: std::collections::VecDeque<Source>,
+    rest: std::iter::Peekable<I>,
+}
+
+impl<I: Iterator<Item = Source>> Pending<I> {
+    fn peek(&mut self) -> Option<&Source> {
+        match self.back.front() {
+            Some(s) => Some(s),
+            None => self.rest.peek(),
+        }
+    }
+
+    fn next(&mut self) -> Option<Source> {
+        self.back.pop_front().or_else(|| self.rest.next())
+    }
 }
 
 /// Recordings with less speech than this (seconds) share a bundle with others: alone, most of their last window
@@ -101,6 +125,8 @@ struct Member {
     start: u64,
     /// Samples of speech to transcribe in it.
     speech: u64,
+    /// Its speech regions in seconds, as given: to decode it alone after all (see [`Open::unpack`]).
+    regions: Vec<(f64, f64)>,
 }
 
 impl Member {
@@ -119,6 +145,9 @@ struct Open {
     /// Samples of speech to transcribe.
     total: u64,
     transcript: Transcript,
+    /// Per member, the languages detected in the windows its speech was in (a bundle's members may speak
+    /// different languages; empty when the language was given).
+    member_languages: Vec<Vec<LanguageShare>>,
 }
 
 impl Open {
@@ -193,6 +222,11 @@ impl Open {
         split_and_judge(segments, self.members.len(), &member_of)
     }
 
+    /// The members as recordings to decode again, each alone: what the bundle decoded of them is dropped.
+    fn unpack(self) -> Vec<Source> {
+        self.members.into_iter().map(|m| Source { id: m.id, wav: m.wav, regions: m.regions }).collect()
+    }
+
     /// Each member's transcript: the bundle's segments moved back to each recording's own time line, a segment
     /// whose words come from two recordings split between them.
     fn finish(mut self) -> Vec<(usize, Transcript)> {
@@ -205,12 +239,23 @@ impl Open {
         let mut out: Vec<Transcript> = self
             .members
             .iter()
-            .map(|m| Transcript {
-                language: self.transcript.language.clone(),
-                language_probability: self.transcript.language_probability,
-                segments: Vec::new(),
-                languages: self.transcript.languages.clone(),
-                timings: share_of(&self.transcript.timings, m.speech as f64 / total),
+            .zip(&self.member_languages)
+            .map(|(m, detected)| {
+                let (language, language_probability, languages) = match detected.first() {
+                    Some(top) => (top.language.clone(), top.probability, detected.clone()),
+                    None => (
+                        self.transcript.language.clone(),
+                        self.transcript.language_probability,
+                        self.transcript.languages.clone(),
+                    ),
+                };
+                Transcript {
+                    language,
+                    language_probability,
+                    segments: Vec::new(),
+                    languages,
+                    timings: share_of(&self.transcript.timings, m.speech as f64 / total),
+                }
             })
             .collect();
         let segments = std::mem::take(&mut self.transcript.segments);
@@ -308,14 +353,19 @@ impl Whisper {
     ) {
         let opts = PackOptions::from_secs(self.config.max_window_secs as f64);
         let window_len = self.mel.window_len();
-        let mut pending = sources.into_iter().peekable();
+        let mut pending = Pending { back: std::collections::VecDeque::new(), rest: sources.into_iter().peekable() };
+        let mut packing = self.bundles();
+        let mut started = std::collections::HashSet::new();
         let mut open: Vec<Open> = Vec::new();
         let mut features: Vec<f32> = Vec::new();
         let mut contents: Vec<Vec<f32>> = Vec::new();
         loop {
             // Take in recordings until their windows fill a batch.
             while self.admits_more(&open) && pending.peek().is_some() {
-                let ControlFlow::Continue(bundle) = self.next_bundle(&mut pending, opts, events) else { return };
+                let ControlFlow::Continue(bundle) = self.next_bundle(&mut pending, opts, packing, &mut started, events)
+                else {
+                    return;
+                };
                 let flow = match bundle {
                     None => ControlFlow::Continue(()),
                     Some(o) if o.is_done() => finished(o, events),
@@ -334,6 +384,7 @@ impl Whisper {
 
             // The next window of each open stream, oldest recording first, up to `batch_size`.
             let mut failed: Vec<Option<AsrError>> = open.iter().map(|_| None).collect();
+            let mut unpack = vec![false; open.len()];
             let mut picked: Vec<Picked> = Vec::new();
             for (slot, o) in open.iter_mut().enumerate() {
                 while o.streams.get(o.first_open).is_some_and(|s| s.regions.is_empty()) {
@@ -393,13 +444,17 @@ impl Whisper {
                     .map(|(&k, activity)| {
                         let o = &open[picked[k].slot];
                         let p = previous(k);
+                        // Unless the language is given, recordings sharing windows may each speak another
+                        // language: each window is decoded in the one detected in it.
+                        let own_language =
+                            self.language.is_none() && (self.config.language_per_window || o.members.len() > 1);
                         BatchWindow {
                             window: &picked[k].window,
                             wav: o.wav(),
                             previous: &p[p.len() - shared..],
                             activity,
-                            language: Some(o.transcript.language.as_str())
-                                .filter(|l| !l.is_empty() && !self.config.language_per_window),
+                            language: Some(o.transcript.language.as_str()).filter(|l| !l.is_empty() && !own_language),
+                            own_language,
                             detect: self.language.is_none(),
                             source: picked[k].slot,
                         }
@@ -444,13 +499,55 @@ impl Whisper {
                         }
                         for (&k, detected) in keep.iter().zip(&result.window_languages) {
                             if let Some((language, probability)) = detected {
-                                let t = &mut open[picked[k].slot].transcript;
+                                let o = &mut open[picked[k].slot];
+                                if o.members.len() > 1 {
+                                    // Each recording counts the language of the windows its speech was in.
+                                    for p in &picked[k].window.pieces {
+                                        let m = o.member_at(p.src_start);
+                                        add_language_share(
+                                            &mut o.member_languages[m],
+                                            language,
+                                            *probability,
+                                            p.len as f64 / SAMPLE_RATE as f64,
+                                        );
+                                    }
+                                }
+                                let t = &mut o.transcript;
                                 t.add_language(language, *probability, picked[k].window.content_secs());
                                 if self.config.language_per_window {
                                     // Windows speak for themselves: the recording's language is the one most of
                                     // its speech was detected as.
                                     t.language = t.languages[0].language.clone();
                                     t.language_probability = t.languages[0].probability;
+                                }
+                            }
+                        }
+                        // A bundle with windows heard in another language (at least MIXED_LANGUAGE_MIN_SECS of
+                        // them: a short window of English is now and then heard as German) holds recordings in
+                        // different languages, and a window they share is decoded in the one Whisper hears most:
+                        // each of its recordings is decoded alone instead, in its own language, and recordings share
+                        // no more windows in this run.
+                        if self.language.is_none() && !self.config.language_per_window {
+                            for (slot, o) in open.iter().enumerate() {
+                                let other =
+                                    o.transcript.languages.iter().skip(1).any(|l| l.secs >= MIXED_LANGUAGE_MIN_SECS);
+                                if o.members.len() > 1 && other {
+                                    tracing::debug!(
+                                        "{} and {} other recording(s) shared windows heard as {}: decoding each alone",
+                                        o.wav().display(),
+                                        o.members.len() - 1,
+                                        o.transcript
+                                            .languages
+                                            .iter()
+                                            .map(|l| format!(
+                                                "{} ({:.0} s, p {:.2})",
+                                                l.language, l.secs, l.probability
+                                            ))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    );
+                                    unpack[slot] = true;
+                                    packing = false;
                                 }
                             }
                         }
@@ -512,8 +609,12 @@ impl Whisper {
             }
 
             // Report the recordings that are complete or failed, and close them.
-            for (o, error) in std::mem::take(&mut open).into_iter().zip(failed) {
+            for ((o, error), unpack) in std::mem::take(&mut open).into_iter().zip(failed).zip(unpack) {
                 let flow = match error {
+                    None if unpack => {
+                        pending.back.extend(o.unpack());
+                        ControlFlow::Continue(())
+                    }
                     Some(e) => fail(o, e, events),
                     None if o.is_done() => finished(o, events),
                     None => {
@@ -540,10 +641,7 @@ impl Whisper {
 
     /// Whether recordings may share windows: one language for every window, and word times to split them by.
     fn bundles(&self) -> bool {
-        self.config.pack_recordings
-            && self.language.is_some()
-            && self.config.word_timestamps
-            && !self.config.condition_on_previous_text
+        self.config.pack_recordings && self.config.word_timestamps && !self.config.condition_on_previous_text
     }
 
     /// Opens the next recording, with the short ones after it when it is short (see the module documentation),
@@ -551,8 +649,10 @@ impl Whisper {
     /// reported failed at once), `Break` when `events` said stop.
     fn next_bundle(
         &self,
-        pending: &mut std::iter::Peekable<impl Iterator<Item = Source>>,
+        pending: &mut Pending<impl Iterator<Item = Source>>,
         opts: PackOptions,
+        packing: bool,
+        started: &mut std::collections::HashSet<usize>,
         events: &mut dyn FnMut(SourceEvent) -> ControlFlow<()>,
     ) -> ControlFlow<(), Option<Open>> {
         let short = |s: &Source| s.regions.iter().map(|(a, b)| b - a).sum::<f64>() < BUNDLE_MEMBER_SECS;
@@ -565,15 +665,17 @@ impl Whisper {
             let joins = match pending.peek() {
                 None => false,
                 Some(_) if members.is_empty() => true,
-                Some(next) => self.bundles() && short(next) && members.len() < BUNDLE_MAX_MEMBERS && speech < target,
+                Some(next) => packing && short(next) && members.len() < BUNDLE_MAX_MEMBERS && speech < target,
             };
             if !joins {
                 break;
             }
             let source = pending.next().expect("peeked");
-            let alone = !(self.bundles() && short(&source));
+            let alone = !(packing && short(&source));
             let Source { id, wav, regions: secs } = source;
-            events(SourceEvent::Started { id })?;
+            if started.insert(id) {
+                events(SourceEvent::Started { id })?;
+            }
             // At least a second of silence after the previous member, starting on a whole second.
             let second = SAMPLE_RATE as u64;
             let start = members.last().map_or(0, |m| (m.end() + second).div_ceil(second) * second);
@@ -586,7 +688,7 @@ impl Whisper {
                     let own: u64 = samples.iter().map(|(a, b)| b - a).sum();
                     regions.extend(samples.into_iter().map(|(a, b)| (start + a, start + b)));
                     speech += own;
-                    members.push(Member { id, wav, audio, start, speech: own });
+                    members.push(Member { id, wav, audio, start, speech: own, regions: secs });
                 }
                 Err(e) => events(SourceEvent::Finished { id, result: Err(e) })?,
             }
@@ -623,7 +725,8 @@ impl Whisper {
             languages: Vec::new(),
             timings: Timings::default(),
         };
-        let bundle = Open { members, streams, first_open: 0, total, transcript };
+        let member_languages = vec![Vec::new(); members.len()];
+        let bundle = Open { members, streams, first_open: 0, total, transcript, member_languages };
         match split_error {
             Some(e) => {
                 fail(bundle, e.into(), events)?;

@@ -132,23 +132,29 @@ impl Transcript {
     /// Counts `secs` of speech in a window detected as `language` with `probability`, keeping the shares sorted
     /// most first.
     pub(crate) fn add_language(&mut self, language: &str, probability: f32, secs: f64) {
-        match self.languages.iter_mut().find(|l| l.language == language) {
-            Some(l) => {
-                let total = l.secs + secs;
-                if total > 0.0 {
-                    l.probability = ((l.probability as f64 * l.secs + probability as f64 * secs) / total) as f32;
-                }
-                l.secs = total;
-            }
-            None => self.languages.push(LanguageShare { language: language.to_string(), secs, probability }),
-        }
-        self.languages.sort_by(|a, b| b.secs.total_cmp(&a.secs));
+        add_language_share(&mut self.languages, language, probability, secs);
     }
 
     /// All segment texts joined with spaces.
     pub fn text(&self) -> String {
         self.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ")
     }
+}
+
+/// Adds `secs` of speech detected as `language` with `probability` to `shares` (the probability averaged over the
+/// speech, the most spoken language first).
+pub(crate) fn add_language_share(shares: &mut Vec<LanguageShare>, language: &str, probability: f32, secs: f64) {
+    match shares.iter_mut().find(|l| l.language == language) {
+        Some(l) => {
+            let total = l.secs + secs;
+            if total > 0.0 {
+                l.probability = ((l.probability as f64 * l.secs + probability as f64 * secs) / total) as f32;
+            }
+            l.secs = total;
+        }
+        None => shares.push(LanguageShare { language: language.to_string(), secs, probability }),
+    }
+    shares.sort_by(|a, b| b.secs.total_cmp(&a.secs));
 }
 
 /// A stretch of speech Whisper delimited with timestamp tokens.

@@ -78,9 +78,12 @@ pub(crate) struct BatchWindow<'a> {
     /// Text decoded before the window in its stream, cut to the length every window of the batch shares.
     pub previous: &'a [usize],
     pub activity: &'a Activity,
-    /// The language to decode the window in; `None` until the recording's is detected (or always, with
-    /// `language_per_window`: then each window is decoded in its own).
+    /// The language to decode the window in; `None` until the recording's is detected (or always when
+    /// `own_language`).
     pub language: Option<&'a str>,
+    /// Decode the window in the language detected in it (`language_per_window`, and windows several recordings
+    /// share: each recording may speak another language).
+    pub own_language: bool,
     /// Detect the window's language (to count it in [`Transcript::languages`](crate::Transcript::languages)),
     /// whether or not it decides the language the window is decoded in.
     pub detect: bool,
@@ -412,6 +415,7 @@ impl Whisper {
                         previous: &[],
                         activity,
                         language: language.as_deref(),
+                        own_language: self.config.language_per_window,
                         detect: false,
                         source: 0,
                     })
@@ -473,13 +477,12 @@ impl Whisper {
         } else {
             (vec![None; n], Vec::new())
         };
-        let per_window = self.config.language_per_window;
         let languages: Vec<String> = batch
             .iter()
             .zip(&window_languages)
             .map(|(w, own)| match (w.language, own) {
                 (Some(l), _) => l.to_string(),
-                (None, Some((own, _))) if per_window => own.clone(),
+                (None, Some((own, _))) if w.own_language => own.clone(),
                 (None, _) => detected.iter().find(|d| d.0 == w.source).map_or("en", |d| d.1.as_str()).to_string(),
             })
             .collect();

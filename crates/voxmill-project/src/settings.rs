@@ -744,8 +744,10 @@ condition_on_previous_text = false
 # the speech regions of one recording are, so a folder of 5-second clips costs about what one long file does
 # instead of a whole 30 s window each. Each word goes back to the recording it was heard in;
 # the words of a clip can then differ slightly from those it gets alone, since Whisper hears its neighbours as
-# context, and a stretch of speech that got no word in a shared window is decoded again alone. Needs a known
-# language (asr.language, or an English-only model). false: each recording's words are exactly those it gets alone.
+# context, and a stretch of speech that got no word in a shared window is decoded again alone. With the language
+# detected (asr.language = ""), each shared window is decoded in the language heard in it; windows heard in two
+# languages (10 s or more of another) mean a folder mixing languages, and its recordings are then decoded alone.
+# false: each recording's words are exactly those it gets alone.
 pack_recordings = true
 # Temperatures tried in order until a window's decode passes Whisper's thresholds (gzip compression ratio 2.4,
 # average log-probability -1.0). [0.0] decodes once, as faster-whisper's batched pipeline does; faster-whisper's

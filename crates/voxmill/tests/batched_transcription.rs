@@ -215,6 +215,27 @@ fn a_folder_of_short_recordings_shares_windows_and_each_gets_its_own_words() {
     let log = transcribe(&project, true);
     assert_eq!(batches(&log), [(clips.len(), clips.len())], "{log}");
     assert_eq!(transcripts(&project), alone, "transcribed with the others, a recording's words differ from alone");
+
+    // A fresh project detects the language (asr.language = "": the multilingual model): the clips still share one
+    // window, decoded in the language heard in it, and each recording is given that language.
+    let project = dir.path().join("detected");
+    let out = run(&[&"init", &project]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    add(&project, &[&dir.path().join("clips")]);
+    let log = transcribe(&project, true);
+    assert_eq!(batches(&log), [(1, clips.len())], "detecting the language, the clips should share one window:\n{log}");
+    let detected = transcripts(&project);
+    let mut hypothesis = Vec::new();
+    for clip in &clips {
+        let name = clip.file_stem().unwrap().to_string_lossy().into_owned();
+        hypothesis.push(text(detected.get(&name).unwrap_or_else(|| panic!("{name} got no words: {detected:?}"))));
+    }
+    let wer = voxmill_asr::wer::word_error_rate(&reference.join(" "), &hypothesis.join(" "));
+    println!("detected: WER {:.1}% ({wer:?})\n{hypothesis:#?}", wer.wer * 100.0);
+    assert!(wer.wer <= 0.15, "WER {:.1}% against the known text", wer.wer * 100.0);
+    for row in status_json(&project) {
+        assert_eq!(row["language"], "en", "{row}");
+    }
 }
 
 #[test]
