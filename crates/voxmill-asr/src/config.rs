@@ -135,7 +135,8 @@ pub struct WhisperConfig {
     /// Longest window (seconds, at most 30).
     pub max_window_secs: f32,
     /// Let [`Whisper::transcribe_many`](crate::Whisper::transcribe_many) lay recordings with little speech end
-    /// to end so that they share windows (when the language is known and word timestamps are on). Off: each
+    /// to end so that they share windows (with word timestamps on; a detected language is then detected per
+    /// window, and a bundle heard in two languages is decoded a recording at a time). Off: each
     /// recording's windows hold only its own speech, and its text is what it gets when transcribed alone.
     pub pack_recordings: bool,
 }
