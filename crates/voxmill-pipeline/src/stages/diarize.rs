@@ -244,9 +244,9 @@ fn by_segmentation(ctx: &StageContext<'_>) -> Result<Found, StageError> {
     let bad = |e: voxmill_diarize::powerset::PowersetError| StageError(format!("{}: {e}", rec.name));
     let starts = chunk_starts(audio_end, chunk_secs, chunk_secs * SEGMENTATION_STEP).map_err(bad)?;
 
-    // The chunks in one contiguous part per thread, each with a model session of its own: a second session
-    // scores chunks about twice as fast as a second ONNX Runtime thread in one session (8.3 min of speech on two
-    // cores: 12.3 s on one thread, 8.9 s with two threads in one session).
+    // The chunks in one contiguous part per thread, each with a model session of its own: the model's small
+    // convolutions gain little from more ONNX Runtime threads in one session (8.3 min of speech on two cores:
+    // 12.3 s on one thread, 8.9 s with two threads in one session, 6.7 s with two sessions).
     let threads = ctx.threads.min(starts.len().div_ceil(SEGMENTATION_BATCH)).max(1);
     let per_thread = starts.len().div_ceil(threads).max(1);
     let done = std::sync::atomic::AtomicUsize::new(0);
